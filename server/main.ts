@@ -1,0 +1,84 @@
+/**
+ * The CLI: `livetier serve [--port 8080] [--host 127.0.0.1] [--db ./livetier.db]`.
+ * Builds the app, listens, and shuts down cleanly on SIGINT/SIGTERM.
+ */
+import Fastify from 'fastify';
+import app, { fastifyOptions } from './app.js';
+import { loadConfig, ConfigError, type Config } from './config.js';
+import { generateKey } from './auth/keys.js';
+
+export interface Running {
+  url: string;
+  config: Config;
+  app: Awaited<ReturnType<typeof build>>;
+  close: () => Promise<void>;
+}
+
+async function build(config: Config) {
+  const fastify = Fastify(fastifyOptions(config.logLevel));
+  await fastify.register(app, { db: config.db, adminKey: config.adminKey, sync: config.sync });
+  return fastify;
+}
+
+export async function serve(config: Config): Promise<Running> {
+  const fastify = await build(config);
+  await fastify.listen({ port: config.port, host: config.host });
+  const addr = fastify.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  return { url: `http://${host}:${port}`, config, app: fastify, close: () => fastify.close() };
+}
+
+const USAGE = `usage: livetier serve [--port 8080] [--host 127.0.0.1] [--db ./livetier.db] [--sync normal|full] [--log-level info]
+
+environment: PORT, HOST, LIVETIER_DB, LIVETIER_ADMIN_KEY, LIVETIER_SYNC, LOG_LEVEL`;
+
+export async function cli(argv: string[]): Promise<void> {
+  const [command = 'serve', ...rest] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  if (command !== 'serve') {
+    console.error(`unknown command "${command}"\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(rest, process.env, () => generateKey('admin'));
+  } catch (err) {
+    if (err instanceof ConfigError || (err as any)?.code?.startsWith?.('ERR_PARSE_ARGS')) {
+      console.error(`${(err as Error).message}\n${USAGE}`);
+      process.exitCode = 2;
+      return;
+    }
+    throw err;
+  }
+  const running = await serve(config);
+  if (config.adminKeyGenerated) {
+    // printed once, on stdout, never logged: set LIVETIER_ADMIN_KEY to keep a fixed key
+    process.stdout.write(`LiveTier admin key (generated; set LIVETIER_ADMIN_KEY to choose one): ${config.adminKey}\n`);
+  }
+  process.stdout.write(`LiveTier listening on ${running.url}\n`);
+  installShutdown(running);
+}
+
+export function installShutdown(running: { close: () => Promise<void> }) {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    const force = setTimeout(() => process.exit(1), 5000);
+    force.unref();
+    running.close().then(
+      () => process.exit(0),
+      (err) => {
+        console.error(`shutdown after ${signal} failed`, err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}

@@ -1,0 +1,74 @@
+/**
+ * Static things: the script-tag bundle and its on-demand chunks (`/livetier.js`, built by rollup
+ * into dist/browser) and the demo pages.
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import type { FastifyPluginAsync } from 'fastify';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+// when running from dist/server, ROOT is dist/; the repo root is one more up
+const REPO = path.basename(ROOT) === 'dist' ? path.dirname(ROOT) : ROOT;
+export const BROWSER_DIR = path.join(REPO, 'dist', 'browser');
+export const DEMO_DIR = path.join(REPO, 'demo');
+
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+};
+
+export const assetRoutes: FastifyPluginAsync = async (app) => {
+  const cache = new Map<string, Buffer>();
+  async function file(dir: string, name: string): Promise<Buffer | null> {
+    const full = path.join(dir, name);
+    if (!full.startsWith(dir + path.sep)) return null;
+    const hit = cache.get(full);
+    if (hit) return hit;
+    try {
+      const buf = await readFile(full);
+      if (process.env.NODE_ENV === 'production') cache.set(full, buf);
+      return buf;
+    } catch {
+      return null;
+    }
+  }
+
+  // the bundle is embedded by other origins' pages: any origin may load it
+  app.get<{ Params: { name: string } }>('/:name', async (req, reply) => {
+    const { name } = req.params;
+    if (!/^livetier[a-z0-9.-]*\.js(\.map)?$/.test(name)) return reply.callNotFound();
+    const buf = await file(BROWSER_DIR, name);
+    if (!buf) {
+      reply.code(503);
+      return { statusCode: 503, error: 'unavailable', message: `${name} is not built yet: run npm run build` };
+    }
+    reply
+      .header('content-type', TYPES[path.extname(name)]!)
+      .header('access-control-allow-origin', '*')
+      .header('cross-origin-resource-policy', 'cross-origin')
+      .header('cache-control', 'public, max-age=300');
+    return buf;
+  });
+
+  app.get('/', async (_req, reply) => reply.redirect('/demo/'));
+
+  app.get<{ Params: { '*': string } }>('/demo/*', async (req, reply) => {
+    const name = req.params['*'] || 'index.html';
+    if (!/^[a-z0-9-]+\.(html|css|js)$/.test(name)) return reply.callNotFound();
+    const buf = await file(DEMO_DIR, name);
+    if (!buf) return reply.callNotFound();
+    reply.header('content-type', TYPES[path.extname(name)]!);
+    return buf;
+  });
+
+  // the host page of any stream; it asks for the host key and keeps it in session storage
+  app.get('/host/:streamId', async (_req, reply) => {
+    const buf = await file(DEMO_DIR, 'host.html');
+    if (!buf) return reply.callNotFound();
+    reply.header('content-type', TYPES['.html']!);
+    return buf;
+  });
+};

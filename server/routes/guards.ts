@@ -1,0 +1,65 @@
+/**
+ * Key checks for REST routes. Keys travel as `Authorization: Bearer <key>`.
+ * 401: no key, or a key we do not know. 403: a valid key that is not for this resource.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { bearer, hashKey, safeEqual } from '../auth/keys.js';
+import type { StreamRow } from '../store/repo.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** the stream whose key authenticated this request */
+    keyStream: StreamRow | null;
+  }
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const unauthorized = (msg = 'missing or unknown key: send Authorization: Bearer <key>') => new HttpError(401, 'unauthorized', msg);
+export const forbidden = (msg: string) => new HttpError(403, 'forbidden', msg);
+export const notFound = (msg: string) => new HttpError(404, 'not_found', msg);
+
+export async function requireAdmin(this: { config: { adminKey: string } } & any, req: FastifyRequest) {
+  const key = bearer(req.headers.authorization);
+  if (!key || !safeEqual(key, req.server.config.adminKey)) throw unauthorized('this needs the admin key');
+}
+
+/** The key must be the ingest key of some stream; the request then acts for that stream's channel. */
+export async function requireIngest(req: FastifyRequest) {
+  const key = bearer(req.headers.authorization);
+  if (!key) throw unauthorized();
+  const stream = req.server.repo.streamByIngestHash(hashKey(key));
+  if (!stream) {
+    if (req.server.repo.streamByHostHash(hashKey(key)) || safeEqual(key, req.server.config.adminKey)) {
+      throw forbidden('this needs an ingest key (from your backend), not a host or admin key');
+    }
+    throw unauthorized();
+  }
+  req.keyStream = stream;
+}
+
+/** The key must be the host key of the stream named in the path (`:id`). */
+export async function requireHost(req: FastifyRequest, _reply: FastifyReply) {
+  const key = bearer(req.headers.authorization);
+  if (!key) throw unauthorized();
+  const { id } = req.params as { id: string };
+  const stream = req.server.repo.getStream(id);
+  const hash = hashKey(key);
+  if (stream && safeEqual(hash, stream.hostKeyHash)) {
+    req.keyStream = stream;
+    return;
+  }
+  if (req.server.repo.streamByHostHash(hash) || req.server.repo.streamByIngestHash(hash)) {
+    throw forbidden('this key is not the host key of this stream');
+  }
+  if (!stream) throw unauthorized();
+  throw unauthorized();
+}

@@ -1,0 +1,104 @@
+/**
+ * Versioned schema migrations. `PRAGMA user_version` records the last one applied; each runs
+ * once, in its own transaction. Append new migrations; never edit a released one.
+ */
+export const MIGRATIONS: string[] = [
+  /* 1: the whole loop */ `
+  CREATE TABLE channels (
+    id            TEXT PRIMARY KEY,
+    token_secret  TEXT NOT NULL,
+    created_at    INTEGER NOT NULL
+  );
+  CREATE TABLE streams (
+    id               TEXT PRIMARY KEY,
+    channel          TEXT NOT NULL REFERENCES channels(id),
+    title            TEXT NOT NULL,
+    allowed_origins  TEXT NOT NULL DEFAULT '[]',
+    host_key_hash    TEXT NOT NULL UNIQUE,
+    ingest_key_hash  TEXT NOT NULL UNIQUE,
+    created_at       INTEGER NOT NULL
+  );
+  CREATE TABLE viewers (
+    channel          TEXT NOT NULL,
+    id               TEXT NOT NULL,
+    verified         INTEGER NOT NULL DEFAULT 0,
+    tier             TEXT NOT NULL DEFAULT 'potential',
+    reasons          TEXT NOT NULL DEFAULT '[]',
+    watch_ms         INTEGER NOT NULL DEFAULT 0,
+    comments         INTEGER NOT NULL DEFAULT 0,
+    likes            INTEGER NOT NULL DEFAULT 0,
+    product_views    INTEGER NOT NULL DEFAULT 0,
+    add_to_carts     INTEGER NOT NULL DEFAULT 0,
+    first_seen_at    INTEGER NOT NULL,
+    last_seen_at     INTEGER NOT NULL,
+    PRIMARY KEY (channel, id)
+  ) WITHOUT ROWID;
+  CREATE INDEX viewers_tier ON viewers(channel, tier);
+  CREATE TABLE viewer_streams (
+    stream_id        TEXT NOT NULL,
+    viewer_id        TEXT NOT NULL,
+    watch_ms         INTEGER NOT NULL DEFAULT 0,
+    comments         INTEGER NOT NULL DEFAULT 0,
+    likes            INTEGER NOT NULL DEFAULT 0,
+    product_views    INTEGER NOT NULL DEFAULT 0,
+    add_to_carts     INTEGER NOT NULL DEFAULT 0,
+    checkouts        INTEGER NOT NULL DEFAULT 0,
+    browser_purchases INTEGER NOT NULL DEFAULT 0,
+    first_seen_at    INTEGER NOT NULL,
+    last_seen_at     INTEGER NOT NULL,
+    PRIMARY KEY (stream_id, viewer_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE events (
+    stream_id    TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    viewer_id    TEXT NOT NULL,
+    type         TEXT NOT NULL,
+    client_ts    INTEGER NOT NULL,
+    received_at  INTEGER NOT NULL,
+    credit_ms    INTEGER,
+    data         TEXT,
+    PRIMARY KEY (stream_id, id)
+  );
+  CREATE INDEX events_viewer ON events(stream_id, viewer_id);
+  CREATE INDEX events_received ON events(received_at);
+  CREATE TABLE purchases (
+    channel      TEXT NOT NULL,
+    order_id     TEXT NOT NULL,
+    stream_id    TEXT NOT NULL,
+    viewer_id    TEXT NOT NULL,
+    amount       INTEGER NOT NULL,
+    refunded     INTEGER NOT NULL DEFAULT 0,
+    currency     TEXT NOT NULL,
+    items        TEXT,
+    coupon_code  TEXT,
+    at           INTEGER NOT NULL,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (channel, order_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX purchases_viewer ON purchases(channel, viewer_id);
+  CREATE INDEX purchases_stream ON purchases(stream_id);
+  CREATE TABLE offers (
+    id              TEXT PRIMARY KEY,
+    code            TEXT NOT NULL UNIQUE,
+    channel         TEXT NOT NULL,
+    stream_id       TEXT NOT NULL,
+    viewer_id       TEXT NOT NULL,
+    campaign        TEXT NOT NULL,
+    title           TEXT NOT NULL,
+    description     TEXT,
+    discount_kind   TEXT NOT NULL,
+    discount_value  INTEGER NOT NULL,
+    min_spend       INTEGER,
+    currency        TEXT NOT NULL DEFAULT 'CNY',
+    created_at      INTEGER NOT NULL,
+    expires_at      INTEGER NOT NULL,
+    delivered_at    INTEGER,
+    seen_at         INTEGER,
+    clicked_at      INTEGER,
+    redeemed_at     INTEGER,
+    redeemed_order  TEXT
+  );
+  CREATE INDEX offers_viewer ON offers(channel, viewer_id, delivered_at);
+  CREATE UNIQUE INDEX offers_once ON offers(stream_id, viewer_id, campaign);
+  `,
+];
