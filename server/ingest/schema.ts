@@ -50,10 +50,12 @@ const checkData = Object.fromEntries(Object.entries(EventData).map(([k, v]) => [
 export type ValidEvent = TrackEvent & { data: Record<string, any> };
 export type Checked = { ok: true; event: ValidEvent } | { ok: false; id: string | null; reason: string };
 
-function firstError(errors: Iterable<{ instancePath: string; message: string }>, prefix: string): string {
+function firstError(errors: Iterable<{ instancePath: string; message: string; schemaPath?: string }>, prefix: string): string {
   for (const e of errors) {
     const where = (prefix + e.instancePath).replace(/^\//, '').replaceAll('/', '.');
-    return where ? `${where} ${e.message}` : e.message;
+    // typebox reports an unknown property as "schema is false" under additionalProperties
+    const message = e.schemaPath?.endsWith('additionalProperties') ? 'is not an allowed (additional) property' : e.message;
+    return where ? `${where} ${message}` : message;
   }
   return 'invalid';
 }

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig, ConfigError } from './config.js';
+
+const gen = () => 'generated-admin-key';
+
+describe('loadConfig', () => {
+  it('has defaults and generates an admin key when none is set', () => {
+    expect(loadConfig([], {}, gen)).toEqual({
+      port: 8080, host: '127.0.0.1', db: './livetier.db', adminKey: 'generated-admin-key', adminKeyGenerated: true, sync: 'normal', logLevel: 'info',
+    });
+  });
+  it('reads flags over environment', () => {
+    const c = loadConfig(['--port', '9000', '--db', '/tmp/x.db', '--host', '0.0.0.0'], { PORT: '7000', LIVETIER_ADMIN_KEY: 'a-long-enough-admin-key' }, gen);
+    expect(c).toMatchObject({ port: 9000, db: '/tmp/x.db', host: '0.0.0.0', adminKey: 'a-long-enough-admin-key', adminKeyGenerated: false });
+    expect(loadConfig([], { PORT: '7000' }, gen).port).toBe(7000);
+  });
+  it('refuses bad values with a message', () => {
+    expect(() => loadConfig(['--port', 'eighty'], {}, gen)).toThrow(ConfigError);
+    expect(() => loadConfig(['--sync', 'maybe'], {}, gen)).toThrow(/--sync/);
+    expect(() => loadConfig([], { LIVETIER_ADMIN_KEY: 'short' }, gen)).toThrow(/16 characters/);
+    expect(() => loadConfig(['--nope'], {}, gen)).toThrow();
+  });
+});

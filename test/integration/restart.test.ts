@@ -1,0 +1,61 @@
+/**
+ * An acknowledged event is never lost: it is in the database after the server restarts, and a
+ * client that resends it after reconnecting gets it counted as a duplicate.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { startServer, createStream, connectViewer, closeAllClients, eid, viewerToken, collect, until, client, connect, type TestServer } from '../helpers/server.js';
+
+const servers: TestServer[] = [];
+afterEach(async () => {
+  closeAllClients();
+  for (const s of servers.splice(0)) await s.stop();
+});
+
+describe('restart', () => {
+  it('keeps every acknowledged event, streams, keys and pending offers across a restart', async () => {
+    const a = await startServer();
+    servers.push(a);
+    const stream = await createStream(a, { title: 'Durable' });
+    const viewers = await Promise.all([1, 2, 3, 4, 5].map((i) => connectViewer(a, { streamId: stream.id, viewerId: `v${i}` })));
+    const sent: { id: string }[][] = viewers.map(() => []);
+    let acked = 0;
+    await Promise.all(
+      viewers.map(async ({ socket }, i) => {
+        for (let b = 0; b < 10; b++) {
+          const batch = Array.from({ length: 20 }, () => ({ id: eid(`r${i}`), type: 'like', ts: Date.now() }));
+          sent[i]!.push(...batch);
+          const ack = await socket.emitWithAck('track', batch);
+          acked += ack.accepted;
+        }
+      }),
+    );
+    expect(acked).toBe(1000);
+    await a.api('POST', '/v1/purchases', { orderId: 'p1', viewerId: 'offline-olga', amount: 5000, currency: 'CNY' }, stream.ingestKey);
+    closeAllClients();
+    await a.stop();
+
+    const b = await startServer({ dbFile: a.dbFile });
+    servers.push(b);
+    const db = new Database(b.dbFile, { readonly: true });
+    expect((db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n).toBe(1000);
+    db.close();
+
+    // the same keys still work, and a client resending what it already sent gets duplicates
+    const { socket } = await connectViewer(b, { streamId: stream.id, viewerId: 'v1' });
+    const ack = await socket.emitWithAck('track', sent[0]!.slice(0, 50));
+    expect(ack).toEqual({ accepted: 0, duplicates: 50, rejected: [] });
+    const summary = await b.api('GET', `/v1/streams/${stream.id}/summary`, undefined, stream.hostKey);
+    expect(summary.body).toMatchObject({ audience: 5, orders: 1, gmv: 5000 });
+
+    // the offer issued before the restart still reaches its viewer
+    const token = await viewerToken(b, stream.ingestKey, 'offline-olga');
+    const s = client(b, '/viewer', { streamId: stream.id, viewerId: 'x', token });
+    const got = collect<any>(s, 'offer');
+    await connect(s);
+    await until(() => got.length === 1, 5000, 'offer after restart');
+    expect(got[0].campaign).toBe('default:deal');
+    rmSync(a.dir, { recursive: true, force: true });
+  });
+});
