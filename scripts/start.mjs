@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// `npm start`: build if needed, start LiveTier on an embedded SQLite file with a demo stream
+// (id `demo`), start a simulated audience, and print the demo URLs. Ctrl-C stops everything.
+import { execSync, fork } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(root);
+
+function newest(dir) {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+const outputs = ['dist/server/main.js', 'dist/browser/livetier.js', 'dist/demo/simulate.js'];
+const built = outputs.every((f) => existsSync(f)) ? Math.min(...outputs.map((f) => statSync(f).mtimeMs)) : 0;
+const sources = Math.max(...['server', 'sdk', 'widget', 'demo'].map((d) => newest(d)));
+if (built < sources) {
+  console.log('building LiveTier (npm run build)…');
+  execSync('npm run build', { stdio: 'inherit' });
+}
+
+const port = Number(process.env.PORT ?? 8080);
+const dbFile = process.env.LIVETIER_DB ?? path.join(root, 'livetier-demo.db');
+const keysFile = `${dbFile}.keys.json`;
+let keys = existsSync(keysFile) && existsSync(dbFile) ? JSON.parse(readFileSync(keysFile, 'utf8')) : null;
+if (!keys) {
+  // the demo's keys are kept beside its database; without them the old demo data is useless
+  for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) rmSync(f, { force: true });
+  keys = { adminKey: process.env.LIVETIER_ADMIN_KEY ?? `lt_admin_${randomBytes(24).toString('base64url')}` };
+}
+
+const { serve, installShutdown } = await import('../dist/server/main.js');
+const running = await serve({
+  port,
+  host: process.env.HOST ?? '127.0.0.1',
+  db: dbFile,
+  adminKey: keys.adminKey,
+  adminKeyGenerated: false,
+  sync: 'normal',
+  logLevel: process.env.LOG_LEVEL ?? 'warn',
+});
+
+if (!keys.stream) {
+  const res = await fetch(`${running.url}/v1/streams`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.adminKey}` },
+    body: JSON.stringify({ id: 'demo', title: 'LiveTier demo: spring tea & silk', channel: 'demo-shop' }),
+  });
+  if (res.status !== 201) throw new Error(`could not create the demo stream: ${res.status} ${await res.text()}`);
+  keys.stream = await res.json();
+  writeFileSync(keysFile, JSON.stringify(keys, null, 2), { mode: 0o600 });
+}
+
+const viewers = process.env.DEMO_VIEWERS ?? '40';
+const sim = fork(path.join(root, 'dist/demo/simulate.js'), [
+  '--server', running.url, '--stream', 'demo', '--ingest-key', keys.stream.ingestKey, '--host-key', keys.stream.hostKey, '--viewers', viewers, '--quiet',
+], { stdio: 'inherit' });
+
+console.log(`
+LiveTier demo is running.
+
+  Viewer page:  ${running.url}/demo/
+  Host page:    ${running.url}/host/demo#key=${keys.stream.hostKey}
+
+  Admin key:    ${keys.adminKey}
+  Ingest key:   ${keys.stream.ingestKey}
+  Database:     ${dbFile}
+
+A simulated audience of ${viewers} viewers is watching, chatting and buying. Ctrl-C stops everything.
+`);
+
+installShutdown({
+  close: async () => {
+    sim.kill('SIGTERM');
+    await running.close();
+  },
+});
