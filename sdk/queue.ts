@@ -49,6 +49,7 @@ export class EventQueue {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private dueAt = Infinity;
   private waiters: Waiter[] = [];
+  private saveQueued = false;
   private readonly opts: Required<Omit<QueueOptions, 'storage' | 'key'>> & Pick<QueueOptions, 'storage' | 'key'>;
 
   constructor(options: QueueOptions) {
@@ -74,7 +75,7 @@ export class EventQueue {
     const event: TrackEvent = data === undefined ? { id: this.opts.id(ts), type, ts } : { id: this.opts.id(ts), type, ts, data };
     this.events.push(event);
     if (this.events.length > MAX_QUEUE) this.remove(new Set(this.events.slice(0, this.events.length - MAX_QUEUE).map((e) => e.id)));
-    this.save();
+    this.saveSoon();
     this.schedule(this.opts.delayMs);
     return event;
   }
@@ -103,6 +104,7 @@ export class EventQueue {
 
   /** Stops sending. Pending events stay in storage for the next page; waiting flushes reject. */
   close() {
+    if (this.saveQueued) this.save();
     this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -147,7 +149,7 @@ export class EventQueue {
       this.opts.warn(`[livetier] event rejected: ${r.reason}`, event ?? r.id);
     }
     this.remove(new Set(batch.map((e) => e.id)));
-    this.save();
+    this.saveSoon();
     this.schedule(0);
   }
 
@@ -173,7 +175,15 @@ export class EventQueue {
     }
   }
 
+  /** one write per burst: a microtask still runs before the page can unload */
+  private saveSoon() {
+    if (this.saveQueued || !this.opts.storage || !this.opts.key) return;
+    this.saveQueued = true;
+    queueMicrotask(() => this.saveQueued && this.save());
+  }
+
   private save() {
+    this.saveQueued = false;
     const { storage, key } = this.opts;
     if (!storage || !key) return;
     if (this.events.length) storage.setItem(key, JSON.stringify(this.events));

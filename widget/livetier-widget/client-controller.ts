@@ -5,7 +5,7 @@
  * and never closed by the element.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { init, type InitOptions, type LiveTierClient, type OfferPayload } from '../../sdk/index.js';
+import { init, type InitOptions, type LiveTierClient, type LiveTierError, type OfferPayload } from '../../sdk/index.js';
 
 export class ClientController implements ReactiveController {
   private current: LiveTierClient | null = null;
@@ -20,6 +20,7 @@ export class ClientController implements ReactiveController {
     /** what the element asks for now; null: not enough to connect */
     private readonly options: () => InitOptions | null,
     private readonly onOffer: (offer: OfferPayload) => void,
+    private readonly onError: (error: LiveTierError) => void = () => {},
   ) {
     host.addController(this);
   }
@@ -40,7 +41,7 @@ export class ClientController implements ReactiveController {
     this.sync();
   }
 
-  hostUpdated() {
+  hostUpdate() {
     this.sync();
   }
 
@@ -66,7 +67,9 @@ export class ClientController implements ReactiveController {
     this.current = client;
     this.owned = owned;
     this.key = key;
-    this.unsubscribe = client.on('offer', this.onOffer);
+    const offOffer = client.on('offer', this.onOffer);
+    const offError = client.on('error', this.onError);
+    this.unsubscribe = () => (offOffer(), offError());
   }
 
   private release() {

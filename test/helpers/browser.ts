@@ -1,0 +1,48 @@
+/**
+ * Real Chromium for end-to-end tests: Debian's /usr/bin/chromium driven by playwright-core
+ * (no browser download), plus a tiny static server that plays the streamer's own site.
+ */
+import { createServer, type Server } from 'node:http';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+export function haveChromium(): boolean {
+  return existsSync(CHROMIUM);
+}
+
+export async function launch(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
+}
+
+/** Serves fixed pages (path → html) on an ephemeral port: a streamer's site on its own origin. */
+export async function startSite(pages: Record<string, string | (() => string)>, headers: Record<string, string> = {}) {
+  const server: Server = createServer((req, res) => {
+    const page = pages[(req.url ?? '/').split('?')[0]!];
+    if (page === undefined) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...headers });
+    res.end(typeof page === 'function' ? page() : page);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    port,
+    /** `localhost` rather than 127.0.0.1: another host as well as another port than the LiveTier server */
+    origin: `http://localhost:${port}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}

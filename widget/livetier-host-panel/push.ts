@@ -1,0 +1,25 @@
+/**
+ * The push form's fields turned into the `push` request. Pure, so the units are tested once:
+ * hosts type money in major units (¥30), the server wants minor units (3000).
+ */
+import type { Discount, HostPushRequest, Tier } from '../../server/realtime/events.js';
+import { minorDigits } from '../locale.js';
+
+export interface PushFields {
+  tier: Tier;
+  title: string;
+  kind: Discount['kind'];
+  /** percent (1–100) or an amount in major units of `currency` */
+  value: number;
+  minutes: number;
+}
+
+/** the server's limits on an offer's life */
+export const MIN_TTL_SECONDS = 10;
+export const MAX_TTL_SECONDS = 30 * 86_400;
+
+export function buildPushRequest(fields: PushFields, currency?: string): HostPushRequest {
+  const value = fields.kind === 'percent' ? Math.round(fields.value) : Math.round(fields.value * 10 ** minorDigits(currency));
+  const ttlSeconds = Math.min(MAX_TTL_SECONDS, Math.max(MIN_TTL_SECONDS, Math.round(fields.minutes * 60)));
+  return { tier: fields.tier, offer: { title: fields.title.trim(), discount: { kind: fields.kind, value }, ttlSeconds } };
+}

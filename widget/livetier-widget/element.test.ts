@@ -1,0 +1,230 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { OfferPayload } from '../../server/realtime/events.js';
+import type { LiveTierClient } from '../../sdk/index.js';
+import { LiveTierWidget } from './element.js';
+
+// Lit's dev build (picked by vitest) announces itself on load; keep test output quiet
+vi.hoisted(() => {
+  (globalThis as { litIssuedWarnings?: Set<string> }).litIssuedWarnings = new Set(['dev-mode']);
+});
+
+const NOW = new Date('2025-03-01T12:00:00Z').getTime();
+
+function offer(over: Partial<OfferPayload> = {}): OfferPayload {
+  return {
+    id: 'of_1',
+    code: 'LT-7QX2-K9',
+    title: 'Flash deal',
+    description: 'Only during this live',
+    discount: { kind: 'percent', value: 15 },
+    minSpend: 10000,
+    currency: 'CNY',
+    expiresAt: NOW + 5 * 60_000,
+    serverNow: NOW,
+    campaign: 'push:1',
+    ...over,
+  };
+}
+
+async function mount(attrs: Record<string, string> = {}): Promise<LiveTierWidget> {
+  const el = document.createElement('livetier-widget');
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  document.body.append(el);
+  await el.updateComplete;
+  return el;
+}
+
+const shadow = (el: LiveTierWidget) => el.shadowRoot!;
+const cards = (el: LiveTierWidget) => [...shadow(el).querySelectorAll<HTMLElement>('[part~=card]')];
+const text = (node: Element | null | undefined) => node?.textContent?.replace(/\s+/g, ' ').trim() ?? '';
+
+/** a client that records what the element tracks */
+function fakeClient() {
+  const tracked: { type: string; data: unknown }[] = [];
+  const client = {
+    viewerId: 'v_test',
+    track: vi.fn((type: string, data?: unknown) => (tracked.push({ type, data }), `id${tracked.length}`)),
+    on: vi.fn(() => () => {}),
+    identify: vi.fn(),
+    flush: vi.fn(async () => {}),
+    close: vi.fn(),
+  };
+  return { client: client as unknown as LiveTierClient, tracked, raw: client };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+  vi.setSystemTime(NOW);
+  document.documentElement.lang = '';
+});
+afterEach(() => {
+  document.body.innerHTML = '';
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+describe('<livetier-widget>', () => {
+  it('is defined and has no client without server and stream', async () => {
+    const el = await mount();
+    expect(el).toBeInstanceOf(LiveTierWidget);
+    expect(el.client).toBeNull();
+    expect(cards(el)).toEqual([]);
+    expect(shadow(el).querySelector('[aria-live=polite]')).not.toBeNull();
+  });
+
+  it('renders an offer as a card: discount, title, description, min spend, code, copy, timer', async () => {
+    const el = await mount();
+    el.addOffer(offer());
+    await el.updateComplete;
+    const [card] = cards(el);
+    expect(card).toBeDefined();
+    expect(card!.dataset.offerId).toBe('of_1');
+    expect(card!.closest('[aria-live=polite]')).not.toBeNull();
+    expect(text(card!.querySelector('[part~=title]'))).toBe('Flash deal');
+    expect(text(card!.querySelector('[part~=discount]'))).toBe('15% off');
+    expect(text(card!.querySelector('[part~=description]'))).toBe('Only during this live');
+    expect(text(card)).toContain('Min. spend ¥100');
+    expect(text(card!.querySelector('[part~=code]'))).toBe('LT-7QX2-K9');
+    expect(text(card!.querySelector('[part~=copy]'))).toBe('Copy');
+    expect(text(card!.querySelector('[part~=timer]'))).toBe('Ends in 05:00');
+  });
+
+  it('formats amount discounts in the offer currency (minor units)', async () => {
+    const el = await mount();
+    el.addOffer(offer({ id: 'a', discount: { kind: 'amount', value: 3000 }, minSpend: undefined }));
+    el.addOffer(offer({ id: 'b', discount: { kind: 'amount', value: 1250 }, currency: 'USD' }));
+    el.addOffer(offer({ id: 'c', discount: { kind: 'amount', value: 500 }, currency: 'JPY' }));
+    await el.updateComplete;
+    const discount = (id: string) => text(shadow(el).querySelector(`[data-offer-id="${id}"] [part~=discount]`));
+    expect(discount('a')).toBe('¥30 off');
+    expect(discount('b')).toBe('$12.50 off');
+    expect(discount('c')).toBe('¥500 off');
+    expect(text(shadow(el).querySelector('[data-offer-id="a"]'))).not.toContain('Min. spend');
+  });
+
+  it('stacks several offers, newest first, and updates a repeated one in place', async () => {
+    const el = await mount();
+    const events: OfferPayload[] = [];
+    document.addEventListener('livetier-offer', (e) => events.push(e.detail));
+    el.addOffer(offer({ id: 'first', title: 'First' }));
+    el.addOffer(offer({ id: 'second', title: 'Second' }));
+    el.addOffer(offer({ id: 'first', title: 'First, again' }));
+    await el.updateComplete;
+    expect(cards(el).map((c) => c.dataset.offerId)).toEqual(['second', 'first']);
+    expect(text(cards(el)[1]!.querySelector('[part~=title]'))).toBe('First, again');
+    // the event bubbles out of the element and is composed; once per offer
+    expect(events.map((o) => o.id)).toEqual(['first', 'second']);
+  });
+
+  it('counts down once a second and removes the offer when it expires', async () => {
+    const el = await mount();
+    el.addOffer(offer({ expiresAt: NOW + 90_000 }));
+    await el.updateComplete;
+    const timer = () => text(shadow(el).querySelector('[part~=timer]'));
+    expect(timer()).toBe('Ends in 01:30');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(timer()).toBe('Ends in 01:29');
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(timer()).toBe('Ends in 00:30');
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(cards(el)).toEqual([]);
+    expect(el.offers).toEqual([]);
+  });
+
+  it("corrects the countdown for the browser clock's skew", async () => {
+    const el = await mount();
+    // the server's clock is 10 minutes ahead of this browser: 2 minutes are left, not 12
+    const serverNow = NOW + 10 * 60_000;
+    el.addOffer(offer({ serverNow, expiresAt: serverNow + 120_000 }));
+    await el.updateComplete;
+    expect(text(shadow(el).querySelector('[part~=timer]'))).toBe('Ends in 02:00');
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(cards(el)).toEqual([]);
+  });
+
+  it('ignores an offer that already expired', async () => {
+    const el = await mount();
+    el.addOffer(offer({ expiresAt: NOW - 1 }));
+    await el.updateComplete;
+    expect(cards(el)).toEqual([]);
+  });
+
+  it('shows hours when more than an hour is left', async () => {
+    const el = await mount();
+    el.addOffer(offer({ expiresAt: NOW + 2 * 3_600_000 + 5_000 }));
+    await el.updateComplete;
+    expect(text(shadow(el).querySelector('[part~=timer]'))).toBe('Ends in 2:00:05');
+  });
+
+  it('speaks Chinese with lang="zh-CN"', async () => {
+    const el = await mount({ lang: 'zh-CN' });
+    el.addOffer(offer());
+    el.addOffer(offer({ id: 'amt', discount: { kind: 'amount', value: 3000 } }));
+    await el.updateComplete;
+    const card = shadow(el).querySelector('[data-offer-id="of_1"]');
+    expect(text(card!.querySelector('[part~=discount]'))).toBe('8.5折');
+    expect(text(card!.querySelector('[part~=copy]'))).toBe('复制');
+    expect(text(card!.querySelector('[part~=timer]'))).toBe('剩余 05:00');
+    expect(text(card)).toContain('满¥100可用');
+    expect(text(shadow(el).querySelector('[data-offer-id="amt"] [part~=discount]'))).toBe('立减¥30');
+  });
+
+  it("follows the page's <html lang> when it has no lang of its own", async () => {
+    document.documentElement.lang = 'zh-CN';
+    const el = await mount();
+    el.addOffer(offer());
+    await el.updateComplete;
+    expect(text(shadow(el).querySelector('[part~=copy]'))).toBe('复制');
+    el.lang = 'en';
+    await el.updateComplete;
+    expect(text(shadow(el).querySelector('[part~=copy]'))).toBe('Copy');
+  });
+
+  it('tracks offer_seen once per rendered card, and offer_click when the code is copied', async () => {
+    const writeText = vi.fn(async () => {});
+    Object.defineProperty(navigator, 'clipboard', { configurable: true, value: { writeText } });
+    const el = await mount();
+    const { client, tracked } = fakeClient();
+    el.client = client;
+    expect(el.client).toBe(client);
+    el.addOffer(offer());
+    await el.updateComplete;
+    el.addOffer(offer({ title: 'updated' }));
+    await el.updateComplete;
+    expect(tracked).toEqual([{ type: 'offer_seen', data: { offerId: 'of_1' } }]);
+
+    shadow(el).querySelector<HTMLButtonElement>('[part~=copy]')!.click();
+    await vi.advanceTimersByTimeAsync(0);
+    await el.updateComplete;
+    expect(writeText).toHaveBeenCalledWith('LT-7QX2-K9');
+    expect(tracked.at(-1)).toEqual({ type: 'offer_click', data: { offerId: 'of_1' } });
+    expect(text(shadow(el).querySelector('[part~=copy]'))).toBe('Copied');
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(text(shadow(el).querySelector('[part~=copy]'))).toBe('Copy');
+  });
+
+  it('subscribes to the offers of a client handed in, and never closes it', async () => {
+    const el = await mount();
+    const { client, raw } = fakeClient();
+    let deliver: (o: OfferPayload) => void = () => {};
+    raw.on.mockImplementation(((event: string, fn: (o: OfferPayload) => void) => {
+      if (event === 'offer') deliver = fn;
+      return () => {};
+    }) as never);
+    el.client = client;
+    deliver(offer({ id: 'from-sdk' }));
+    await el.updateComplete;
+    expect(cards(el).map((c) => c.dataset.offerId)).toEqual(['from-sdk']);
+    el.remove();
+    expect(raw.close).not.toHaveBeenCalled();
+  });
+
+  it('never renders offer text as HTML', async () => {
+    const el = await mount();
+    el.addOffer(offer({ title: '<img src=x onerror=alert(1)>' }));
+    await el.updateComplete;
+    expect(shadow(el).querySelector('img')).toBeNull();
+    expect(text(shadow(el).querySelector('[part~=title]'))).toBe('<img src=x onerror=alert(1)>');
+  });
+});
