@@ -16,6 +16,7 @@ function open(key) {
   panel.setAttribute('server', location.origin);
   panel.setAttribute('stream', streamId);
   panel.setAttribute('host-key', key);
+  panel.setAttribute('currency', 'CNY');
   const lang = params.get('lang') ?? (navigator.language?.startsWith('zh') ? 'zh-CN' : 'en');
   panel.setAttribute('lang', lang);
   panel.addEventListener('livetier-auth-error', () => {

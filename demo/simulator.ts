@@ -82,10 +82,12 @@ export class Simulator {
   }
 
   private scheduleHostPushes() {
-    const hostSocket = io(`${this.opts.server}/host`, { auth: { streamId: this.opts.stream, hostKey: this.opts.hostKey }, transports: ['websocket'] });
+    const hostSocket = io(`${this.opts.server}/host`, { auth: { streamId: this.opts.stream, hostKey: this.opts.hostKey }, transports: ['websocket'], forceNew: true });
+    hostSocket.on('connect_error', (err: any) => this.log(`host socket refused: ${err.data?.message ?? err.message}`));
     const pushes = [
       { tier: 'potential', offer: { title: 'Flash deal: 10% off your first order', discount: { kind: 'percent', value: 10 }, ttlSeconds: 180 } },
       { tier: 'mid', offer: { title: 'Mid-stream special: ¥50 off ¥299', discount: { kind: 'amount', value: 5000 }, minSpend: 29_900, ttlSeconds: 300 } },
+      { tier: 'potential', offer: { title: 'Just for watchers: ¥15 off today', discount: { kind: 'amount', value: 1500 }, minSpend: 9_900, ttlSeconds: 120 } },
       { tier: 'high', offer: { title: 'VIP early access: 20% off the silk scarf', discount: { kind: 'percent', value: 20 }, ttlSeconds: 600 } },
     ];
     let n = 0;
@@ -96,11 +98,13 @@ export class Simulator {
         const ack = await hostSocket.timeout(5000).emitWithAck('push', p);
         this.stats.pushes++;
         this.log(`host pushed "${p.offer.title}" to ${p.tier}: ${JSON.stringify(ack)}`);
-      } catch {
+      } catch (err) {
         this.stats.errors++;
+        this.log(`host push failed: ${(err as Error).message}`);
       }
     };
-    this.timers.push(setTimeout(push, 20_000), setInterval(push, 90_000));
+    // every 30 s, watchers every other time: a newcomer sees a deal within about a minute
+    this.timers.push(setTimeout(push, 15_000), setInterval(push, 30_000));
     this.hostSocket = hostSocket;
   }
   private hostSocket?: Socket;
@@ -148,7 +152,7 @@ class SimViewer {
   async run() {
     const { server, stream, ingestKey } = this.sim.opts;
     const { token } = await this.sim.api('/v1/viewer-tokens', { viewerId: this.id }, ingestKey);
-    this.socket = io(`${server}/viewer`, { auth: { streamId: stream, viewerId: this.id, token }, transports: ['websocket'], autoConnect: false });
+    this.socket = io(`${server}/viewer`, { auth: { streamId: stream, viewerId: this.id, token }, transports: ['websocket'], autoConnect: false, forceNew: true });
     this.socket.on('offer', (offer: OfferPayload, ack: (r: unknown) => void) => {
       ack({ ok: true });
       this.sim.stats.offers++;

@@ -45,6 +45,12 @@ const running = await serve({
   adminKeyGenerated: false,
   sync: 'normal',
   logLevel: process.env.LOG_LEVEL ?? 'warn',
+}).catch((err) => {
+  if (err.code === 'EADDRINUSE') {
+    console.error(`port ${port} is already in use: stop what runs there, or start the demo with PORT=8081 npm start`);
+    process.exit(1);
+  }
+  throw err;
 });
 
 if (!keys.stream) {

@@ -68,6 +68,8 @@ export class ViewerTransport {
       // a proxy that blocks websockets still gets long-polling
       tryAllTransports: true,
       auth: { ...auth },
+      // its own connection: closing or re-identifying never touches another element's socket
+      forceNew: true,
     });
     this.socket = socket;
 

@@ -54,6 +54,7 @@ export const assetRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.get('/', async (_req, reply) => reply.redirect('/demo/'));
+  app.get('/favicon.ico', async (_req, reply) => reply.code(204).header('cache-control', 'public, max-age=86400').send());
 
   app.get<{ Params: { '*': string } }>('/demo/*', async (req, reply) => {
     const name = req.params['*'] || 'index.html';

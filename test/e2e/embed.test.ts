@@ -20,6 +20,7 @@ const streamerPage = () => `<!doctype html>
 <body>
   <h1>My shop is live</h1>
   <livetier-widget server="${srv.url}" stream="${stream.id}" token="${token}"></livetier-widget>
+  <script>document.addEventListener('livetier-error', (e) => (window.ltErrors ||= []).push(e.detail.code));</script>
 </body></html>`;
 
 const summary = async () => (await srv.api('GET', `/v1/streams/${stream.id}/summary`, undefined, stream.hostKey)).body;
@@ -97,7 +98,7 @@ describe('a streamer page on another origin', () => {
     const other = await browser.newPage();
     // same site server, but reached as 127.0.0.1: another origin than the allowed localhost one
     await other.goto(`http://127.0.0.1:${site.port}/elsewhere`);
-    await other.waitForTimeout(1500);
+    await expect.poll(() => other.evaluate(() => (window as any).ltErrors ?? []), { timeout: 10_000 }).toContain('origin_not_allowed');
     expect((await summary()).connected).toBe(0);
     await other.close();
   });

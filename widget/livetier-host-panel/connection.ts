@@ -78,6 +78,8 @@ export class HostConnection implements ReactiveController {
       transports: ['websocket', 'polling'],
       tryAllTransports: true,
       auth: { streamId, hostKey } satisfies HostAuth,
+      // its own connection: closing or re-identifying never touches another element's socket
+      forceNew: true,
     });
     this.socket = socket;
     // handlers first: the snapshot comes right after the handshake
