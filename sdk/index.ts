@@ -31,6 +31,8 @@ export interface EventDataMap {
   purchase: { orderId: string; amount: number; currency: string };
   offer_seen: { offerId: string };
   offer_click: { offerId: string };
+  /** the answer to a host's poll: an integer 1-5 */
+  poll_answer: { pollId: string; value: number };
 }
 
 export interface InitOptions {

@@ -7,12 +7,14 @@ import { randomUUID } from 'node:crypto';
 import type { Repo, OfferRow, StreamRow, Deltas, PurchaseRow } from './store/repo.js';
 import { zeroDeltas } from './store/repo.js';
 import { GroupCommitWriter } from './store/writer.js';
+import { mergeViewers, type AliasResult } from './store/alias.js';
 import type { ValidEvent } from './ingest/schema.js';
 import { creditWatch } from './ingest/watch.js';
 import { computeTier, emptyEngagement, type Engagement, type TierRules, DEFAULT_RULES, type VerifiedPurchase } from './tiering/model.js';
 import { offerForTierChange, offerForWatch, type OfferTemplate } from './offers/playbook.js';
 import { generateCode } from './offers/codes.js';
 import type { OfferPayload, StreamSummary, Tier, TierCounts, TrackAck, Discount } from './realtime/events.js';
+import type { ActivityItem } from './realtime/events.js'; // issue 6
 
 export type Clock = () => number;
 
@@ -64,7 +66,13 @@ export interface EngineHooks {
   offer: (offer: OfferRow) => void;
   /** something a host sees in this stream changed */
   changed: (streamId: string) => void;
+  /** issue 6: a line for the host's activity feed (a purchase, a tier change, a comment) */
+  activity: (streamId: string, item: ActivityEvent) => void;
 }
+
+/** issue 6: what the engine reports to the host's activity feed (the realtime layer numbers and keeps them) */
+export type ActivityEvent = DistributiveOmit<ActivityItem, 'id'>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export type RedeemResult =
   | { status: 200; offer: OfferRow }
@@ -90,7 +98,7 @@ export class Engine {
   readonly writer: GroupCommitWriter<Job, JobResult>;
   private readonly profiles = new Map<string, Profile>();
   private readonly streams = new Map<string, StreamLive>();
-  private hooks: EngineHooks = { offer: () => {}, changed: () => {} };
+  private hooks: EngineHooks = { offer: () => {}, changed: () => {}, activity: () => {} };
 
   constructor(
     private readonly repo: Repo,
@@ -207,6 +215,7 @@ export class Engine {
       if (!live) continue;
       live.tiers[before]--;
       live.tiers[tier]++;
+      this.hooks.activity(sid, { type: 'tier', at: now, viewerId: p.viewerId, from: before, to: tier }); // issue 6
       this.hooks.changed(sid);
     }
     return before;
@@ -317,7 +326,10 @@ export class Engine {
     if (!res.accepted.length) return;
     const e = p.engagement;
     for (const ev of res.accepted) {
-      if (ev.type === 'comment') e.comments++;
+      if (ev.type === 'comment') {
+        e.comments++;
+        this.hooks.activity(job.streamId, { type: 'comment', at: job.now, viewerId: job.viewerId, text: ev.data.text }); // issue 6
+      }
       else if (ev.type === 'like') e.likes += ev.data.count ?? 1;
       else if (ev.type === 'product_view') e.productViews++;
       else if (ev.type === 'add_to_cart') e.addToCarts++;
@@ -481,6 +493,8 @@ export class Engine {
     })();
     live.orders++;
     live.gmv += purchase.amount;
+    // issue 6: the host's activity feed
+    this.hooks.activity(streamId, { type: 'purchase', at: now, viewerId: input.viewerId, orderId: input.orderId, amount: purchase.amount, currency: purchase.currency });
     // a cached profile learns of the purchase here; an uncached one loads it from the database
     if (cached) cached.purchases.push({ orderId: purchase.orderId, amount: purchase.amount, at: purchase.at });
     const p = cached ?? this.profile(channel, input.viewerId);
@@ -492,6 +506,37 @@ export class Engine {
     }
     this.hooks.changed(streamId);
     return { status: 201, purchase, ...(coupon ? { coupon } : {}) };
+  }
+
+  // ---------------------------------------------------------------- alias (issue 5)
+
+  /**
+   * `identify()`: links an anonymous viewer's history (events, counters, unredeemed offers) to the
+   * verified viewer, once per anonymous id (store/alias.ts). Both cached profiles are dropped so
+   * they reload from SQLite; a profile still connected somewhere is reloaded at once and keeps
+   * its presence, so the live tier counts stay right.
+   */
+  alias(channel: string, anonId: string, viewerId: string): AliasResult {
+    const now = this.clock();
+    const r = mergeViewers(this.repo.db, channel, anonId, viewerId, now);
+    if (!r.merged) return r;
+    for (const id of [anonId, viewerId]) {
+      const k = this.key(channel, id);
+      const cached = this.profiles.get(k);
+      if (!cached) continue;
+      this.profiles.delete(k);
+      if (cached.streams.size === 0) continue;
+      const fresh = this.profile(channel, id);
+      fresh.streams = cached.streams;
+      fresh.tier = cached.tier; // what the live counts hold; retier moves it if the merge changed it
+      this.retier(fresh, now);
+    }
+    for (const live of this.streams.values()) {
+      if (live.stream.channel !== channel) continue;
+      live.audience = this.repo.audience(live.stream.id);
+      this.hooks.changed(live.stream.id);
+    }
+    return r;
   }
 
   /** Commits what is queued; call before closing the database. */

@@ -36,6 +36,8 @@ export const EventData = {
   purchase: Type.Object({ orderId: Type.String({ minLength: 1, maxLength: 128 }), amount: Minor, currency: Type.String({ pattern: '^[A-Z]{3}$' }) }, { additionalProperties: false }),
   offer_seen: Type.Object({ offerId: Id }, { additionalProperties: false }),
   offer_click: Type.Object({ offerId: Id }, { additionalProperties: false }),
+  // issue 5: the answer to a host's one-question poll, on a 1-5 scale
+  poll_answer: Type.Object({ pollId: Id, value: Type.Integer({ minimum: 1, maximum: 5 }) }, { additionalProperties: false }),
 } satisfies Record<EventType, unknown>;
 
 /** types whose `data` may be left out */

@@ -13,6 +13,8 @@ export const EVENT_TYPES = [
   'purchase',
   'offer_seen',
   'offer_click',
+  // issue 5: a viewer's answer to a host's poll (`{ pollId, value: 1-5 }`)
+  'poll_answer',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -114,6 +116,8 @@ export interface ViewerAuth {
   streamId: string;
   viewerId: string;
   token?: string;
+  /** issue 5: with a valid `token`, the anonymous id whose history merges into the token's viewer (once) */
+  alias?: string;
 }
 
 export interface HostAuth {
@@ -129,15 +133,91 @@ export interface ViewerServerToClientEvents {
   offer: (offer: OfferPayload, ack: (res: OfferAck) => void) => void;
   /** the viewer's identity as the server sees it (after token verification) */
   hello: (info: { viewerId: string; verified: boolean; serverNow: number }) => void;
+  /** issue 5/6: the host opened a one-question poll; the viewer answers with a `poll_answer` event */
+  poll: (poll: PollPayload) => void;
+}
+
+/** A one-question rating poll (issue 5/6): answered with `poll_answer` `{ pollId, value: 1..scale }`. */
+export interface PollPayload {
+  id: string;
+  question: string;
+  scale: 5;
+  /** ms since epoch, server clock */
+  closesAt: number;
 }
 
 export interface HostClientToServerEvents {
   push: (req: HostPushRequest, ack: (res: HostPushAck) => void) => void;
+  /** issue 6: opens a one-question poll for the stream's viewers (a new poll closes the previous one) */
+  'poll:open': (req: PollOpenRequest, ack: (res: PollPayload | ErrorAck) => void) => void;
 }
 
 export interface HostServerToClientEvents {
   snapshot: (summary: StreamSummary) => void;
   update: (summary: StreamSummary) => void;
+  /** issue 6: the stream's funnel, on connect and with every update that changed it */
+  funnel: (funnel: StreamFunnel) => void;
+  /** issue 6: recent activity: the last items on connect (oldest first), then each new batch */
+  activity: (items: ActivityItem[]) => void;
+  /** issue 6: audience-by-tier points: the whole series on connect, then each new or revised point */
+  trend: (points: TrendPoint[]) => void;
+  /** issue 6: the latest poll's results, on connect and whenever they change */
+  'poll:results': (results: PollResults) => void;
+}
+
+// ---------------------------------------------------------------- issue 6: the host dashboard
+
+export interface PollOpenRequest {
+  /** 1-200 characters */
+  question: string;
+  /** how long viewers may answer: 10-3600 s, default 120 */
+  seconds?: number;
+}
+
+export interface PollResults extends PollPayload {
+  /** answers per value: `counts[0]` is the number of 1s … `counts[4]` the number of 5s (one per viewer, the latest wins) */
+  counts: [number, number, number, number, number];
+  answers: number;
+  /** mean of the answers, or null before the first */
+  average: number | null;
+}
+
+/** Unique viewers of this stream who reached each step. */
+export interface FunnelCounts {
+  viewers: number;
+  productViews: number;
+  addToCarts: number;
+  checkouts: number;
+  /** viewers with at least one verified purchase (reported by the merchant's backend) in this stream */
+  purchases: number;
+}
+
+export interface StreamFunnel extends FunnelCounts {
+  streamId: string;
+  /** the same steps split by each viewer's current tier */
+  byTier: Record<Tier, FunnelCounts>;
+  orders: number;
+  /** verified revenue, minor units */
+  gmv: number;
+  /** average order value, minor units (0 before the first order) */
+  aov: number;
+  updatedAt: number;
+}
+
+/** One line of the host's live activity feed. `text` is what a viewer typed: render it as text, never as HTML. */
+export type ActivityItem = { id: number; at: number; viewerId: string } & (
+  | { type: 'purchase'; orderId: string; amount: number; currency: string }
+  | { type: 'tier'; from: Tier; to: Tier }
+  | { type: 'comment'; text: string }
+);
+
+/** Viewers connected at time `t` (ms since epoch), by tier; lifecycle counts when the summary carries them. */
+export interface TrendPoint {
+  t: number;
+  connected: number;
+  high: number;
+  mid: number;
+  potential: number;
 }
 
 export interface ViewerSocketData {

@@ -101,4 +101,14 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX offers_viewer ON offers(channel, viewer_id, delivered_at);
   CREATE UNIQUE INDEX offers_once ON offers(stream_id, viewer_id, campaign);
   `,
+  /* issue 5 (helper S): identify() links an anonymous viewer to a verified one, once per anonymous id */ `
+  CREATE TABLE viewer_aliases (
+    channel     TEXT NOT NULL,
+    anon_id     TEXT NOT NULL,
+    viewer_id   TEXT NOT NULL,
+    events      INTEGER NOT NULL,
+    at          INTEGER NOT NULL,
+    PRIMARY KEY (channel, anon_id)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -7,7 +7,7 @@ import type { Engine, Clock } from '../../engine.js';
 import type { Repo, OfferRow } from '../../store/repo.js';
 import type { ViewerClientToServerEvents, ViewerServerToClientEvents, ViewerSocketData, TrackAck, ErrorAck } from '../events.js';
 import { checkEvent, MAX_EVENTS_PER_BATCH, type ValidEvent } from '../../ingest/schema.js';
-import { authenticateViewer, originOf } from '../auth.js';
+import { authenticateViewer, originOf, ANON_PREFIX, VIEWER_ID_PATTERN } from '../auth.js';
 import { streamRoom, viewerRoom } from '../rooms.js';
 
 export type ViewerNamespace = Namespace<ViewerClientToServerEvents, ViewerServerToClientEvents, Record<string, never>, ViewerSocketData>;
@@ -53,6 +53,15 @@ export function createViewerHandlers({ nsp, engine, repo, clock, log }: { nsp: V
       () => {
         joined = true;
         if (socket.disconnected) return engine.leave(streamId, viewerId);
+        // issue 5: identify() sends the browser's anonymous id once the viewer is verified; link it (once)
+        const alias = (socket.handshake.auth as { alias?: unknown } | undefined)?.alias;
+        if (verified && typeof alias === 'string' && VIEWER_ID_PATTERN.test(alias)) {
+          try {
+            engine.alias(channel, alias.startsWith(ANON_PREFIX) ? alias : ANON_PREFIX + alias, viewerId);
+          } catch (err) {
+            log.error({ err }, 'viewer alias failed');
+          }
+        }
         socket.emit('hello', { viewerId, verified, serverNow: clock() });
         for (const offer of engine.pendingOffers(channel, viewerId)) sendOffer(socket, offer);
       },

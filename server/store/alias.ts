@@ -1,0 +1,68 @@
+/**
+ * The alias statements (issue 5): `identify(viewerId, token)` links the history a browser made
+ * while anonymous to the verified viewer, once per anonymous id, like Segment's `alias`.
+ *
+ * One transaction moves the anonymous viewer's events, per-stream counters, channel counters and
+ * unredeemed offers onto the verified viewer, then records the link in `viewer_aliases`, so a
+ * second call with the same anonymous id changes nothing. Purchases are never moved: money only
+ * enters through the merchant's backend, which already names the real viewer.
+ */
+import type { DB } from './db.js';
+
+export interface AliasResult {
+  /** false: this anonymous id was linked before (to `viewerId`), nothing moved now */
+  merged: boolean;
+  /** the verified viewer the anonymous id is linked to */
+  viewerId: string;
+  /** events moved by this call */
+  events: number;
+}
+
+/** counters summed when both viewers have a row (columns of migration 1) */
+const VIEWER_SUMS = ['watch_ms', 'comments', 'likes', 'product_views', 'add_to_carts'];
+const STREAM_SUMS = [...VIEWER_SUMS, 'checkouts', 'browser_purchases'];
+
+const sums = (cols: string[]) => cols.map((c) => `${c} = ${c} + excluded.${c}`).join(', ');
+
+const cache = new WeakMap<DB, ReturnType<typeof prepare>>();
+
+function prepare(db: DB) {
+  const inChannel = 'stream_id IN (SELECT id FROM streams WHERE channel = @channel)';
+  return {
+    linked: db.prepare('SELECT viewer_id FROM viewer_aliases WHERE channel = ? AND anon_id = ?'),
+    link: db.prepare('INSERT INTO viewer_aliases (channel, anon_id, viewer_id, events, at) VALUES (@channel, @from, @into, @events, @now)'),
+    viewer: db.prepare(`INSERT INTO viewers (channel, id, verified, ${VIEWER_SUMS.join(', ')}, first_seen_at, last_seen_at)
+      SELECT channel, @into, 1, ${VIEWER_SUMS.join(', ')}, first_seen_at, last_seen_at FROM viewers WHERE channel = @channel AND id = @from
+      ON CONFLICT (channel, id) DO UPDATE SET ${sums(VIEWER_SUMS)}, verified = 1,
+        first_seen_at = MIN(first_seen_at, excluded.first_seen_at), last_seen_at = MAX(last_seen_at, excluded.last_seen_at)`),
+    dropViewer: db.prepare('DELETE FROM viewers WHERE channel = @channel AND id = @from'),
+    streams: db.prepare(`INSERT INTO viewer_streams (stream_id, viewer_id, ${STREAM_SUMS.join(', ')}, first_seen_at, last_seen_at)
+      SELECT stream_id, @into, ${STREAM_SUMS.join(', ')}, first_seen_at, last_seen_at FROM viewer_streams WHERE viewer_id = @from AND ${inChannel}
+      ON CONFLICT (stream_id, viewer_id) DO UPDATE SET ${sums(STREAM_SUMS)},
+        first_seen_at = MIN(first_seen_at, excluded.first_seen_at), last_seen_at = MAX(last_seen_at, excluded.last_seen_at)`),
+    dropStreams: db.prepare(`DELETE FROM viewer_streams WHERE viewer_id = @from AND ${inChannel}`),
+    events: db.prepare(`UPDATE events SET viewer_id = @into WHERE viewer_id = @from AND ${inChannel}`),
+    // a campaign the verified viewer already got in that stream stays with the anonymous id (offers_once)
+    offers: db.prepare('UPDATE OR IGNORE offers SET viewer_id = @into WHERE channel = @channel AND viewer_id = @from AND redeemed_at IS NULL'),
+  };
+}
+
+/** Merges anonymous viewer `from` into verified viewer `into` in `channel`, once per `from`. */
+export function mergeViewers(db: DB, channel: string, from: string, into: string, now: number): AliasResult {
+  let s = cache.get(db);
+  if (!s) cache.set(db, (s = prepare(db)));
+  const q = s;
+  return db.transaction((): AliasResult => {
+    const before = q.linked.get(channel, from) as { viewer_id: string } | undefined;
+    if (before) return { merged: false, viewerId: before.viewer_id, events: 0 };
+    const p = { channel, from, into };
+    q.viewer.run(p);
+    q.dropViewer.run(p);
+    q.streams.run(p);
+    q.dropStreams.run(p);
+    const events = q.events.run(p).changes;
+    q.offers.run(p);
+    q.link.run({ ...p, events, now });
+    return { merged: true, viewerId: into, events };
+  })();
+}
