@@ -16,6 +16,7 @@ import { streamRoutes } from './routes/streams.js';
 import { merchantRoutes } from './routes/merchant.js';
 import { assetRoutes } from './routes/assets.js';
 import { feedRoutes } from './routes/feed.js';
+import { collectRoutes } from './routes/collect.js'; // issue 5: the SDK's beacon
 
 export interface AppOptions {
   db: string;
@@ -83,6 +84,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(streamRoutes);
   await fastify.register(merchantRoutes);
   await fastify.register(feedRoutes);
+  await fastify.register(collectRoutes); // issue 5
   await fastify.register(assetRoutes);
 
   fastify.addHook('onClose', async () => {
