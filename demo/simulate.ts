@@ -1,16 +1,48 @@
 /** CLI of the audience simulator: `npm run simulate -- --help` for the flags. */
-import { parseOptions, Simulator } from './simulator.js';
+import { createStream, parseOptions, Simulator, type Options } from './simulator.js';
+
+const USAGE = `usage: npm run simulate -- [--server http://127.0.0.1:8080] [--stream demo] --ingest-key KEY [--host-key KEY]
+                            [--admin-key KEY] [--viewers 40] [--minutes 0] [--speed 1] [--mix 0.05,0.30] [--quiet] [--json]
+
+  --server      the LiveTier server (default http://127.0.0.1:8080)
+  --stream      the stream id (default demo)
+  --ingest-key  the stream's ingest key (or LIVETIER_INGEST_KEY): viewer tokens and verified purchases
+  --host-key    the stream's host key (or LIVETIER_HOST_KEY): the host pushes a deal every 30 s
+  --admin-key   instead of the two keys above: create a new stream (or LIVETIER_ADMIN_KEY)
+  --viewers     viewers watching at any time (default 40); they leave and new ones arrive
+  --minutes     stop after this many minutes (default 0: run until Ctrl-C)
+  --speed       time compression, e.g. 10 makes every pause ten times shorter (default 1)
+  --mix         shares of loyal and deal viewers, the rest watch and chat (default 0.05,0.30)
+  --quiet       no progress lines
+  --json        print the final counts as one JSON line on stdout`;
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 let sim: Simulator;
+let json = false;
 try {
-  sim = new Simulator(parseOptions(process.argv.slice(2)));
+  const cli = parseOptions(process.argv.slice(2));
+  json = cli.json;
+  let { ingestKey, hostKey, stream } = cli;
+  if (!ingestKey) {
+    const created = await createStream(cli.server, cli.adminKey!, stream);
+    ({ ingestKey, hostKey, id: stream } = created);
+    if (!cli.quiet) console.log(`[simulator] created stream ${stream}; host page: ${cli.server}/host/${stream}#key=${hostKey}`);
+  }
+  const opts: Options = { ...cli, ingestKey, hostKey, stream };
+  sim = new Simulator(opts);
 } catch (err) {
-  console.error(`${(err as Error).message}
-usage: npm run simulate -- --server URL --stream ID --ingest-key KEY [--host-key KEY] [--viewers 40] [--minutes 0] [--quiet]`);
+  console.error(`${(err as Error).message}\n${USAGE}`);
   process.exit(2);
 }
-const stop = () => void sim.stop().then(() => process.exit(0));
+const stop = () => void sim.stop();
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 process.on('message', (m) => m === 'stop' && stop());
 await sim.start();
+await sim.done;
+if (json) console.log(JSON.stringify(sim.stats));
+process.exit(0);

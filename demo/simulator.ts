@@ -3,27 +3,51 @@
  * contract only, so it works against any running LiveTier server.
  *
  *   npm run simulate -- --server http://127.0.0.1:8080 --stream demo --ingest-key KEY [--host-key KEY]
- *                       [--viewers 40] [--minutes 0] [--quiet]
+ *                       [--admin-key KEY] [--viewers 40] [--minutes 0] [--speed 1] [--mix 0.05,0.30]
+ *                       [--quiet] [--json]
  *
- * Personas, after the live-commerce playbook: a few loyal high spenders who buy often and comment,
- * a larger price-sensitive share who buy when an offer arrives, and many viewers who watch and chat
- * but rarely buy. Viewers leave and new ones arrive over time; the host pushes a deal now and then.
+ * Personas, after the live-commerce playbook:
+ * - loyal: a small share of high spenders who come back, comment, and buy often (big baskets);
+ * - deal: a larger price-sensitive share who buy when a deal reaches them (an offer or a host push);
+ * - watcher: the many who watch, like and chat a lot but rarely buy.
+ * Viewers leave after a few minutes and new ones arrive; a share of the arrivals are returning
+ * viewers (same id), so purchases accumulate and tiers climb. Offers are redeemed the way a shop
+ * does it: a verified purchase through `POST /v1/purchases` carrying the `couponCode`.
  */
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import type { OfferPayload, TrackEvent } from '../server/realtime/events.js';
 
-type Persona = 'loyal' | 'deal' | 'watcher';
+export type Persona = 'loyal' | 'deal' | 'watcher';
 
-interface Options {
+export interface Options {
   server: string;
   stream: string;
   ingestKey: string;
   hostKey?: string;
   viewers: number;
+  /** wall-clock minutes to run; 0 runs until stopped */
   minutes: number;
+  /** time compression: 10 makes every pause ten times shorter (tests, quick looks) */
+  speed: number;
+  /** shares of loyal and deal viewers; the rest are watchers */
+  mix: { loyal: number; deal: number };
   quiet: boolean;
+}
+
+export interface SimStats {
+  joined: number;
+  returning: number;
+  events: number;
+  acked: number;
+  purchases: number;
+  gmv: number;
+  offers: number;
+  redeemed: number;
+  pushes: number;
+  errors: number;
+  personas: Record<Persona, number>;
 }
 
 const SKUS = [
@@ -31,23 +55,49 @@ const SKUS = [
   { sku: 'CUP-02', name: 'Celadon cup set', price: 26_800 },
   { sku: 'SILK-03', name: 'Silk scarf', price: 45_900 },
 ];
-const COMMENTS = ['好看!', 'How much is shipping?', '这个颜色太美了', 'Just bought one!', 'Is the scarf 100% silk?', '主播好', 'love this', 'more tea please'];
+const COMMENTS = [
+  '好看!', 'How much is shipping?', '这个颜色太美了', 'Just bought one!', 'Is the scarf 100% silk?', '主播好',
+  'love this', 'more tea please', '有优惠券吗?', 'Show the cup set again', '已下单', 'What size is the scarf?',
+];
+
+/** What each persona does per tick (one tick every 2-4 s of simulated time). */
+const BEHAVIOUR: Record<Persona, { comment: number; like: number; view: number; cart: number; buy: number; offerTake: number; maxOrders: number; basket: [number, number] }> = {
+  loyal: { comment: 0.2, like: 0.2, view: 0.15, cart: 0.4, buy: 0.08, offerTake: 0.5, maxOrders: 4, basket: [40_000, 90_000] },
+  deal: { comment: 0.06, like: 0.1, view: 0.12, cart: 0.3, buy: 0.003, offerTake: 0.6, maxOrders: 2, basket: [9_900, 30_000] },
+  watcher: { comment: 0.3, like: 0.25, view: 0.05, cart: 0.1, buy: 0.001, offerTake: 0.05, maxOrders: 1, basket: [9_900, 20_000] },
+};
 
 const rand = (a: number, b: number) => a + Math.random() * (b - a);
-const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Returning {
+  id: string;
+  persona: Persona;
+  orders: number;
+}
 
 export class Simulator {
   private seq = 0;
   private stopped = false;
   private viewers = new Set<SimViewer>();
+  private departed: Returning[] = [];
   private timers: NodeJS.Timeout[] = [];
-  readonly stats = { joined: 0, events: 0, acked: 0, purchases: 0, offers: 0, pushes: 0, errors: 0 };
+  private hostSocket?: Socket;
+  private finished!: () => void;
+  /** resolves once the simulator has stopped (after `--minutes`, or `stop()`) */
+  readonly done = new Promise<void>((r) => (this.finished = r));
+  readonly stats: SimStats = { joined: 0, returning: 0, events: 0, acked: 0, purchases: 0, gmv: 0, offers: 0, redeemed: 0, pushes: 0, errors: 0, personas: { loyal: 0, deal: 0, watcher: 0 } };
 
   constructor(readonly opts: Options) {}
 
   log(msg: string) {
     if (!this.opts.quiet) process.stdout.write(`[simulator] ${msg}\n`);
+  }
+
+  /** A pause of `ms` simulated milliseconds. */
+  pause(ms: number) {
+    return sleep(ms / this.opts.speed);
   }
 
   async api(path: string, body: unknown, key: string) {
@@ -63,22 +113,24 @@ export class Simulator {
 
   persona(): Persona {
     const r = Math.random();
-    return r < 0.08 ? 'loyal' : r < 0.38 ? 'deal' : 'watcher';
+    const { loyal, deal } = this.opts.mix;
+    return r < loyal ? 'loyal' : r < loyal + deal ? 'deal' : 'watcher';
   }
 
   async start() {
-    for (let i = 0; i < this.opts.viewers; i++) {
-      void this.spawn();
-      await sleep(rand(50, 250));
-    }
     if (this.opts.hostKey) this.scheduleHostPushes();
     if (this.opts.minutes > 0) this.timers.push(setTimeout(() => void this.stop(), this.opts.minutes * 60_000));
     this.timers.push(
       setInterval(() => {
         const s = this.stats;
-        this.log(`${this.viewers.size} viewers · ${s.acked}/${s.events} events acked · ${s.purchases} purchases · ${s.offers} offers · ${s.errors} errors`);
+        this.log(`${this.viewers.size} viewers · ${s.acked}/${s.events} events acked · ${s.purchases} purchases · ${s.offers} offers · ${s.redeemed} redeemed · ${s.errors} errors`);
       }, 15_000),
     );
+    // arrivals ramp up over the first seconds rather than all at once
+    for (let i = 0; i < this.opts.viewers && !this.stopped; i++) {
+      void this.spawn();
+      await this.pause(rand(50, 250));
+    }
   }
 
   private scheduleHostPushes() {
@@ -104,14 +156,19 @@ export class Simulator {
       }
     };
     // every 30 s, watchers every other time: a newcomer sees a deal within about a minute
-    this.timers.push(setTimeout(push, 15_000), setInterval(push, 30_000));
+    this.timers.push(setTimeout(push, 15_000 / this.opts.speed), setInterval(push, 30_000 / this.opts.speed));
     this.hostSocket = hostSocket;
   }
-  private hostSocket?: Socket;
 
   async spawn() {
     if (this.stopped) return;
-    const v = new SimViewer(this, `sim-${Date.now().toString(36)}-${(this.seq++).toString(36)}`, this.persona());
+    // about one arrival in four is someone who watched before and comes back
+    const back = this.departed.length > 0 && Math.random() < 0.25 ? this.departed.splice(Math.floor(Math.random() * this.departed.length), 1)[0]! : null;
+    const v = back
+      ? new SimViewer(this, back.id, back.persona, back.orders)
+      : new SimViewer(this, `sim-${Date.now().toString(36)}-${(this.seq++).toString(36)}`, this.persona());
+    if (back) this.stats.returning++;
+    else this.stats.personas[v.persona]++;
     this.viewers.add(v);
     try {
       await v.run();
@@ -120,15 +177,21 @@ export class Simulator {
       this.log(`viewer ${v.id} failed: ${(err as Error).message}`);
     }
     this.viewers.delete(v);
-    if (!this.stopped) setTimeout(() => void this.spawn(), rand(500, 5000)); // churn: someone new arrives
+    if (this.stopped) return;
+    this.departed.push({ id: v.id, persona: v.persona, orders: v.orders });
+    if (this.departed.length > 1000) this.departed.shift();
+    this.timers.push(setTimeout(() => void this.spawn(), rand(500, 5000) / this.opts.speed)); // churn: someone arrives
   }
 
   async stop() {
+    if (this.stopped) return this.done;
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
-    for (const v of this.viewers) v.leave();
+    await Promise.all([...this.viewers].map((v) => v.leave()));
     this.hostSocket?.close();
     this.log(`stopped: ${JSON.stringify(this.stats)}`);
+    this.finished();
+    return this.done;
   }
 
   get running() {
@@ -137,84 +200,99 @@ export class Simulator {
 }
 
 class SimViewer {
-  private socket!: Socket;
+  private socket?: Socket;
   private pending: TrackEvent[] = [];
-  private orders = 0;
+  private purchases = new Set<Promise<void>>();
   private left = false;
   private done!: () => void;
 
   constructor(
     private readonly sim: Simulator,
     readonly id: string,
-    private readonly persona: Persona,
+    readonly persona: Persona,
+    public orders = 0,
   ) {}
 
   async run() {
     const { server, stream, ingestKey } = this.sim.opts;
     const { token } = await this.sim.api('/v1/viewer-tokens', { viewerId: this.id }, ingestKey);
-    this.socket = io(`${server}/viewer`, { auth: { streamId: stream, viewerId: this.id, token }, transports: ['websocket'], autoConnect: false, forceNew: true });
-    this.socket.on('offer', (offer: OfferPayload, ack: (r: unknown) => void) => {
+    if (this.left) return;
+    const socket = io(`${server}/viewer`, { auth: { streamId: stream, viewerId: this.id, token }, transports: ['websocket'], autoConnect: false, forceNew: true });
+    this.socket = socket;
+    socket.on('offer', (offer: OfferPayload, ack: (r: unknown) => void) => {
       ack({ ok: true });
       this.sim.stats.offers++;
       void this.onOffer(offer);
     });
-    this.socket.connect();
+    // issue 5/6 polls: answer most of them, loyal viewers rate higher
+    socket.on('poll' as any, (poll: { id: string }) => {
+      if (Math.random() < 0.6) this.track('poll_answer' as TrackEvent['type'], { pollId: poll.id, value: this.persona === 'loyal' ? 5 : 3 + Math.floor(Math.random() * 3) });
+    });
+    const finished = new Promise<void>((r) => (this.done = r));
+    socket.connect();
     this.sim.stats.joined++;
     const lifetime = rand(2, 8) * 60_000 * (this.persona === 'loyal' ? 2 : 1);
-    const until = Date.now() + lifetime;
-    const finished = new Promise<void>((r) => (this.done = r));
+    const until = Date.now() + lifetime / this.sim.opts.speed;
     const loop = async () => {
       let last = Date.now();
       while (!this.left && Date.now() < until && this.sim.running) {
-        await sleep(rand(2000, 4000));
+        await this.sim.pause(rand(2000, 4000));
         if (this.left) break;
         const now = Date.now();
-        if (now - last >= 10_000) {
-          this.track('watch', { playing: true, engagedMs: Math.min(now - last, 600_000) });
+        if ((now - last) * this.sim.opts.speed >= 10_000) {
+          this.track('watch', { playing: true, engagedMs: Math.min(now - last, 15_000) });
           last = now;
         }
         this.act();
         await this.flush();
       }
-      this.leave();
+      void this.leave();
     };
     void loop();
     await finished;
   }
 
   private act() {
-    const chatty = this.persona === 'deal' ? 0.1 : 0.2;
-    if (Math.random() < chatty) this.track('comment', { text: pick(COMMENTS) });
-    if (Math.random() < 0.15) this.track('like', { count: 1 + Math.floor(Math.random() * 3) });
-    if (Math.random() < 0.1) {
+    const b = BEHAVIOUR[this.persona];
+    if (Math.random() < b.comment) this.track('comment', { text: pick(COMMENTS) });
+    if (Math.random() < b.like) this.track('like', { count: 1 + Math.floor(Math.random() * 3) });
+    if (Math.random() < b.view) {
       const p = pick(SKUS);
       this.track('product_view', { sku: p.sku, price: p.price });
-      if (Math.random() < 0.3) this.track('add_to_cart', { sku: p.sku, price: p.price });
+      if (Math.random() < b.cart) this.track('add_to_cart', { sku: p.sku, price: p.price });
     }
-    if (this.persona === 'loyal' && this.orders < 3 && Math.random() < 0.12) void this.buy(rand(40_000, 90_000));
+    if (this.orders < b.maxOrders && Math.random() < b.buy) this.buy(rand(...b.basket));
   }
 
   private async onOffer(offer: OfferPayload) {
     this.track('offer_seen', { offerId: offer.id });
-    const p = this.persona === 'deal' ? 0.6 : this.persona === 'loyal' ? 0.5 : 0.08;
-    if (Math.random() >= p) return;
-    await sleep(rand(3000, 12_000));
+    if (Math.random() >= BEHAVIOUR[this.persona].offerTake) return;
+    await this.sim.pause(rand(3000, 12_000));
     if (this.left) return;
     this.track('offer_click', { offerId: offer.id });
-    await this.buy(Math.max(offer.minSpend ?? 0, Math.round(rand(15_000, 45_000))), offer.code);
+    const [lo, hi] = BEHAVIOUR[this.persona].basket;
+    this.buy(Math.max(offer.minSpend ?? 0, rand(lo, hi)), offer.code);
   }
 
-  private async buy(amount: number, couponCode?: string) {
+  /** A checkout in the page, then the shop's backend reports the verified order (with the coupon, if any). */
+  private buy(amount: number, couponCode?: string) {
     const orderId = `sim-order-${randomUUID()}`;
     const amt = Math.round(amount);
     this.track('checkout', { amount: amt });
-    try {
-      await this.sim.api('/v1/purchases', { orderId, viewerId: this.id, amount: amt, currency: 'CNY', ...(couponCode ? { couponCode } : {}) }, this.sim.opts.ingestKey);
-      this.orders++;
-      this.sim.stats.purchases++;
-    } catch {
-      this.sim.stats.errors++;
-    }
+    const p = (async () => {
+      try {
+        const res = await this.sim.api('/v1/purchases', { orderId, viewerId: this.id, amount: amt, currency: 'CNY', ...(couponCode ? { couponCode } : {}) }, this.sim.opts.ingestKey);
+        this.orders++;
+        this.sim.stats.purchases++;
+        this.sim.stats.gmv += amt;
+        if (res?.coupon?.status === 'redeemed') this.sim.stats.redeemed++;
+      } catch (err) {
+        this.sim.stats.errors++;
+        this.sim.log(`purchase of ${this.id} failed: ${(err as Error).message}`);
+      }
+    })();
+    this.purchases.add(p);
+    void p.finally(() => this.purchases.delete(p));
   }
 
   private track(type: TrackEvent['type'], data?: Record<string, unknown>) {
@@ -222,53 +300,101 @@ class SimViewer {
   }
 
   private async flush() {
-    if (!this.pending.length || !this.socket.connected) return;
+    if (!this.pending.length || !this.socket?.connected) return;
     const batch = this.pending.splice(0);
-    this.sim.stats.events += batch.length;
     try {
       const ack = await this.socket.timeout(10_000).emitWithAck('track', batch);
       if ('error' in ack) throw new Error(ack.error.message);
+      this.sim.stats.events += batch.length;
       this.sim.stats.acked += ack.accepted + ack.duplicates;
     } catch {
-      this.pending.unshift(...batch); // resend later with the same ids
-      this.sim.stats.events -= batch.length;
+      if (!this.left) this.pending.unshift(...batch); // resend later with the same ids
     }
   }
 
-  leave() {
+  /** Leaves: waits for this viewer's purchases in flight, sends what is pending, then disconnects. */
+  async leave() {
     if (this.left) return;
     this.left = true;
+    await Promise.all(this.purchases);
+    if (this.pending.length && this.socket?.connected) {
+      const batch = this.pending.splice(0);
+      try {
+        const ack = await this.socket.timeout(5000).emitWithAck('track', batch);
+        if (!('error' in ack)) {
+          this.sim.stats.events += batch.length;
+          this.sim.stats.acked += ack.accepted + ack.duplicates;
+        }
+      } catch {}
+    }
     this.socket?.close();
     this.done?.();
   }
 }
 
-export function parseOptions(argv: string[]): Options {
+/** Creates a stream with the admin key (the `--admin-key` path) and returns its keys. */
+export async function createStream(server: string, adminKey: string, id: string): Promise<{ id: string; hostKey: string; ingestKey: string }> {
+  const res = await fetch(`${server}/v1/streams`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
+    body: JSON.stringify({ id, title: `Simulated stream ${id}`, channel: 'sim-shop' }),
+  });
+  const json = (await res.json().catch(() => ({}))) as any;
+  if (res.status !== 201) throw new Error(`could not create stream ${id}: ${res.status} ${json.message ?? ''} (an existing stream needs --ingest-key)`);
+  return json;
+}
+
+export interface CliOptions extends Omit<Options, 'ingestKey'> {
+  ingestKey?: string;
+  adminKey?: string;
+  json: boolean;
+}
+
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
       server: { type: 'string', default: 'http://127.0.0.1:8080' },
-      stream: { type: 'string', default: 'demo' },
+      stream: { type: 'string' },
       'ingest-key': { type: 'string' },
       'host-key': { type: 'string' },
+      'admin-key': { type: 'string' },
       viewers: { type: 'string', default: '40' },
       minutes: { type: 'string', default: '0' },
+      speed: { type: 'string', default: '1' },
+      mix: { type: 'string', default: '0.05,0.30' },
       quiet: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
     },
   });
-  const ingestKey = values['ingest-key'] ?? process.env.LIVETIER_INGEST_KEY;
-  if (!ingestKey) throw new Error('--ingest-key (or LIVETIER_INGEST_KEY) is required: purchases go through the merchant API');
+  const ingestKey = values['ingest-key'] ?? env.LIVETIER_INGEST_KEY;
+  const adminKey = values['admin-key'] ?? env.LIVETIER_ADMIN_KEY;
+  if (!ingestKey && !adminKey) throw new Error('--ingest-key (or LIVETIER_INGEST_KEY) is required, or --admin-key to create a new stream: purchases go through the merchant API');
   const viewers = Number(values.viewers);
   const minutes = Number(values.minutes);
+  const speed = Number(values.speed);
+  const [loyal, deal] = values.mix!.split(',').map(Number);
   if (!Number.isInteger(viewers) || viewers < 1) throw new Error('--viewers must be a positive integer');
   if (!Number.isFinite(minutes) || minutes < 0) throw new Error('--minutes must be ≥ 0 (0 runs until stopped)');
+  if (!Number.isFinite(speed) || speed <= 0 || speed > 1000) throw new Error('--speed must be > 0 and ≤ 1000');
+  if (!(loyal! >= 0 && deal! >= 0 && loyal! + deal! <= 1)) throw new Error('--mix must be two shares "loyal,deal" between 0 and 1 whose sum is ≤ 1, e.g. 0.05,0.30');
+  let server: string;
+  try {
+    server = new URL(values.server!).origin;
+  } catch {
+    throw new Error(`--server must be a URL, e.g. http://127.0.0.1:8080 (got "${values.server}")`);
+  }
   return {
-    server: values.server!.replace(/\/$/, ''),
-    stream: values.stream!,
+    server,
+    stream: values.stream ?? (ingestKey ? 'demo' : `sim-${Date.now().toString(36)}`),
     ingestKey,
-    hostKey: values['host-key'] ?? process.env.LIVETIER_HOST_KEY,
+    adminKey,
+    hostKey: values['host-key'] ?? env.LIVETIER_HOST_KEY,
     viewers,
     minutes,
+    speed,
+    mix: { loyal: loyal!, deal: deal! },
     quiet: values.quiet!,
+    json: values.json!,
   };
 }

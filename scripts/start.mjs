@@ -1,30 +1,14 @@
 #!/usr/bin/env node
 // `npm start`: build if needed, start LiveTier on an embedded SQLite file with a demo stream
 // (id `demo`), start a simulated audience, and print the demo URLs. Ctrl-C stops everything.
-import { execSync, fork } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
+import { fork } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ensureBuilt, root } from './ensure-built.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
-
-function newest(dir) {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-const outputs = ['dist/server/main.js', 'dist/browser/livetier.js', 'dist/demo/simulate.js'];
-const built = outputs.every((f) => existsSync(f)) ? Math.min(...outputs.map((f) => statSync(f).mtimeMs)) : 0;
-const sources = Math.max(...['server', 'sdk', 'widget', 'demo'].map((d) => newest(d)));
-if (built < sources) {
-  console.log('building LiveTier (npm run build)…');
-  execSync('npm run build', { stdio: 'inherit' });
-}
+ensureBuilt();
 
 const port = Number(process.env.PORT ?? 8080);
 const dbFile = process.env.LIVETIER_DB ?? path.join(root, 'livetier-demo.db');
@@ -82,9 +66,21 @@ LiveTier demo is running.
 A simulated audience of ${viewers} viewers is watching, chatting and buying. Ctrl-C stops everything.
 `);
 
+// the simulator leaves first (its viewers flush and disconnect), then the server closes
+const simExited = new Promise((resolve) => sim.once('exit', resolve));
+sim.once('exit', (code) => {
+  if (!stopping && code) console.error(`the audience simulator exited with code ${code}; the server keeps running`);
+});
+let stopping = false;
 installShutdown({
   close: async () => {
-    sim.kill('SIGTERM');
+    stopping = true;
+    if (sim.exitCode === null) {
+      sim.send('stop');
+      await Promise.race([simExited, new Promise((r) => setTimeout(r, 3000))]);
+      if (sim.exitCode === null) sim.kill('SIGKILL');
+    }
     await running.close();
+    console.log('LiveTier demo stopped.');
   },
 });
