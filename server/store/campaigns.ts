@@ -1,0 +1,145 @@
+/**
+ * The campaign statements (issue 4): campaigns, holdout assignments, campaign offers and the
+ * numbers behind each campaign's stats. Prepared once; callers get plain objects back.
+ */
+import type { DB } from './db.js';
+import type { OfferRow } from './repo.js';
+import type { CampaignDoc } from '../offers/campaign.js';
+import type { CampaignCounters, SkipReason, ViewerHistory } from '../offers/rules.js';
+
+export type CampaignStatus = 'active' | 'paused';
+
+export interface CampaignRow {
+  streamId: string;
+  id: string;
+  channel: string;
+  doc: CampaignDoc;
+  status: CampaignStatus;
+  adhoc: boolean;
+  issued: number;
+  committed: number;
+  skipped: Record<SkipReason, number>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** an offer row as a campaign issues it: the loop's columns plus what it commits and its narrowing */
+export type CampaignOfferRow = Omit<OfferRow, 'deliveredAt' | 'seenAt' | 'clickedAt' | 'redeemedAt' | 'redeemedOrder'> & {
+  value: number;
+  maxDiscount: number | null;
+  skus: string[] | null;
+};
+
+export interface ArmRow {
+  arm: 'treatment' | 'control';
+  n: number;
+  conversions: number;
+}
+
+const campaignFrom = (r: any): CampaignRow => ({
+  streamId: r.stream_id, id: r.id, channel: r.channel, doc: JSON.parse(r.doc), status: r.status, adhoc: !!r.adhoc,
+  issued: r.issued, committed: r.committed,
+  skipped: { capped: r.skipped_capped, budget: r.skipped_budget, quota: r.skipped_quota, alreadyHas: r.skipped_already },
+  createdAt: r.created_at, updatedAt: r.updated_at,
+});
+
+export type CampaignStore = ReturnType<typeof createCampaignStore>;
+
+export function createCampaignStore(db: DB) {
+  const s = {
+    insert: db.prepare(`INSERT OR IGNORE INTO campaigns (stream_id, id, channel, doc, status, adhoc, max_issued, budget, created_at, updated_at)
+      VALUES (@streamId, @id, @channel, @doc, @status, @adhoc, @maxIssued, @budget, @now, @now)`),
+    get: db.prepare('SELECT * FROM campaigns WHERE stream_id = ? AND id = ?'),
+    list: db.prepare('SELECT * FROM campaigns WHERE stream_id = ? ORDER BY adhoc, created_at, id'),
+    listTriggered: db.prepare(`SELECT * FROM campaigns WHERE stream_id = ? AND json_extract(doc, '$.trigger.type') != 'manual'`),
+    update: db.prepare(`UPDATE campaigns SET doc = @doc, status = @status, max_issued = @maxIssued, budget = @budget, updated_at = @now
+      WHERE stream_id = @streamId AND id = @id`),
+    counters: db.prepare('SELECT issued, committed FROM campaigns WHERE stream_id = ? AND id = ?'),
+    history: db.prepare(`SELECT (SELECT COUNT(*) FROM offers WHERE stream_id = @streamId AND campaign = @campaign AND viewer_id = @viewerId) AS inCampaign,
+      COUNT(*) AS inStream, MAX(created_at) AS lastAt FROM offers WHERE stream_id = @streamId AND viewer_id = @viewerId`),
+    // the guarantee: the quota and the budget hold in the database itself, whatever the caller checked
+    take: db.prepare(`UPDATE campaigns SET issued = issued + 1, committed = committed + @value
+      WHERE stream_id = @streamId AND id = @id AND status = 'active'
+        AND (max_issued IS NULL OR issued < max_issued) AND (budget IS NULL OR committed + @value <= budget)`),
+    skipCapped: db.prepare('UPDATE campaigns SET skipped_capped = skipped_capped + 1 WHERE stream_id = ? AND id = ?'),
+    skipBudget: db.prepare('UPDATE campaigns SET skipped_budget = skipped_budget + 1 WHERE stream_id = ? AND id = ?'),
+    skipQuota: db.prepare('UPDATE campaigns SET skipped_quota = skipped_quota + 1 WHERE stream_id = ? AND id = ?'),
+    skipAlready: db.prepare('UPDATE campaigns SET skipped_already = skipped_already + 1 WHERE stream_id = ? AND id = ?'),
+    assign: db.prepare(`INSERT OR IGNORE INTO campaign_assignments (stream_id, campaign_id, viewer_id, channel, arm, at)
+      VALUES (?, ?, ?, ?, ?, ?)`),
+    insertOffer: db.prepare(`INSERT INTO offers (id, code, channel, stream_id, viewer_id, campaign, title, description,
+      discount_kind, discount_value, min_spend, currency, created_at, expires_at, value, max_discount, skus)
+      VALUES (@id, @code, @channel, @streamId, @viewerId, @campaign, @title, @description, @discountKind, @discountValue,
+      @minSpend, @currency, @createdAt, @expiresAt, @value, @maxDiscount, @skus)`),
+    boughtHere: db.prepare('SELECT 1 FROM purchases WHERE stream_id = ? AND viewer_id = ? AND amount > refunded LIMIT 1'),
+    funnel: db.prepare(`SELECT COUNT(*) AS issued, COUNT(delivered_at) AS delivered, COUNT(seen_at) AS seen,
+      COUNT(clicked_at) AS clicked, COUNT(redeemed_at) AS redeemed FROM offers WHERE stream_id = ? AND campaign = ?`),
+    // a viewer converts with a verified purchase (not fully refunded) that carries one of their
+    // codes of this campaign (any time), or any such purchase within the window after assignment
+    arms: db.prepare(`SELECT a.arm AS arm, COUNT(*) AS n, COALESCE(SUM(
+        EXISTS (SELECT 1 FROM purchases p WHERE p.channel = a.channel AND p.viewer_id = a.viewer_id
+                AND p.amount > p.refunded AND p.at > a.at AND p.at <= a.at + @windowMs)
+        OR EXISTS (SELECT 1 FROM offers o JOIN purchases p ON p.channel = o.channel AND p.coupon_code = o.code
+                WHERE o.stream_id = a.stream_id AND o.campaign = a.campaign_id AND o.viewer_id = a.viewer_id AND p.amount > p.refunded)
+        OR EXISTS (SELECT 1 FROM offers o JOIN purchases p ON p.channel = o.channel AND p.order_id = o.redeemed_order
+                WHERE o.stream_id = a.stream_id AND o.campaign = a.campaign_id AND o.viewer_id = a.viewer_id AND p.amount > p.refunded)
+      ), 0) AS conversions
+      FROM campaign_assignments a WHERE a.stream_id = @streamId AND a.campaign_id = @campaign GROUP BY a.arm`),
+  };
+
+  const skips: Record<SkipReason, typeof s.skipCapped> = {
+    capped: s.skipCapped, budget: s.skipBudget, quota: s.skipQuota, alreadyHas: s.skipAlready,
+  };
+
+  return {
+    /** false when the id is taken (defaults are inserted this way, idempotently) */
+    insert(c: { streamId: string; id: string; channel: string; doc: CampaignDoc; status?: CampaignStatus; adhoc?: boolean; now: number }): boolean {
+      return s.insert.run({
+        streamId: c.streamId, id: c.id, channel: c.channel, doc: JSON.stringify(c.doc), status: c.status ?? 'active',
+        adhoc: c.adhoc ? 1 : 0, maxIssued: c.doc.limits?.maxIssued ?? null, budget: c.doc.limits?.budget ?? null, now: c.now,
+      }).changes === 1;
+    },
+    get(streamId: string, id: string): CampaignRow | null {
+      const r = s.get.get(streamId, id);
+      return r ? campaignFrom(r) : null;
+    },
+    list(streamId: string): CampaignRow[] {
+      return s.list.all(streamId).map(campaignFrom);
+    },
+    /** the campaigns that fire by themselves (not `manual`) */
+    listTriggered(streamId: string): CampaignRow[] {
+      return s.listTriggered.all(streamId).map(campaignFrom);
+    },
+    update(streamId: string, id: string, doc: CampaignDoc, status: CampaignStatus, now: number) {
+      s.update.run({ streamId, id, doc: JSON.stringify(doc), status, maxIssued: doc.limits?.maxIssued ?? null, budget: doc.limits?.budget ?? null, now });
+    },
+    counters(streamId: string, id: string): CampaignCounters {
+      return s.counters.get(streamId, id) as CampaignCounters;
+    },
+    history(streamId: string, campaign: string, viewerId: string): ViewerHistory {
+      return s.history.get({ streamId, campaign, viewerId }) as ViewerHistory;
+    },
+    /** counts one more issued offer worth `value`; false (nothing changed) if the quota or budget would be exceeded */
+    take(streamId: string, id: string, value: number): boolean {
+      return s.take.run({ streamId, id, value }).changes === 1;
+    },
+    skip(streamId: string, id: string, reason: SkipReason) {
+      skips[reason].run(streamId, id);
+    },
+    assign(streamId: string, campaignId: string, viewerId: string, channel: string, arm: 'treatment' | 'control', now: number) {
+      s.assign.run(streamId, campaignId, viewerId, channel, arm, now);
+    },
+    insertOffer(o: CampaignOfferRow) {
+      s.insertOffer.run({ ...o, skus: o.skus ? JSON.stringify(o.skus) : null });
+    },
+    boughtHere(streamId: string, viewerId: string): boolean {
+      return !!s.boughtHere.get(streamId, viewerId);
+    },
+    funnel(streamId: string, campaign: string) {
+      return s.funnel.get(streamId, campaign) as { issued: number; delivered: number; seen: number; clicked: number; redeemed: number };
+    },
+    arms(streamId: string, campaign: string, windowMs: number): ArmRow[] {
+      return s.arms.all({ streamId, campaign, windowMs }) as ArmRow[];
+    },
+  };
+}
