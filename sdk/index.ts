@@ -1,24 +1,28 @@
 /**
  * The LiveTier browser SDK. The whole public surface:
  *
- *   const lt = init({ server: 'https://live.example', stream: 'spring-sale', video: '#player' });
+ *   const lt = init({ server: 'https://live.example', stream: 'spring-sale', video: '#player', consent: 'pending' });
+ *   lt.consent(true);                           // after the viewer agreed (nothing is sent or stored before)
  *   lt.track('add_to_cart', { sku: 'TEA-01', price: 12900 });
  *   const off = lt.on('offer', (offer) => show(offer));
- *   lt.identify('u_42', tokenFromYourBackend);
+ *   lt.identify('u_42', tokenFromYourBackend);  // links this browser's anonymous history, once
  *   await lt.flush();
  *   lt.close();
  *
  * Everything else in sdk/ is private and may change.
  */
-import type { EventType, OfferPayload } from '../server/realtime/events.js';
+import type { EventType, OfferPayload, PollPayload, ViewerAuth } from '../server/realtime/events.js';
 import { EventQueue } from './queue.js';
 import { ViewerTransport, type Identity, type LiveTierError } from './transport.js';
 import { startHeartbeat } from './heartbeat.js';
-import { anonymousId, queueKey, safeStorage } from './storage.js';
+import { anonymousId, queueKey, safeStorage, VIEWER_ID_KEY } from './storage.js';
+import { TabLock, lockKey } from './lock.js';
+import { beaconBodies, sendBeacons } from './beacon.js';
+import { randomUUID } from './ids.js';
 
-export const version = '0.1.0';
+export const version = '0.2.0';
 
-export type { EventType, OfferPayload, Identity, LiveTierError };
+export type { EventType, OfferPayload, PollPayload, Identity, LiveTierError };
 
 /** The `data` of each event type, as the server validates it. Money is in integer minor units. */
 export interface EventDataMap {
@@ -48,36 +52,59 @@ export interface InitOptions {
   viewerId?: string;
   /** send `watch` heartbeats (default true) */
   heartbeat?: boolean;
+  /**
+   * `pending`: send nothing and write nothing to storage until `consent(true)`; events tracked
+   * meanwhile wait in memory. Default `granted`.
+   */
+  consent?: 'granted' | 'pending';
 }
 
 interface Listeners {
   offer: (offer: OfferPayload) => void;
   identity: (identity: Identity) => void;
   error: (error: LiveTierError) => void;
+  poll: (poll: PollPayload) => void;
 }
 
 export interface LiveTierClient {
   /** the viewer id sent in the handshake (the server's view arrives with `on('identity')`) */
   readonly viewerId: string;
-  /** Queues an event; returns its id. */
+  /** Queues an event; returns its id, or `''` when dropped (more than 10 events/s beyond a burst of 100, or closed). */
   track<T extends EventType>(type: T, data?: EventDataMap[T]): string;
   /** Subscribes; returns the unsubscribe function. */
   on<K extends keyof Listeners>(event: K, fn: Listeners[K]): () => void;
-  /** Switches to a logged-in viewer: reconnects with `{ streamId, viewerId, token }`. */
+  /**
+   * Switches to a logged-in viewer: reconnects with `{ streamId, viewerId, token, alias }`; the
+   * server links this browser's anonymous history to that viewer, once, verified by the token.
+   */
   identify(viewerId: string, token: string): void;
+  /** `true`: start sending and storing; `false`: stop, and forget the stored viewer id and queue. */
+  consent(granted: boolean): void;
   /** Resolves when everything tracked so far has been acknowledged by the server. */
   flush(): Promise<void>;
   /** Stops heartbeats and disconnects; unsent events stay stored for the next page. */
   close(): void;
 }
 
+const ANON_ID = /^v_[A-Za-z0-9-]{1,64}$/;
+
 export function init(options: InitOptions): LiveTierClient {
-  const { server, stream, token, video, heartbeat = true } = options;
+  const { server, stream, video, heartbeat = true } = options;
   if (!server || !stream) throw new TypeError('LiveTier.init needs { server, stream }');
   const storage = safeStorage();
-  let viewerId = options.viewerId || anonymousId(storage);
+  const hasDoc = typeof document !== 'undefined';
+  let granted = options.consent !== 'pending';
+  let token = options.token;
+  /** the anonymous id to link on the server after identify() */
+  let alias: string | undefined;
+  const freshId = () => {
+    const stored = storage.getItem(VIEWER_ID_KEY);
+    return stored && ANON_ID.test(stored) ? stored : `v_${randomUUID()}`;
+  };
+  // while consent is pending, the id lives in memory only
+  let viewerId = options.viewerId || (granted ? anonymousId(storage) : freshId());
 
-  const listeners: { [K in keyof Listeners]: Set<Listeners[K]> } = { offer: new Set(), identity: new Set(), error: new Set() };
+  const listeners: { [K in keyof Listeners]: Set<Listeners[K]> } = { offer: new Set(), identity: new Set(), error: new Set(), poll: new Set() };
   /** offers that arrived before anyone listened; acknowledged once handed over */
   let unclaimed: { offer: OfferPayload; done: () => void }[] = [];
 
@@ -91,35 +118,78 @@ export function init(options: InitOptions): LiveTierClient {
     }
   };
 
-  let queue: EventQueue;
-  const transport = new ViewerTransport(server, { streamId: stream, viewerId, ...(token ? { token } : {}) }, {
-    online: (online) => queue.setOnline(online),
-    offer: (offer) => {
-      if (listeners.offer.size) return emit('offer', offer);
-      return new Promise<void>((done) => unclaimed.push({ offer, done }));
-    },
-    hello: (info) => emit('identity', info),
-    error: (err) => emit('error', err),
+  const auth = (): ViewerAuth => ({ streamId: stream, viewerId, ...(token ? { token } : {}), ...(alias ? { alias } : {}) });
+  const lock = new TabLock(storage, lockKey(stream));
+  let transport: ViewerTransport | null = null;
+  const queue = new EventQueue({
+    send: (batch) => (transport ? transport.send(batch) : Promise.reject(new Error('not connected'))),
+    storage,
+    key: queueKey(stream),
+    persist: granted,
+    lock,
   });
-  queue = new EventQueue({ send: (batch) => transport.send(batch), storage, key: queueKey(stream) });
-
-  const stopHeartbeat = heartbeat && typeof document !== 'undefined' ? startHeartbeat({ video, send: (data) => queue.push('watch', { ...data }) }) : () => {};
-
-  // send what is waiting before the page goes away; what does not make it stays stored
-  const onHidden = () => {
-    if (document.visibilityState === 'hidden') queue.flush().catch(() => {});
-  };
-  if (typeof document !== 'undefined') document.addEventListener('visibilitychange', onHidden);
 
   let closed = false;
-  transport.connect();
+  const connect = () => {
+    if (transport || closed || !granted) return;
+    transport = new ViewerTransport(server, auth(), {
+      online: (online) => queue.setOnline(online),
+      offer: (offer) => {
+        if (listeners.offer.size) return emit('offer', offer);
+        return new Promise<void>((done) => unclaimed.push({ offer, done }));
+      },
+      hello: (info) => emit('identity', info),
+      error: (err) => emit('error', err),
+      poll: (poll) => emit('poll', poll),
+    });
+    transport.connect();
+  };
+
+  const stopHeartbeat = heartbeat && hasDoc ? startHeartbeat({ video, send: (data) => queue.push('watch', { ...data }) }) : () => {};
+
+  // Before the page goes away: what is queued goes over HTTP (never the `unload` event, which
+  // breaks the back/forward cache). Events stay queued until an answer settles them.
+  const beaconUrl = `${server.replace(/\/+$/, '')}/v1/collect`;
+  const inFlight = new Set<string>();
+  const beacon = (read: boolean) => {
+    if (!granted || closed || !lock.free()) return; // another tab sends the shared queue
+    const events = queue.pending.filter((e) => !inFlight.has(e.id));
+    if (!events.length) return;
+    const sent = sendBeacons(beaconUrl, beaconBodies(auth(), events), read, (a) => {
+      if (a.settled) queue.settle(a.settled);
+      if (a.retryAfterMs) queue.pause(a.retryAfterMs);
+    });
+    for (const id of sent) inFlight.add(id);
+  };
+  const onVisibility = () => {
+    if (document.visibilityState === 'hidden') beacon(true);
+    else inFlight.clear();
+  };
+  const onPageHide = () => {
+    beacon(false);
+    lock.release();
+  };
+  const onPageShow = () => inFlight.clear();
+  // another tab changed the shared queue, or gave up its lease: look again
+  const onStorage = (e: StorageEvent) => {
+    if (e.key === queueKey(stream) || e.key === lockKey(stream)) queue.changedElsewhere();
+  };
+  if (hasDoc) {
+    document.addEventListener('visibilitychange', onVisibility);
+    addEventListener('pagehide', onPageHide);
+    addEventListener('pageshow', onPageShow);
+    addEventListener('storage', onStorage);
+  }
+
+  connect();
 
   return {
     get viewerId() {
       return viewerId;
     },
     track(type, data) {
-      return queue.push(type, data as Record<string, unknown> | undefined).id;
+      if (closed) return '';
+      return queue.push(type, data as Record<string, unknown> | undefined)?.id ?? '';
     },
     on(event, fn) {
       listeners[event].add(fn);
@@ -136,17 +206,43 @@ export function init(options: InitOptions): LiveTierClient {
       return () => void listeners[event].delete(fn);
     },
     identify(id, newToken) {
+      if (!token && ANON_ID.test(viewerId)) alias = viewerId;
       viewerId = id;
-      transport.reconnect({ streamId: stream, viewerId: id, token: newToken });
+      token = newToken;
+      transport?.reconnect(auth());
+    },
+    consent(yes) {
+      if (closed || yes === granted) return;
+      granted = yes;
+      if (yes) {
+        if (!options.viewerId && ANON_ID.test(viewerId) && !token) storage.setItem(VIEWER_ID_KEY, viewerId);
+        queue.persist(true);
+        connect();
+        return;
+      }
+      queue.setOnline(false);
+      transport?.close();
+      transport = null;
+      queue.clear();
+      queue.persist(false);
+      lock.release();
+      storage.removeItem(VIEWER_ID_KEY);
+      if (!token && !options.viewerId) viewerId = `v_${randomUUID()}`;
     },
     flush: () => queue.flush(),
     close() {
       if (closed) return;
       closed = true;
       stopHeartbeat();
-      if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', onHidden);
+      if (hasDoc) {
+        document.removeEventListener('visibilitychange', onVisibility);
+        removeEventListener('pagehide', onPageHide);
+        removeEventListener('pageshow', onPageShow);
+        removeEventListener('storage', onStorage);
+      }
       queue.close();
-      transport.close();
+      transport?.close();
+      lock.release();
       for (const set of Object.values(listeners)) set.clear();
     },
   };

@@ -15,11 +15,14 @@ export const VIEWER_ID_KEY = 'livetier:vid';
 export const queueKey = (stream: string) => `livetier:q:${stream}`;
 
 /**
- * localStorage behind a write-through memory copy: reads prefer what this page wrote, so a
- * failed write (quota) never resurfaces an older value, and nothing here ever throws.
+ * localStorage with a memory copy: reads see other tabs' writes, except for a key whose last
+ * write failed here (quota), which reads from memory so an older value never resurfaces.
+ * Nothing here ever throws.
  */
 export function safeStorage(): KeyValueStore {
   const memory = new Map<string, string>();
+  /** keys whose last write to localStorage failed */
+  const stale = new Set<string>();
   let local: Storage | null = null;
   try {
     local = globalThis.localStorage ?? null;
@@ -28,31 +31,38 @@ export function safeStorage(): KeyValueStore {
   }
   return {
     getItem(key) {
-      if (memory.has(key)) return memory.get(key)!;
-      try {
-        return local?.getItem(key) ?? null;
-      } catch {
-        return null;
+      if (local && !stale.has(key)) {
+        try {
+          return local.getItem(key);
+        } catch {
+          // fall back to this page's copy
+        }
       }
+      return memory.get(key) ?? null;
     },
     setItem(key, value) {
       memory.set(key, value);
       try {
-        local?.setItem(key, value);
+        local!.setItem(key, value);
+        stale.delete(key);
       } catch {
-        // memory keeps it for this page
+        stale.add(key); // memory keeps it for this page
       }
     },
     removeItem(key) {
       memory.delete(key);
+      stale.delete(key);
       try {
         local?.removeItem(key);
       } catch {
-        // nothing to undo
+        stale.add(key);
       }
     },
   };
 }
+
+/** A store that keeps nothing (consent pending or refused). */
+export const noStorage: KeyValueStore = { getItem: () => null, setItem() {}, removeItem() {} };
 
 /** The browser's anonymous viewer id (`v_` + a random UUID), made once and kept. */
 export function anonymousId(store: KeyValueStore = safeStorage()): string {

@@ -8,6 +8,7 @@ import type {
   ErrorAck,
   ErrorCode,
   OfferPayload,
+  PollPayload,
   TrackAck,
   TrackEvent,
   ViewerAuth,
@@ -50,6 +51,8 @@ export interface TransportHandlers {
   offer(offer: OfferPayload): void | Promise<void>;
   hello(info: Identity): void;
   error(err: LiveTierError): void;
+  /** the host opened a poll */
+  poll(poll: PollPayload): void;
 }
 
 export type ViewerSocket = Socket<ViewerServerToClientEvents, ViewerClientToServerEvents>;
@@ -59,8 +62,11 @@ export class ViewerTransport {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private attempt = 0;
   private closed = false;
+  /** what the handshake sends (the SDK's beacon authenticates the same way) */
+  auth: ViewerAuth;
 
   constructor(server: string, auth: ViewerAuth, private readonly handlers: TransportHandlers) {
+    this.auth = auth;
     const socket: ViewerSocket = io(`${server.replace(/\/+$/, '')}/viewer`, {
       path: SOCKET_PATH,
       autoConnect: false,
@@ -103,6 +109,7 @@ export class ViewerTransport {
         );
     });
     socket.on('hello', (info) => handlers.hello(info));
+    socket.on('poll', (poll) => handlers.poll(poll));
   }
 
   connect() {
@@ -124,6 +131,7 @@ export class ViewerTransport {
     if (this.closed) return;
     clearTimeout(this.retryTimer);
     this.attempt = 0;
+    this.auth = auth;
     this.socket.auth = { ...auth };
     this.socket.disconnect();
     this.socket.connect();
