@@ -80,9 +80,9 @@ export function formatMoney(minor: number, currency = 'CNY'): string {
   }
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-function describeEngagement(e: Engagement): string | null {
+export function describeEngagement(e: Engagement): string | null {
   const parts: string[] = [];
   const minutes = Math.floor(e.watchMs / 60_000);
   if (minutes > 0) parts.push(`watched ${plural(minutes, 'minute')}`);

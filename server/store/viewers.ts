@@ -1,0 +1,155 @@
+/**
+ * Store code of the tiering engine (issue 3): channel tier rules, what a profile loads besides its
+ * viewer row (recent checkouts and offers), the value columns the viewer list sorts on, refunds,
+ * the viewer list with filters and cursors, and a viewer's export and erasure.
+ */
+import type { DB } from './db.js';
+
+export type ViewerSort = 'recent' | 'value' | 'engagement';
+
+export interface ListQuery {
+  channel: string;
+  streamId: string;
+  tier: string | null;
+  lifecycle: string | null;
+  sort: ViewerSort;
+  limit: number;
+  /** the last row of the previous page */
+  after: { key: number; id: string } | null;
+}
+
+/** the value a sort orders by (descending), then the id (ascending) */
+const SORT_COLUMN: Record<ViewerSort, string> = {
+  recent: 'vs.last_seen_at',
+  value: 'v.spend',
+  engagement: 'v.eng_weighted',
+};
+
+export type ViewerStore = ReturnType<typeof createViewerStore>;
+
+export function createViewerStore(db: DB) {
+  const s = {
+    getRules: db.prepare('SELECT doc FROM channel_rules WHERE channel = ?'),
+    setRules: db.prepare(`INSERT INTO channel_rules (channel, doc, updated_at) VALUES (?, ?, ?)
+      ON CONFLICT (channel) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at`),
+    channelExists: db.prepare('SELECT 1 FROM channels WHERE id = ?'),
+    channelViewerIds: db.prepare('SELECT id FROM viewers WHERE channel = ?'),
+    buyers: db.prepare(`SELECT viewer_id, COUNT(*) AS orders, SUM(amount - refunded) AS spend, MAX(at) AS last_at
+      FROM purchases WHERE channel = ? AND amount > refunded AND at >= ? AND at <= ? GROUP BY viewer_id`),
+    checkouts: db.prepare(`SELECT e.received_at AS at FROM streams s JOIN events e ON e.stream_id = s.id AND e.viewer_id = ?
+      WHERE s.channel = ? AND e.type = 'checkout' ORDER BY e.received_at DESC LIMIT ?`),
+    recentOffers: db.prepare(`SELECT id, expires_at, clicked_at, redeemed_at FROM offers WHERE channel = ? AND viewer_id = ?
+      ORDER BY expires_at DESC LIMIT ?`),
+    purchaseGross: db.prepare('SELECT viewer_id, stream_id, amount, refunded FROM purchases WHERE channel = ? AND order_id = ?'),
+    setRefunded: db.prepare('UPDATE purchases SET refunded = ? WHERE channel = ? AND order_id = ?'),
+    refreshValue: db.prepare(`UPDATE viewers SET
+      orders = (SELECT COUNT(*) FROM purchases p WHERE p.channel = @channel AND p.viewer_id = @id AND p.amount > p.refunded),
+      spend = (SELECT COALESCE(SUM(p.amount - p.refunded), 0) FROM purchases p WHERE p.channel = @channel AND p.viewer_id = @id),
+      last_purchase_at = (SELECT MAX(p.at) FROM purchases p WHERE p.channel = @channel AND p.viewer_id = @id AND p.amount > p.refunded)
+      WHERE channel = @channel AND id = @id`),
+    streamIds: db.prepare('SELECT id FROM streams WHERE channel = ?'),
+    exportViewer: db.prepare('SELECT * FROM viewers WHERE channel = ? AND id = ?'),
+    exportStreams: db.prepare(`SELECT vs.* FROM streams s JOIN viewer_streams vs ON vs.stream_id = s.id AND vs.viewer_id = ? WHERE s.channel = ?`),
+    exportEvents: db.prepare(`SELECT e.stream_id, e.id, e.type, e.client_ts, e.received_at, e.credit_ms, e.data
+      FROM streams s JOIN events e ON e.stream_id = s.id AND e.viewer_id = ? WHERE s.channel = ? ORDER BY e.received_at`),
+    exportPurchases: db.prepare('SELECT * FROM purchases WHERE channel = ? AND viewer_id = ? ORDER BY at'),
+    exportOffers: db.prepare('SELECT * FROM offers WHERE channel = ? AND viewer_id = ? ORDER BY created_at'),
+    exportAliases: db.prepare('SELECT anon_id, viewer_id, events, at FROM viewer_aliases WHERE channel = ? AND (viewer_id = ? OR anon_id = ?)'),
+  };
+
+  const list = new Map<string, ReturnType<DB['prepare']>>();
+  function listStatement(sort: ViewerSort, after: boolean) {
+    const k = `${sort}:${after}`;
+    let st = list.get(k);
+    if (!st) {
+      const col = SORT_COLUMN[sort];
+      st = db.prepare(`SELECT v.*, ${col} AS sort_key, vs.watch_ms AS s_watch_ms, vs.comments AS s_comments, vs.likes AS s_likes,
+        vs.product_views AS s_product_views, vs.add_to_carts AS s_add_to_carts, vs.checkouts AS s_checkouts
+        FROM viewer_streams vs JOIN viewers v ON v.channel = @channel AND v.id = vs.viewer_id
+        WHERE vs.stream_id = @streamId AND (@tier IS NULL OR v.tier = @tier) AND (@lifecycle IS NULL OR v.lifecycle = @lifecycle)
+        ${after ? `AND (${col} < @afterKey OR (${col} = @afterKey AND v.id > @afterId))` : ''}
+        ORDER BY ${col} DESC, v.id ASC LIMIT @limit`);
+      list.set(k, st);
+    }
+    return st;
+  }
+
+  return {
+    getRules(channel: string): unknown | null {
+      const r = s.getRules.get(channel) as { doc: string } | undefined;
+      return r ? JSON.parse(r.doc) : null;
+    },
+    setRules(channel: string, doc: unknown, now: number) {
+      s.setRules.run(channel, JSON.stringify(doc), now);
+    },
+    channelExists(channel: string): boolean {
+      return !!s.channelExists.get(channel);
+    },
+    channelViewerIds(channel: string): string[] {
+      return (s.channelViewerIds.all(channel) as { id: string }[]).map((r) => r.id);
+    },
+    /** every buyer of the channel with RFM values in [since, now]: loaded once per channel per process */
+    buyers(channel: string, since: number, now: number) {
+      return s.buyers.all(channel, since, now) as { viewer_id: string; orders: number; spend: number; last_at: number }[];
+    },
+    recentCheckouts(channel: string, viewerId: string, n: number): number[] {
+      return (s.checkouts.all(viewerId, channel, n) as { at: number }[]).map((r) => r.at);
+    },
+    recentOffers(channel: string, viewerId: string, n: number) {
+      return (s.recentOffers.all(channel, viewerId, n) as any[]).map((r) => ({
+        id: r.id as string, expiresAt: r.expires_at as number, engaged: r.clicked_at != null || r.redeemed_at != null,
+      }));
+    },
+    purchaseForRefund(channel: string, orderId: string) {
+      const r = s.purchaseGross.get(channel, orderId) as { viewer_id: string; stream_id: string; amount: number; refunded: number } | undefined;
+      return r ? { viewerId: r.viewer_id, streamId: r.stream_id, amount: r.amount, refunded: r.refunded } : null;
+    },
+    setRefunded(channel: string, orderId: string, refunded: number) {
+      s.setRefunded.run(refunded, channel, orderId);
+    },
+    /** recomputes the viewer's orders, spend and last purchase from their purchases (after a purchase or refund) */
+    refreshValue(channel: string, viewerId: string) {
+      s.refreshValue.run({ channel, id: viewerId });
+    },
+    list(q: ListQuery) {
+      const rows = listStatement(q.sort, !!q.after).all({
+        channel: q.channel, streamId: q.streamId, tier: q.tier, lifecycle: q.lifecycle, limit: q.limit,
+        ...(q.after ? { afterKey: q.after.key, afterId: q.after.id } : {}),
+      }) as any[];
+      return rows;
+    },
+    /** everything stored about a viewer in a channel, or null when unknown */
+    export(channel: string, viewerId: string) {
+      const viewer = s.exportViewer.get(channel, viewerId) as Record<string, unknown> | undefined;
+      if (!viewer) return null;
+      const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
+      return {
+        viewer: { ...viewer, reasons: parse(viewer.reasons) },
+        streams: s.exportStreams.all(viewerId, channel),
+        events: (s.exportEvents.all(viewerId, channel) as any[]).map((e) => ({ ...e, data: e.data ? JSON.parse(e.data) : null })),
+        purchases: (s.exportPurchases.all(channel, viewerId) as any[]).map((p) => ({ ...p, items: p.items ? JSON.parse(p.items) : null })),
+        offers: s.exportOffers.all(channel, viewerId),
+        aliases: s.exportAliases.all(channel, viewerId, viewerId),
+      };
+    },
+    /**
+     * Erases a viewer: their row, per-stream rows, events and aliases are deleted; purchases and
+     * offers (the merchant's accounting) are kept under `erasedId` with items removed, so stream
+     * totals stay right but nothing links them to the person. Returns false when unknown.
+     */
+    erase(channel: string, viewerId: string, erasedId: string): boolean {
+      return db.transaction(() => {
+        const known = db.prepare('DELETE FROM viewers WHERE channel = ? AND id = ?').run(channel, viewerId).changes > 0;
+        for (const { id } of s.streamIds.all(channel) as { id: string }[]) {
+          db.prepare('DELETE FROM viewer_streams WHERE stream_id = ? AND viewer_id = ?').run(id, viewerId);
+          db.prepare('DELETE FROM events WHERE stream_id = ? AND viewer_id = ?').run(id, viewerId);
+        }
+        db.prepare('UPDATE purchases SET viewer_id = ?, items = NULL WHERE channel = ? AND viewer_id = ?').run(erasedId, channel, viewerId);
+        db.prepare('UPDATE offers SET viewer_id = ? WHERE channel = ? AND viewer_id = ?').run(erasedId, channel, viewerId);
+        db.prepare('DELETE FROM viewer_aliases WHERE channel = ? AND (viewer_id = ? OR anon_id = ?)').run(channel, viewerId, viewerId);
+        db.prepare('DELETE FROM campaign_assignments WHERE channel = ? AND viewer_id = ?').run(channel, viewerId);
+        return known;
+      })();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Lifecycle beside the tier: `lapsed` (bought before, no purchase for `lapsedDays`), `at_risk` (no
+ * visit for `atRiskDays`, or `abandonedCheckouts` abandoned checkouts in a row, or the last
+ * `ignoredOffers` expired offers all ignored), `new` (first seen within `newDays`), else `active`.
+ * When several apply, the first of lapsed, at_risk, new, active wins. Pure: `now` is passed in.
+ */
+import type { Lifecycle } from '../realtime/events.js';
+import type { LifecycleRules } from './rules.js';
+import type { VerifiedPurchase } from './model.js';
+import { plural } from './model.js';
+import { daysBetween } from './rfm.js';
+
+const DAY_MS = 86_400_000;
+/** a checkout with no verified purchase within this long counts as abandoned */
+export const CHECKOUT_ABANDON_MS = 3_600_000;
+
+export interface LifecycleInput {
+  purchases: readonly VerifiedPurchase[];
+  firstSeenAt: number;
+  lastSeenAt: number;
+  /** server times of the viewer's most recent checkout events */
+  checkouts: readonly number[];
+  /** the viewer's most recent offers (any order) */
+  offers: readonly { expiresAt: number; engaged: boolean }[];
+}
+
+export interface LifecycleResult {
+  lifecycle: Lifecycle;
+  reasons: string[];
+}
+
+const ago = (days: number) => (days <= 0 ? 'today' : days === 1 ? 'yesterday' : `${days} days ago`);
+
+/** checkouts in a row, newest first, that are abandoned: older than an hour and after the last verified purchase */
+export function abandonedInRow(input: Pick<LifecycleInput, 'purchases' | 'checkouts'>, now: number): number {
+  let lastBuy = -Infinity;
+  for (const p of input.purchases) if (p.amount > 0 && p.at <= now && p.at > lastBuy) lastBuy = p.at;
+  const newestFirst = [...input.checkouts].sort((a, b) => b - a);
+  let n = 0;
+  for (const c of newestFirst) {
+    if (c <= lastBuy) break;
+    if (now - c < CHECKOUT_ABANDON_MS) continue; // still in progress: neither abandoned nor a break in the row
+    n++;
+  }
+  return n;
+}
+
+/** expired offers in a row, newest first, with no click and no redemption */
+export function ignoredInRow(offers: LifecycleInput['offers'], now: number): number {
+  const expired = offers.filter((o) => o.expiresAt <= now).sort((a, b) => b.expiresAt - a.expiresAt);
+  let n = 0;
+  for (const o of expired) {
+    if (o.engaged) break;
+    n++;
+  }
+  return n;
+}
+
+export function computeLifecycle(input: LifecycleInput, now: number, rules: LifecycleRules): LifecycleResult {
+  let lastBuy: number | null = null;
+  for (const p of input.purchases) if (p.amount > 0 && p.at <= now && (lastBuy === null || p.at > lastBuy)) lastBuy = p.at;
+  if (lastBuy !== null && now - lastBuy >= rules.lapsedDays * DAY_MS) {
+    return {
+      lifecycle: 'lapsed',
+      reasons: [`lapsed: last verified order ${ago(daysBetween(lastBuy, now))} (lapsed after ${rules.lapsedDays} days)`],
+    };
+  }
+  const risk: string[] = [];
+  if (now - input.lastSeenAt >= rules.atRiskDays * DAY_MS) risk.push(`no visit for ${plural(daysBetween(input.lastSeenAt, now), 'day')}`);
+  const abandoned = abandonedInRow(input, now);
+  if (abandoned >= rules.abandonedCheckouts) risk.push(`${abandoned} abandoned checkouts in a row`);
+  const ignored = ignoredInRow(input.offers, now);
+  if (ignored >= rules.ignoredOffers) risk.push(`last ${ignored} offers ignored`);
+  if (risk.length) return { lifecycle: 'at_risk', reasons: [`at risk: ${risk.join(', ')}`] };
+  const firstDays = daysBetween(input.firstSeenAt, now);
+  if (now - input.firstSeenAt < rules.newDays * DAY_MS) return { lifecycle: 'new', reasons: [`new: first seen ${ago(firstDays)}`] };
+  return { lifecycle: 'active', reasons: [`active: last seen ${ago(daysBetween(input.lastSeenAt, now))}`] };
+}

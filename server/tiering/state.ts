@@ -1,0 +1,103 @@
+/**
+ * What the model knows about one viewer in one channel, and the pure updates the ingest path
+ * applies to it. Every update is idempotent for a repeated input (purchases by order id, refunds
+ * by total refunded) and commutative, so replaying the same inputs in any order, with duplicates
+ * removed by their ids upstream, gives the same state.
+ */
+import { emptyEngagement, type Engagement, type VerifiedPurchase } from './model.js';
+import { engagementPoints, engagementWeight } from './engagement.js';
+
+/** how many recent checkouts and offers a profile keeps (enough for the lifecycle rules) */
+export const RECENT_KEPT = 5;
+
+export interface ViewerState {
+  /** verified purchases, `amount` net of refunds */
+  purchases: VerifiedPurchase[];
+  /** lifetime counters in this channel */
+  engagement: Engagement;
+  /** Σ points · weight(at): see engagement.ts */
+  engWeighted: number;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  checkouts: number[];
+  offers: { id: string; expiresAt: number; engaged: boolean }[];
+  currency?: string;
+}
+
+export function emptyState(at: number): ViewerState {
+  return { purchases: [], engagement: emptyEngagement(), engWeighted: 0, firstSeenAt: at, lastSeenAt: at, checkouts: [], offers: [] };
+}
+
+export interface Activity {
+  watchMs: number;
+  comments: number;
+  likes: number;
+  likeEvents: number;
+  productViews: number;
+  addToCarts: number;
+}
+
+export const noActivity = (): Activity => ({ watchMs: 0, comments: 0, likes: 0, likeEvents: 0, productViews: 0, addToCarts: 0 });
+
+/** the weighted engagement a batch of activity received at `at` adds */
+export function activityWeight(a: Activity, at: number): number {
+  const pts = engagementPoints(a);
+  return pts > 0 ? pts * engagementWeight(at) : 0;
+}
+
+/** A visit or a batch of activity, on the server's clock. */
+export function addActivity(s: ViewerState, a: Activity, at: number): void {
+  const e = s.engagement;
+  e.watchMs += a.watchMs;
+  e.comments += a.comments;
+  e.likes += a.likes;
+  e.productViews += a.productViews;
+  e.addToCarts += a.addToCarts;
+  s.engWeighted += activityWeight(a, at);
+  seen(s, at);
+}
+
+export function seen(s: ViewerState, at: number): void {
+  if (at > s.lastSeenAt) s.lastSeenAt = at;
+  if (at < s.firstSeenAt) s.firstSeenAt = at;
+}
+
+function keepNewest(list: number[], at: number) {
+  list.push(at);
+  list.sort((a, b) => b - a);
+  list.length = Math.min(list.length, RECENT_KEPT);
+}
+
+export function addCheckout(s: ViewerState, at: number): void {
+  keepNewest(s.checkouts, at);
+}
+
+/** A verified purchase; a repeated order id changes nothing. `firstSeenAt` moves back to its `at` if earlier. */
+export function addPurchase(s: ViewerState, p: VerifiedPurchase): boolean {
+  if (s.purchases.some((q) => q.orderId === p.orderId)) return false;
+  s.purchases.push({ ...p });
+  if (p.at < s.firstSeenAt) s.firstSeenAt = p.at;
+  return true;
+}
+
+/** A refund: the order's net becomes gross − refundedTotal (idempotent). */
+export function refundPurchase(s: ViewerState, orderId: string, gross: number, refundedTotal: number): boolean {
+  const p = s.purchases.find((q) => q.orderId === orderId);
+  if (!p) return false;
+  p.amount = Math.max(0, gross - refundedTotal);
+  return true;
+}
+
+/** An offer issued to the viewer (kept: the newest few). */
+export function addOffer(s: ViewerState, o: { id: string; expiresAt: number; engaged?: boolean }): void {
+  if (s.offers.some((x) => x.id === o.id)) return;
+  s.offers.push({ id: o.id, expiresAt: o.expiresAt, engaged: !!o.engaged });
+  s.offers.sort((a, b) => b.expiresAt - a.expiresAt);
+  s.offers.length = Math.min(s.offers.length, RECENT_KEPT);
+}
+
+/** The viewer clicked or redeemed an offer. */
+export function offerEngaged(s: ViewerState, offerId: string): void {
+  const o = s.offers.find((x) => x.id === offerId);
+  if (o) o.engaged = true;
+}
