@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, ConfigError } from './config.js';
+import { loadConfig, ConfigError, DEFAULT_LIMITS } from './config.js';
 
 const gen = () => 'generated-admin-key';
 
@@ -7,6 +7,7 @@ describe('loadConfig', () => {
   it('has defaults and generates an admin key when none is set', () => {
     expect(loadConfig([], {}, gen)).toEqual({
       port: 8080, host: '127.0.0.1', db: './livetier.db', adminKey: 'generated-admin-key', adminKeyGenerated: true, sync: 'normal', logLevel: 'info',
+      retentionDays: 90, limits: DEFAULT_LIMITS,
     });
   });
   it('reads flags over environment', () => {
@@ -14,10 +15,18 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({ port: 9000, db: '/tmp/x.db', host: '0.0.0.0', adminKey: 'a-long-enough-admin-key', adminKeyGenerated: false });
     expect(loadConfig([], { PORT: '7000' }, gen).port).toBe(7000);
   });
+  it('reads retention and limits from flags and environment', () => {
+    const c = loadConfig(['--retention-days', '7', '--limit-events-per-second', '5'], { LIVETIER_LIMIT_EVENTS_PER_SECOND: '9', LIVETIER_LIMIT_REST_PER_MINUTE: '0' }, gen);
+    expect(c.retentionDays).toBe(7);
+    expect(c.limits).toEqual({ ...DEFAULT_LIMITS, eventsPerSecond: 5, restPerMinute: 0 });
+    expect(loadConfig([], { LIVETIER_RETENTION_DAYS: '0' }, gen).retentionDays).toBe(0);
+  });
   it('refuses bad values with a message', () => {
     expect(() => loadConfig(['--port', 'eighty'], {}, gen)).toThrow(ConfigError);
     expect(() => loadConfig(['--sync', 'maybe'], {}, gen)).toThrow(/--sync/);
     expect(() => loadConfig([], { LIVETIER_ADMIN_KEY: 'short' }, gen)).toThrow(/16 characters/);
     expect(() => loadConfig(['--nope'], {}, gen)).toThrow();
+    expect(() => loadConfig(['--retention-days', '-1'], {}, gen)).toThrow(/--retention-days/);
+    expect(() => loadConfig([], { LIVETIER_LIMIT_CONNECTIONS_PER_VIEWER: 'many' }, gen)).toThrow(/--limit-connections-per-viewer/);
   });
 });

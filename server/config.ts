@@ -3,6 +3,24 @@
  */
 import { parseArgs } from 'node:util';
 
+/** Limits against floods and hostile clients (issue 8). Every one is configurable; 0 turns a rate limit off. */
+export interface Limits {
+  /** events per second one viewer connection may `track` (sustained); events beyond it are rejected with `rate_limited` */
+  eventsPerSecond: number;
+  /** events one connection may send in a burst before the per-second rate applies */
+  eventsBurst: number;
+  /** `track` calls one connection may have waiting for their commit; more are answered `rate_limited` */
+  maxInflightTracks: number;
+  /** new socket.io connections per IP per minute */
+  connectionsPerMinute: number;
+  /** sockets one viewer may have open at once in a channel (tabs, devices) */
+  connectionsPerViewer: number;
+  /** REST requests per IP per minute (@fastify/rate-limit) */
+  restPerMinute: number;
+  /** outgoing packets a viewer socket may have buffered (it is not reading) before it is disconnected */
+  maxBufferedPackets: number;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -12,11 +30,40 @@ export interface Config {
   adminKeyGenerated: boolean;
   sync: 'normal' | 'full';
   logLevel: string;
+  /** raw events older than this many days are purged in the background; 0 keeps them forever */
+  retentionDays: number;
+  limits: Limits;
 }
 
 export class ConfigError extends Error {}
 
-export const DEFAULTS = { port: 8080, host: '127.0.0.1', db: './livetier.db', sync: 'normal', logLevel: 'info' } as const;
+export const DEFAULT_LIMITS: Limits = {
+  eventsPerSecond: 200,
+  eventsBurst: 2000,
+  maxInflightTracks: 16,
+  connectionsPerMinute: 6000,
+  connectionsPerViewer: 20,
+  restPerMinute: 6000,
+  maxBufferedPackets: 1000,
+};
+
+export const DEFAULTS = { port: 8080, host: '127.0.0.1', db: './livetier.db', sync: 'normal', logLevel: 'info', retentionDays: 90 } as const;
+
+/** flag → [environment variable, Limits field] */
+const LIMIT_OPTIONS = {
+  'limit-events-per-second': ['LIVETIER_LIMIT_EVENTS_PER_SECOND', 'eventsPerSecond'],
+  'limit-events-burst': ['LIVETIER_LIMIT_EVENTS_BURST', 'eventsBurst'],
+  'limit-inflight-tracks': ['LIVETIER_LIMIT_INFLIGHT_TRACKS', 'maxInflightTracks'],
+  'limit-connections-per-minute': ['LIVETIER_LIMIT_CONNECTIONS_PER_MINUTE', 'connectionsPerMinute'],
+  'limit-connections-per-viewer': ['LIVETIER_LIMIT_CONNECTIONS_PER_VIEWER', 'connectionsPerViewer'],
+  'limit-rest-per-minute': ['LIVETIER_LIMIT_REST_PER_MINUTE', 'restPerMinute'],
+  'limit-buffered-packets': ['LIVETIER_LIMIT_BUFFERED_PACKETS', 'maxBufferedPackets'],
+} as const satisfies Record<string, readonly [string, keyof Limits]>;
+
+function nonNegativeInt(name: string, raw: string): number {
+  if (!/^\d{1,9}$/.test(raw)) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`);
+  return Number(raw);
+}
 
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, generateAdminKey: () => string): Config {
   const { values } = parseArgs({
@@ -27,24 +74,35 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, generateAdmin
       db: { type: 'string' },
       sync: { type: 'string' },
       'log-level': { type: 'string' },
+      'retention-days': { type: 'string' },
+      ...Object.fromEntries(Object.keys(LIMIT_OPTIONS).map((k) => [k, { type: 'string' as const }])),
     },
     strict: true,
     allowPositionals: false,
   });
-  const portRaw = values.port ?? env.PORT ?? String(DEFAULTS.port);
+  const flags = values as Record<string, string | undefined>;
+  const portRaw = flags.port ?? env.PORT ?? String(DEFAULTS.port);
   const port = Number(portRaw);
   if (!/^\d+$/.test(portRaw) || port > 65535) throw new ConfigError(`--port must be an integer 0-65535, got "${portRaw}"`);
-  const sync = values.sync ?? env.LIVETIER_SYNC ?? DEFAULTS.sync;
+  const sync = flags.sync ?? env.LIVETIER_SYNC ?? DEFAULTS.sync;
   if (sync !== 'normal' && sync !== 'full') throw new ConfigError(`--sync must be normal or full, got "${sync}"`);
   const configuredKey = env.LIVETIER_ADMIN_KEY;
   if (configuredKey !== undefined && configuredKey.length < 16) throw new ConfigError('LIVETIER_ADMIN_KEY must be at least 16 characters');
+  const retentionDays = nonNegativeInt('--retention-days', flags['retention-days'] ?? env.LIVETIER_RETENTION_DAYS ?? String(DEFAULTS.retentionDays));
+  const limits: Limits = { ...DEFAULT_LIMITS };
+  for (const [flag, [envName, field]] of Object.entries(LIMIT_OPTIONS)) {
+    const raw = flags[flag] ?? env[envName];
+    if (raw !== undefined) limits[field] = nonNegativeInt(`--${flag}`, raw);
+  }
   return {
     port,
-    host: values.host ?? env.HOST ?? DEFAULTS.host,
-    db: values.db ?? env.LIVETIER_DB ?? DEFAULTS.db,
+    host: flags.host ?? env.HOST ?? DEFAULTS.host,
+    db: flags.db ?? env.LIVETIER_DB ?? DEFAULTS.db,
     adminKey: configuredKey ?? generateAdminKey(),
     adminKeyGenerated: configuredKey === undefined,
     sync,
-    logLevel: values['log-level'] ?? env.LOG_LEVEL ?? DEFAULTS.logLevel,
+    logLevel: flags['log-level'] ?? env.LOG_LEVEL ?? DEFAULTS.logLevel,
+    retentionDays,
+    limits,
   };
 }

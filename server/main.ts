@@ -1,11 +1,15 @@
 /**
- * The CLI: `livetier serve [--port 8080] [--host 127.0.0.1] [--db ./livetier.db]`.
- * Builds the app, listens, and shuts down cleanly on SIGINT/SIGTERM.
+ * The CLI: `livetier serve [--port 8080] [--host 127.0.0.1] [--db ./livetier.db] …` and
+ * `livetier backup --db FILE --out FILE`. Builds the app, listens, and shuts down cleanly on
+ * SIGINT/SIGTERM: no new connections, queued writes committed and acked, clients told to
+ * reconnect (their transport closes), exit within 5 s.
  */
+import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import app, { fastifyOptions } from './app.js';
 import { loadConfig, ConfigError, type Config } from './config.js';
 import { generateKey } from './auth/keys.js';
+import { backupDatabase } from './store/backup.js';
 
 export interface Running {
   url: string;
@@ -16,7 +20,13 @@ export interface Running {
 
 async function build(config: Config) {
   const fastify = Fastify(fastifyOptions(config.logLevel));
-  await fastify.register(app, { db: config.db, adminKey: config.adminKey, sync: config.sync });
+  await fastify.register(app, {
+    db: config.db,
+    adminKey: config.adminKey,
+    sync: config.sync,
+    retentionDays: config.retentionDays,
+    limits: config.limits,
+  });
   return fastify;
 }
 
@@ -30,8 +40,37 @@ export async function serve(config: Config): Promise<Running> {
 }
 
 const USAGE = `usage: livetier serve [--port 8080] [--host 127.0.0.1] [--db ./livetier.db] [--sync normal|full] [--log-level info]
+                      [--retention-days 90] [--limit-<name> N …]
+       livetier backup --db FILE --out FILE
 
-environment: PORT, HOST, LIVETIER_DB, LIVETIER_ADMIN_KEY, LIVETIER_SYNC, LOG_LEVEL`;
+environment: PORT, HOST, LIVETIER_DB, LIVETIER_ADMIN_KEY, LIVETIER_SYNC, LOG_LEVEL, LIVETIER_RETENTION_DAYS,
+             LIVETIER_LIMIT_* (see the README's table of limits)`;
+
+/** `livetier backup --db FILE --out FILE`: an online, consistent copy of a (running) server's database. */
+async function backupCommand(argv: string[]): Promise<void> {
+  let values: { db?: string; out?: string };
+  try {
+    ({ values } = parseArgs({ args: argv, options: { db: { type: 'string' }, out: { type: 'string' } }, strict: true, allowPositionals: false }));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const db = values.db ?? process.env.LIVETIER_DB;
+  if (!db || !values.out) {
+    console.error(`backup needs --db FILE and --out FILE\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  try {
+    const r = await backupDatabase(db, values.out);
+    if (r.integrity !== 'ok') throw new Error(`the copy failed its integrity check: ${r.integrity}`);
+    process.stdout.write(`LiveTier backup of ${db} written to ${r.out} (${r.totalPages} pages, integrity ok)\n`);
+  } catch (err) {
+    console.error(`backup failed: ${(err as Error).message}`);
+    process.exitCode = 1;
+  }
+}
 
 export async function cli(argv: string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv;
@@ -39,6 +78,7 @@ export async function cli(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
+  if (command === 'backup') return backupCommand(rest);
   if (command !== 'serve') {
     console.error(`unknown command "${command}"\n${USAGE}`);
     process.exitCode = 2;

@@ -5,8 +5,8 @@
 import type { Socket } from 'socket.io';
 import type { Repo, StreamRow } from '../store/repo.js';
 import type { ErrorCode } from './events.js';
-import { hashKey, safeEqual } from '../auth/keys.js';
 import { verifyViewerToken } from '../auth/tokens.js';
+import { isHostKey } from '../auth/streamKeys.js'; // issue 8: rotated keys in their grace period
 
 export const VIEWER_ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,128}$/;
 /** Anonymous (unverified) viewers live in their own id space, so nobody can claim a logged-in viewer's id without a token. */
@@ -56,7 +56,7 @@ export function authenticateHost(repo: Repo, auth: unknown): StreamRow {
   if (typeof a.hostKey !== 'string' || !a.hostKey) throw authError('unauthorized', 'auth.hostKey is required');
   const stream = repo.getStream(a.streamId);
   if (!stream) throw authError('not_found', `unknown stream ${a.streamId}`);
-  if (!safeEqual(hashKey(a.hostKey), stream.hostKeyHash)) throw authError('unauthorized', 'wrong host key for this stream');
+  if (!isHostKey(repo, stream, a.hostKey)) throw authError('unauthorized', 'wrong host key for this stream');
   return stream;
 }
 

@@ -46,7 +46,10 @@ export type ErrorCode =
   | 'not_found'
   | 'origin_not_allowed'
   | 'unavailable'
-  | 'internal';
+  | 'internal'
+  // issue 8: a flood limit (events per second, connections per IP) or the cap on one viewer's sockets
+  | 'rate_limited'
+  | 'too_many_connections';
 
 export interface Discount {
   kind: 'percent' | 'amount';
@@ -68,6 +71,10 @@ export interface OfferPayload {
   /** server's clock when sent, so the widget can correct its countdown for client skew */
   serverNow: number;
   campaign: string;
+  /** issue 4: a percent discount takes at most this much off one order (minor units) */
+  maxDiscount?: number;
+  /** issue 4: the offer applies only to these SKUs */
+  skus?: string[];
 }
 
 export interface OfferAck {
@@ -79,6 +86,11 @@ export interface TierCounts {
   mid: number;
   potential: number;
 }
+
+// issue 3 (tiering): the lifecycle stage beside the tier
+export type Lifecycle = 'new' | 'active' | 'at_risk' | 'lapsed';
+export const LIFECYCLES: readonly Lifecycle[] = ['new', 'active', 'at_risk', 'lapsed'];
+export type LifecycleCounts = Record<Lifecycle, number>;
 
 /** What a host sees: the same shape as `GET /v1/streams/:id/summary`. */
 export interface StreamSummary {
@@ -96,6 +108,8 @@ export interface StreamSummary {
   /** verified revenue (minor units) of those orders */
   gmv: number;
   offers: { issued: number; delivered: number; redeemed: number };
+  /** issue 3: viewers connected now, by lifecycle stage */
+  lifecycle: LifecycleCounts;
   updatedAt: number;
 }
 
@@ -218,6 +232,8 @@ export interface TrendPoint {
   high: number;
   mid: number;
   potential: number;
+  /** connected viewers by lifecycle stage, when the summary carries `lifecycle` */
+  lifecycle?: Record<string, number>;
 }
 
 export interface ViewerSocketData {

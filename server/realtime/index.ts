@@ -8,13 +8,26 @@ import type { Engine, Clock } from '../engine.js';
 import type { Repo } from '../store/repo.js';
 import { createViewerHandlers, type ViewerNamespace } from './handlers/viewer.js';
 import { createHostHandlers, type HostNamespace } from './handlers/host.js';
+// issue 8: flood limits
+import { DEFAULT_LIMITS, type Limits } from '../config.js';
+import { WindowCounter } from './limits.js';
+import { authError } from './auth.js';
 
 export const SOCKET_IO_PATH = '/socket.io/';
 /** the largest socket.io message accepted; bigger ones close that connection, nothing else */
 export const MAX_SOCKET_MESSAGE_BYTES = 256 * 1024;
 
-export function attachRealtime(http: HttpServer, deps: { engine: Engine; repo: Repo; clock: Clock; log: FastifyBaseLogger }) {
+export function attachRealtime(http: HttpServer, deps: { engine: Engine; repo: Repo; clock: Clock; log: FastifyBaseLogger; limits?: Limits }) {
+  // issue 8: new engine sessions and namespace connections per IP per minute; none while shutting down
+  const limits = deps.limits ?? DEFAULT_LIMITS;
+  const sessionsPerIp = new WindowCounter(limits.connectionsPerMinute, 60_000);
+  const connectsPerIp = new WindowCounter(limits.connectionsPerMinute, 60_000);
+  let closing = false;
   const io = new Server(http, {
+    allowRequest: (req, callback) => {
+      if (closing) return callback('server shutting down', false);
+      callback(null, sessionsPerIp.hit(req.socket.remoteAddress ?? '', Date.now()));
+    },
     path: SOCKET_IO_PATH,
     serveClient: false,
     // origins are checked per stream in the namespace middleware; CORS here only lets browsers ask
@@ -25,8 +38,21 @@ export function attachRealtime(http: HttpServer, deps: { engine: Engine; repo: R
     pingInterval: 20_000,
     pingTimeout: 20_000,
   });
+  for (const nsp of [io.of('/viewer'), io.of('/host')]) {
+    nsp.use((socket, next) => {
+      if (closing) return next(authError('unavailable', 'the server is shutting down; reconnect shortly'));
+      if (connectsPerIp.hit(socket.conn.remoteAddress ?? '', Date.now())) return next();
+      next(authError('rate_limited', `more than ${limits.connectionsPerMinute} new connections per minute from this address`));
+    });
+  }
   const viewers = createViewerHandlers({ nsp: io.of('/viewer') as ViewerNamespace, ...deps });
   const hosts = createHostHandlers({ nsp: io.of('/host') as HostNamespace, ...deps });
   deps.engine.setHooks({ offer: viewers.deliver, changed: hosts.changed });
-  return { io, hosts };
+  /** issue 8: refuses new connections, commits every queued write and lets the acks go out (shutdown, before io.close) */
+  async function drain() {
+    closing = true;
+    while (deps.engine.writer.pending) deps.engine.writer.flush();
+    await new Promise((r) => setImmediate(r));
+  }
+  return { io, hosts, drain };
 }

@@ -43,6 +43,9 @@ const STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   unavailable: 503,
   internal: 500,
+  // issue 8 (flood limits)
+  rate_limited: 429,
+  too_many_connections: 429,
 };
 
 export const collectRoutes: FastifyPluginAsyncTypebox = async (app) => {

@@ -3,8 +3,10 @@
  * 401: no key, or a key we do not know. 403: a valid key that is not for this resource.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { bearer, hashKey, safeEqual } from '../auth/keys.js';
+import { bearer, safeEqual } from '../auth/keys.js';
 import type { StreamRow } from '../store/repo.js';
+// issue 8: keys in their grace period after a rotation count too
+import { isHostKey, isStreamKey, streamForIngestKey } from '../auth/streamKeys.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -36,9 +38,9 @@ export async function requireAdmin(this: { config: { adminKey: string } } & any,
 export async function requireIngest(req: FastifyRequest) {
   const key = bearer(req.headers.authorization);
   if (!key) throw unauthorized();
-  const stream = req.server.repo.streamByIngestHash(hashKey(key));
+  const stream = streamForIngestKey(req.server.repo, key);
   if (!stream) {
-    if (req.server.repo.streamByHostHash(hashKey(key)) || safeEqual(key, req.server.config.adminKey)) {
+    if (isStreamKey(req.server.repo, key) || safeEqual(key, req.server.config.adminKey)) {
       throw forbidden('this needs an ingest key (from your backend), not a host or admin key');
     }
     throw unauthorized();
@@ -52,12 +54,11 @@ export async function requireHost(req: FastifyRequest, _reply: FastifyReply) {
   if (!key) throw unauthorized();
   const { id } = req.params as { id: string };
   const stream = req.server.repo.getStream(id);
-  const hash = hashKey(key);
-  if (stream && safeEqual(hash, stream.hostKeyHash)) {
+  if (stream && isHostKey(req.server.repo, stream, key)) {
     req.keyStream = stream;
     return;
   }
-  if (req.server.repo.streamByHostHash(hash) || req.server.repo.streamByIngestHash(hash)) {
+  if (isStreamKey(req.server.repo, key)) {
     throw forbidden('this key is not the host key of this stream');
   }
   if (!stream) throw unauthorized();

@@ -111,4 +111,78 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (channel, anon_id)
   ) WITHOUT ROWID;
   `,
+  /* issue 6 (helper H): host polls, and an index to count a poll's answers without scanning the stream's events */ `
+  CREATE TABLE polls (
+    id          TEXT PRIMARY KEY,
+    stream_id   TEXT NOT NULL,
+    question    TEXT NOT NULL,
+    scale       INTEGER NOT NULL,
+    opened_at   INTEGER NOT NULL,
+    closes_at   INTEGER NOT NULL
+  );
+  CREATE INDEX polls_stream ON polls(stream_id, opened_at);
+  CREATE INDEX events_type ON events(stream_id, type);
+  `,
+  /* issue 4 (helper O): campaigns, holdout assignments, what each offer commits against a budget */ `
+  CREATE TABLE campaigns (
+    stream_id        TEXT NOT NULL,
+    id               TEXT NOT NULL,
+    channel          TEXT NOT NULL,
+    doc              TEXT NOT NULL,
+    status           TEXT NOT NULL DEFAULT 'active',
+    adhoc            INTEGER NOT NULL DEFAULT 0,
+    max_issued       INTEGER,
+    budget           INTEGER,
+    issued           INTEGER NOT NULL DEFAULT 0,
+    committed        INTEGER NOT NULL DEFAULT 0,
+    skipped_capped   INTEGER NOT NULL DEFAULT 0,
+    skipped_budget   INTEGER NOT NULL DEFAULT 0,
+    skipped_quota    INTEGER NOT NULL DEFAULT 0,
+    skipped_already  INTEGER NOT NULL DEFAULT 0,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    PRIMARY KEY (stream_id, id)
+  ) WITHOUT ROWID;
+  CREATE TABLE campaign_assignments (
+    stream_id    TEXT NOT NULL,
+    campaign_id  TEXT NOT NULL,
+    viewer_id    TEXT NOT NULL,
+    channel      TEXT NOT NULL,
+    arm          TEXT NOT NULL,
+    at           INTEGER NOT NULL,
+    PRIMARY KEY (stream_id, campaign_id, viewer_id)
+  ) WITHOUT ROWID;
+  ALTER TABLE offers ADD COLUMN value INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE offers ADD COLUMN max_discount INTEGER;
+  ALTER TABLE offers ADD COLUMN skus TEXT;
+  DROP INDEX offers_once;
+  CREATE INDEX offers_campaign ON offers(stream_id, campaign, viewer_id);
+  CREATE INDEX offers_stream_viewer ON offers(stream_id, viewer_id, created_at);
+  CREATE INDEX purchases_code ON purchases(channel, coupon_code);
+  `,
+  /* issue 8 (helper R): keys replaced by a rotation, valid until expires_at (the grace period), as SHA-256 digests */ `
+  CREATE TABLE retired_keys (
+    key_hash    TEXT PRIMARY KEY,
+    stream_id   TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX retired_keys_stream ON retired_keys(stream_id, kind);
+  `,
+  /* issue 3 (helper T): tiering: per-channel tier rules; per-viewer lifecycle, value and weighted engagement (for lists) */ `
+  CREATE TABLE channel_rules (
+    channel     TEXT PRIMARY KEY,
+    doc         TEXT NOT NULL,
+    updated_at  INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  ALTER TABLE viewers ADD COLUMN lifecycle TEXT NOT NULL DEFAULT 'new';
+  ALTER TABLE viewers ADD COLUMN orders INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE viewers ADD COLUMN spend INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE viewers ADD COLUMN last_purchase_at INTEGER;
+  ALTER TABLE viewers ADD COLUMN eng_weighted REAL NOT NULL DEFAULT 0;
+  UPDATE viewers SET
+    orders = (SELECT COUNT(*) FROM purchases p WHERE p.channel = viewers.channel AND p.viewer_id = viewers.id AND p.amount > p.refunded),
+    spend = (SELECT COALESCE(SUM(p.amount - p.refunded), 0) FROM purchases p WHERE p.channel = viewers.channel AND p.viewer_id = viewers.id),
+    last_purchase_at = (SELECT MAX(p.at) FROM purchases p WHERE p.channel = viewers.channel AND p.viewer_id = viewers.id AND p.amount > p.refunded);
+  `,
 ];

@@ -9,6 +9,10 @@ import type { ViewerClientToServerEvents, ViewerServerToClientEvents, ViewerSock
 import { checkEvent, MAX_EVENTS_PER_BATCH, type ValidEvent } from '../../ingest/schema.js';
 import { authenticateViewer, originOf, ANON_PREFIX, VIEWER_ID_PATTERN } from '../auth.js';
 import { streamRoom, viewerRoom } from '../rooms.js';
+// issue 8: flood limits
+import { DEFAULT_LIMITS, type Limits } from '../../config.js';
+import { authError } from '../auth.js';
+import { TokenBucket, RATE_LIMITED } from '../limits.js';
 
 export type ViewerNamespace = Namespace<ViewerClientToServerEvents, ViewerServerToClientEvents, Record<string, never>, ViewerSocketData>;
 type ViewerSocket = Socket<ViewerClientToServerEvents, ViewerServerToClientEvents, Record<string, never>, ViewerSocketData>;
@@ -16,11 +20,18 @@ type ViewerSocket = Socket<ViewerClientToServerEvents, ViewerServerToClientEvent
 /** how long a client has to acknowledge an offer before it counts as not delivered (re-sent on reconnect) */
 export const OFFER_ACK_TIMEOUT_MS = 10_000;
 
-export function createViewerHandlers({ nsp, engine, repo, clock, log }: { nsp: ViewerNamespace; engine: Engine; repo: Repo; clock: Clock; log: FastifyBaseLogger }) {
+export function createViewerHandlers({ nsp, engine, repo, clock, log, limits = DEFAULT_LIMITS }: { nsp: ViewerNamespace; engine: Engine; repo: Repo; clock: Clock; log: FastifyBaseLogger; limits?: Limits }) {
+  /** issue 8: sockets one viewer has open in a channel (the viewer room); a handshake beyond the cap is refused */
+  const viewerSockets = (channel: string, viewerId: string) => nsp.adapter.rooms.get(viewerRoom(channel, viewerId))?.size ?? 0;
+  const overCap = (channel: string, viewerId: string) => limits.connectionsPerViewer > 0 && viewerSockets(channel, viewerId) >= limits.connectionsPerViewer;
+
   nsp.use((socket, next) => {
     try {
       const id = authenticateViewer(repo, socket.handshake.auth, originOf(socket), clock());
       socket.data = { streamId: id.stream.id, channel: id.stream.channel, viewerId: id.viewerId, verified: id.verified };
+      if (overCap(id.stream.channel, id.viewerId)) {
+        throw authError('too_many_connections', `this viewer already has ${limits.connectionsPerViewer} connections open`);
+      }
       next();
     } catch (err) {
       next(err as Error);
@@ -46,6 +57,11 @@ export function createViewerHandlers({ nsp, engine, repo, clock, log }: { nsp: V
 
   nsp.on('connection', (socket: ViewerSocket) => {
     const { streamId, channel, viewerId, verified } = socket.data;
+    // issue 8: handshakes racing past the middleware's cap check are closed here, before they count
+    if (overCap(channel, viewerId)) {
+      socket.disconnect(true);
+      return;
+    }
     socket.join([viewerRoom(channel, viewerId), streamRoom(streamId)]);
     let joined = false;
 
@@ -75,27 +91,51 @@ export function createViewerHandlers({ nsp, engine, repo, clock, log }: { nsp: V
       if (joined) engine.leave(streamId, viewerId);
     });
 
+    // issue 8: events/s per connection (token bucket), track calls waiting for their commit, and
+    // backpressure: a socket that stopped reading its acks is closed rather than buffered without bound
+    const bucket = new TokenBucket(limits.eventsPerSecond, limits.eventsBurst, Date.now());
+    let inflight = 0;
+    const buffered = () => (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
+    const stalled = () => limits.maxBufferedPackets > 0 && buffered() > limits.maxBufferedPackets;
+
     socket.on('track', async (events: unknown, ack: (res: TrackAck | ErrorAck) => void) => {
       const reply = typeof ack === 'function' ? ack : () => {};
+      if (stalled()) {
+        log.warn({ streamId, buffered: buffered() }, 'viewer socket is not reading: closed');
+        socket.conn.close();
+        return;
+      }
       if (!Array.isArray(events)) {
         return reply({ error: { code: 'bad_request', message: 'track expects an array of events' } });
       }
       if (events.length > MAX_EVENTS_PER_BATCH) {
         return reply({ error: { code: 'bad_request', message: `at most ${MAX_EVENTS_PER_BATCH} events per track call` } });
       }
+      if (limits.maxInflightTracks > 0 && inflight >= limits.maxInflightTracks) {
+        return reply({ error: { code: 'rate_limited', message: `at most ${limits.maxInflightTracks} track calls may wait for their ack; retry after one is answered` } });
+      }
       const valid: ValidEvent[] = [];
       const rejected: TrackAck['rejected'] = [];
-      for (const raw of events) {
+      const granted = bucket.take(events.length, Date.now());
+      for (const [i, raw] of events.entries()) {
+        if (i >= granted) {
+          const id = raw && typeof raw === 'object' && typeof (raw as any).id === 'string' ? ((raw as any).id as string).slice(0, 64) : null;
+          rejected.push({ id, reason: `${RATE_LIMITED}: more than ${limits.eventsPerSecond} events per second on this connection; retry later with the same id` });
+          continue;
+        }
         const c = checkEvent(raw);
         if (c.ok) valid.push(c.event);
         else rejected.push({ id: c.id, reason: c.reason });
       }
+      inflight++;
       try {
         const r = await engine.track(streamId, viewerId, valid);
         reply({ accepted: r.accepted, duplicates: r.duplicates, rejected });
       } catch (err) {
         log.error({ err }, 'track failed');
         reply({ error: { code: 'unavailable', message: 'events could not be stored; retry with the same ids' } });
+      } finally {
+        inflight--;
       }
     });
   });

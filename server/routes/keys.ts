@@ -1,0 +1,67 @@
+/**
+ * `POST /v1/streams/:id/keys/rotate` (admin): new host and ingest keys for a stream. The old
+ * ones keep working for `graceSeconds` (default 0) and then stop, so a merchant can roll keys
+ * without downtime. Host sockets still open with an old key are disconnected when it stops.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { ErrorReply, StreamParams } from './schemas.js';
+import { notFound, requireAdmin } from './guards.js';
+import { isHostKey, rotateKeys } from '../auth/streamKeys.js';
+import { hostRoom } from '../realtime/rooms.js';
+
+/** the longest grace period: a week */
+export const MAX_GRACE_SECONDS = 7 * 86400;
+
+export const RotateBody = Type.Object(
+  { graceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_GRACE_SECONDS })) },
+  { additionalProperties: false },
+);
+
+const Rotated = Type.Object({
+  id: Type.String(),
+  hostKey: Type.String(),
+  ingestKey: Type.String(),
+  graceSeconds: Type.Integer(),
+  previousValidUntil: Type.Union([Type.Integer(), Type.Null()]),
+});
+
+export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const timers = new Set<NodeJS.Timeout>();
+  app.addHook('onClose', async () => timers.forEach(clearTimeout));
+
+  /** Disconnects the stream's host sockets whose key no longer works. */
+  async function dropStaleHosts(streamId: string) {
+    const stream = app.repo.getStream(streamId);
+    if (!stream) return;
+    for (const socket of await app.io.of('/host').in(hostRoom(streamId)).fetchSockets()) {
+      const key = (socket.handshake.auth as { hostKey?: unknown }).hostKey;
+      if (typeof key !== 'string' || !isHostKey(app.repo, stream, key)) socket.disconnect(true);
+    }
+  }
+
+  app.post(
+    '/v1/streams/:id/keys/rotate',
+    {
+      preHandler: requireAdmin,
+      schema: {
+        params: StreamParams,
+        body: Type.Union([RotateBody, Type.Null()]),
+        response: { 200: Rotated, 400: ErrorReply, 401: ErrorReply, 404: ErrorReply },
+      },
+    },
+    async (req) => {
+      const stream = app.repo.getStream(req.params.id);
+      if (!stream) throw notFound(`unknown stream ${req.params.id}`);
+      const graceSeconds = req.body?.graceSeconds ?? 0;
+      const r = rotateKeys(app.repo, stream, graceSeconds);
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        void dropStaleHosts(stream.id).catch((err) => app.log.error({ err }, 'dropping stale host sockets failed'));
+      }, graceSeconds * 1000 + 50);
+      timer.unref();
+      timers.add(timer);
+      return { id: stream.id, hostKey: r.hostKey, ingestKey: r.ingestKey, graceSeconds, previousValidUntil: r.previousValidUntil };
+    },
+  );
+};

@@ -1,0 +1,88 @@
+/**
+ * Retention: raw events older than `days` are deleted in the background, a small batch at a
+ * time, each batch its own short statement between ingest commits (better-sqlite3 is
+ * synchronous, so a batch never interleaves with a group commit; it only delays the next one by
+ * the time one small DELETE takes). The aggregates the tiers need (viewers, viewer_streams,
+ * purchases) and the offers are never touched: purging events changes no tier and no summary.
+ */
+import type { DB } from './db.js';
+
+export const DAY_MS = 86_400_000;
+/** rows deleted per statement: small enough that ingest never waits long */
+export const RETENTION_BATCH = 500;
+/** how often the purge looks for old events */
+export const RETENTION_INTERVAL_MS = 60_000;
+
+export interface RetentionOptions {
+  days: number;
+  clock: () => number;
+  batch?: number;
+  intervalMs?: number;
+  onError?: (err: unknown) => void;
+}
+
+export class RetentionPurger {
+  private readonly del;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private stopped = false;
+  /** rows deleted since start, and batches run */
+  readonly stats = { deleted: 0, batches: 0 };
+
+  constructor(
+    db: DB,
+    private readonly opts: RetentionOptions,
+  ) {
+    // events has a rowid and an index on received_at: each batch is an index range scan
+    this.del = db.prepare('DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE received_at < ? LIMIT ?)');
+  }
+
+  /** Deletes at most one batch of expired events now; returns how many rows went. */
+  purgeBatch(now = this.opts.clock()): number {
+    const cutoff = now - this.opts.days * DAY_MS;
+    const n = this.del.run(cutoff, this.opts.batch ?? RETENTION_BATCH).changes;
+    this.stats.deleted += n;
+    this.stats.batches++;
+    return n;
+  }
+
+  /** Purges everything expired, one batch per turn of the event loop; resolves when done (or stopped). */
+  purge(): Promise<number> {
+    if (this.running || this.opts.days <= 0) return Promise.resolve(0);
+    this.running = true;
+    const batch = this.opts.batch ?? RETENTION_BATCH;
+    let total = 0;
+    return new Promise<number>((resolve) => {
+      const step = () => {
+        let n = 0;
+        try {
+          if (!this.stopped) n = this.purgeBatch();
+        } catch (err) {
+          this.opts.onError?.(err);
+        }
+        total += n;
+        if (n === batch && !this.stopped) {
+          setImmediate(step); // yield to ingest between batches
+        } else {
+          this.running = false;
+          resolve(total);
+        }
+      };
+      setImmediate(step);
+    });
+  }
+
+  start(): this {
+    if (this.opts.days <= 0 || this.timer) return this;
+    void this.purge();
+    this.timer = setInterval(() => void this.purge(), this.opts.intervalMs ?? RETENTION_INTERVAL_MS);
+    this.timer.unref();
+    return this;
+  }
+
+  stop() {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
