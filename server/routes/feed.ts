@@ -1,14 +1,25 @@
 /**
- * `GET /v1/streams/:id/feed`: the host summary over a raw WebSocket, for OBS overlays, bots and
- * tools that do not speak socket.io. One JSON object per message with a `type` field.
+ * `GET /v1/streams/:id/feed`: the host dashboard over a raw WebSocket, for OBS overlays, bots and
+ * tools that do not speak socket.io. One JSON object per message with a `type` field:
+ * `snapshot` then `update` (the summary), `funnel`, `trend` (`points`), `activity` (`items`) and
+ * `poll` (the latest poll's results), the same data the `/host` socket.io namespace sends.
+ *
+ * A wrong or missing key is refused at the upgrade with 401 (403 for another stream's key). A
+ * consumer that does not keep up is dropped (closed with 1008 and a reason) as soon as more than
+ * `feedLimits.maxBufferedBytes` wait in its send buffer: nothing is buffered without bound.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
 import { bearer, hashKey, safeEqual } from '../auth/keys.js';
-import { unauthorized } from './guards.js';
+import { forbidden, unauthorized } from './guards.js';
+import type { FeedMessage } from '../realtime/handlers/host.js';
 
 /** a consumer this far behind is dropped rather than buffered without bound */
 export const FEED_MAX_BUFFERED_BYTES = 1 << 20;
+/** the live limit (tests lower it to see a slow consumer dropped without sending megabytes) */
+export const feedLimits = { maxBufferedBytes: FEED_MAX_BUFFERED_BYTES };
+/** close code for a dropped consumer: 1008 policy violation (RFC 6455) */
+export const FEED_SLOW_CLOSE_CODE = 1008;
 
 export const feedRoutes: FastifyPluginAsync = async (app) => {
   app.get<{ Params: { id: string }; Querystring: { key?: string } }>(
@@ -16,21 +27,34 @@ export const feedRoutes: FastifyPluginAsync = async (app) => {
     {
       websocket: true,
       preValidation: async (req) => {
-        const key = bearer(req.headers.authorization) ?? req.query.key ?? null;
+        const key = bearer(req.headers.authorization) ?? (typeof req.query.key === 'string' ? req.query.key : null);
+        if (!key) throw unauthorized('the feed needs this stream\'s host key: Authorization: Bearer <key> or ?key=');
+        const hash = hashKey(key);
         const stream = app.repo.getStream(req.params.id);
-        if (!key || !stream || !safeEqual(hashKey(key), stream.hostKeyHash)) throw unauthorized('the feed needs this stream\'s host key');
+        if (stream && safeEqual(hash, stream.hostKeyHash)) return;
+        if (app.repo.streamByHostHash(hash)) throw forbidden('this key is not the host key of this stream');
+        throw unauthorized('wrong host key for this stream');
       },
     },
     (socket: WebSocket, req) => {
       const streamId = req.params.id;
-      const send = (type: 'snapshot' | 'update') => {
-        const summary = app.engine.summary(streamId);
-        if (!summary) return;
-        if (socket.bufferedAmount > FEED_MAX_BUFFERED_BYTES) return socket.terminate();
-        socket.send(JSON.stringify({ type, ...summary }));
+      let dropped = false;
+      const send = (messages: FeedMessage[]) => {
+        if (dropped || socket.readyState !== socket.OPEN) return;
+        for (const m of messages) {
+          if (socket.bufferedAmount > feedLimits.maxBufferedBytes) {
+            dropped = true;
+            req.log.warn({ streamId, buffered: socket.bufferedAmount }, 'feed consumer too slow: dropped');
+            socket.close(FEED_SLOW_CLOSE_CODE, 'too slow: messages were not read');
+            // a consumer that reads nothing never completes the closing handshake: cut it off
+            setTimeout(() => socket.terminate(), 1000).unref();
+            return;
+          }
+          socket.send(JSON.stringify(m));
+        }
       };
-      send('snapshot');
-      const off = app.realtime.hosts.onUpdate((id) => id === streamId && send('update'));
+      send(app.realtime.hosts.initial(streamId));
+      const off = app.realtime.hosts.onMessage((id, messages) => id === streamId && send(messages));
       socket.on('close', off);
       socket.on('message', () => {}); // the feed is one-way; input is ignored
     },

@@ -5,7 +5,10 @@
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { io, type Socket } from 'socket.io-client';
-import type { ErrorCode, HostAuth, HostClientToServerEvents, HostPushAck, HostPushRequest, HostServerToClientEvents, StreamSummary } from '../../server/realtime/events.js';
+import type { ErrorAck, ErrorCode, HostAuth, HostClientToServerEvents, HostPushAck, HostPushRequest, HostServerToClientEvents, PollOpenRequest, PollPayload, StreamSummary } from '../../server/realtime/events.js';
+
+/** the dashboard's live data beside the summary (issue 6) */
+export type DashboardListeners = Partial<Pick<HostServerToClientEvents, 'funnel' | 'activity' | 'trend' | 'poll:results'>>;
 import { ACK_TIMEOUT_MS, SOCKET_PATH } from '../../sdk/transport.js';
 import { backoff } from '../../sdk/backoff.js';
 
@@ -35,6 +38,7 @@ export class HostConnection implements ReactiveController {
     private readonly onSummary: (summary: StreamSummary) => void,
     /** the handshake was refused for good (wrong key, unknown stream…) */
     private readonly onRefused: (code: ErrorCode, message: string) => void = () => {},
+    private readonly dashboard: DashboardListeners = {},
   ) {
     host.addController(this);
   }
@@ -57,6 +61,16 @@ export class HostConnection implements ReactiveController {
     if (!this.socket?.connected) return { error: { code: 'unavailable', message: 'not connected' } };
     try {
       return await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('push', req);
+    } catch {
+      return { error: { code: 'unavailable', message: 'no answer from the server' } };
+    }
+  }
+
+  /** Opens a poll for the stream's viewers (issue 6). */
+  async openPoll(req: PollOpenRequest): Promise<PollPayload | ErrorAck> {
+    if (!this.socket?.connected) return { error: { code: 'unavailable', message: 'not connected' } };
+    try {
+      return await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('poll:open', req);
     } catch {
       return { error: { code: 'unavailable', message: 'no answer from the server' } };
     }
@@ -85,6 +99,7 @@ export class HostConnection implements ReactiveController {
     // handlers first: the snapshot comes right after the handshake
     socket.on('snapshot', this.onSummary);
     socket.on('update', this.onSummary);
+    for (const [event, fn] of Object.entries(this.dashboard)) socket.on(event as keyof DashboardListeners, fn as never);
     socket.on('connect', () => {
       this.attempt = 0;
       this.set('live', null);

@@ -131,4 +131,209 @@ export const styles = css`
   .result.failed {
     color: var(--_accent);
   }
+
+  /* issue 6: the dashboard's sections */
+  .grid {
+    display: grid;
+    grid-template-columns: repeat(auto-fit, minmax(min(100%, 340px), 1fr));
+    gap: 16px;
+    align-items: start;
+  }
+  .card {
+    display: grid;
+    gap: 10px;
+    min-width: 0;
+    padding: 12px;
+    border: 1px solid color-mix(in srgb, var(--_fg) 10%, transparent);
+    border-radius: calc(var(--_radius) * 0.75);
+  }
+  .card.audience {
+    border: 0;
+    padding: 0;
+  }
+  .card.wide {
+    grid-column: 1 / -1;
+  }
+  .card > header {
+    display: flex;
+    justify-content: space-between;
+    align-items: center;
+  }
+  h3,
+  h4 {
+    margin: 0;
+    font-size: 1em;
+  }
+  h4 {
+    font-size: 0.9em;
+    color: var(--_muted);
+  }
+  .muted {
+    margin: 0;
+    color: var(--_muted);
+    font-size: 0.9em;
+  }
+  .lifecycle,
+  .legend {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 6px 14px;
+    margin: 0;
+    padding: 0;
+    list-style: none;
+    font-size: 0.85em;
+  }
+  .legend i {
+    display: inline-block;
+    width: 10px;
+    height: 10px;
+    margin-right: 4px;
+    border-radius: 2px;
+  }
+  .chart {
+    min-height: 180px;
+    overflow: hidden;
+  }
+  .scroll {
+    overflow-x: auto;
+  }
+  table {
+    width: 100%;
+    border-collapse: collapse;
+    font-size: 0.9em;
+    font-variant-numeric: tabular-nums;
+  }
+  th,
+  td {
+    padding: 6px 8px;
+    text-align: right;
+    white-space: nowrap;
+    border-bottom: 1px solid color-mix(in srgb, var(--_fg) 8%, transparent);
+  }
+  tbody th,
+  thead th:first-child {
+    text-align: left;
+    font-weight: 600;
+  }
+  .rate {
+    color: var(--_muted);
+  }
+  .tops {
+    display: grid;
+    grid-template-columns: repeat(auto-fit, minmax(min(100%, 200px), 1fr));
+    gap: 12px;
+  }
+  .top ol,
+  .activity,
+  .reasons-list {
+    display: grid;
+    gap: 6px;
+    margin: 0;
+    padding: 0;
+    list-style: none;
+  }
+  button.viewer {
+    display: grid;
+    gap: 2px;
+    width: 100%;
+    text-align: left;
+    background: color-mix(in srgb, var(--_fg) 4%, transparent);
+    color: var(--_fg);
+    font-weight: 400;
+  }
+  button.ghost {
+    background: transparent;
+    color: var(--_accent);
+    border: 1px solid currentColor;
+    padding: 4px 10px;
+  }
+  .who {
+    overflow-wrap: anywhere;
+  }
+  .reasons {
+    color: var(--_muted);
+  }
+  .reasons-list li::before {
+    content: '• ';
+  }
+  .badge {
+    display: inline-block;
+    padding: 0 6px;
+    border-radius: 999px;
+    font-size: 0.75em;
+    background: color-mix(in srgb, var(--_fg) 10%, transparent);
+  }
+  .badge.high {
+    background: var(--_accent);
+    color: #fff;
+  }
+  .badge.mid {
+    background: color-mix(in srgb, var(--_accent) 35%, transparent);
+  }
+  .kv {
+    display: grid;
+    grid-template-columns: auto 1fr;
+    gap: 2px 12px;
+    margin: 0;
+    font-size: 0.9em;
+  }
+  .kv dd {
+    margin: 0;
+    font-size: 1em;
+    font-weight: 600;
+    text-align: right;
+  }
+  .activity {
+    max-height: 320px;
+    overflow-y: auto;
+    font-size: 0.9em;
+  }
+  .activity li {
+    overflow-wrap: anywhere;
+  }
+  .activity time {
+    color: var(--_muted);
+    font-variant-numeric: tabular-nums;
+  }
+  .span {
+    grid-column: 1 / -1;
+  }
+  .bars {
+    display: grid;
+    gap: 4px;
+    margin: 0;
+    padding: 0;
+    list-style: none;
+  }
+  .bars li {
+    display: grid;
+    grid-template-columns: 1.5em 1fr 3em;
+    align-items: center;
+    gap: 6px;
+  }
+  .bars i {
+    display: block;
+    height: 10px;
+    min-width: 2px;
+    border-radius: 3px;
+    background: var(--_accent);
+  }
+  .bars b {
+    text-align: right;
+  }
+  .poll p {
+    margin: 0 0 6px;
+  }
+  @media (max-width: 480px) {
+    .panel {
+      padding: 10px;
+      gap: 12px;
+    }
+    .count,
+    dd {
+      font-size: 1.25em;
+    }
+  }
+  /* uPlot's own stylesheet (MIT), inside the shadow root where the chart lives */
+  .uplot, .uplot *, .uplot *::before, .uplot *::after {box-sizing: border-box;}.uplot {font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", sans-serif, "Apple Color Emoji", "Segoe UI Emoji", "Segoe UI Symbol", "Noto Color Emoji";line-height: 1.5;width: min-content;}.u-title {text-align: center;font-size: 18px;font-weight: bold;}.u-wrap {position: relative;user-select: none;}.u-over, .u-under {position: absolute;}.u-under {overflow: hidden;}.uplot canvas {display: block;position: relative;width: 100%;height: 100%;}.u-axis {position: absolute;}.u-legend {font-size: 14px;margin: auto;text-align: center;}.u-inline {display: block;}.u-inline * {display: inline-block;}.u-inline tr {margin-right: 16px;}.u-legend th {font-weight: 600;}.u-legend th > * {vertical-align: middle;display: inline-block;}.u-legend .u-marker {width: 1em;height: 1em;margin-right: 4px;background-clip: padding-box !important;}.u-inline.u-live th::after {content: ":";vertical-align: middle;}.u-inline:not(.u-live) .u-value {display: none;}.u-series > * {padding: 4px;}.u-series th {cursor: pointer;}.u-legend .u-off > * {opacity: 0.3;}.u-select {background: rgba(0,0,0,0.07);position: absolute;pointer-events: none;}.u-cursor-x, .u-cursor-y {position: absolute;left: 0;top: 0;pointer-events: none;will-change: transform;}.u-hz .u-cursor-x, .u-vt .u-cursor-y {height: 100%;border-right: 1px dashed #607D8B;}.u-hz .u-cursor-y, .u-vt .u-cursor-x {width: 100%;border-bottom: 1px dashed #607D8B;}.u-cursor-pt {position: absolute;top: 0;left: 0;border-radius: 50%;border: 0 solid;pointer-events: none;will-change: transform;/*this has to be !important since we set inline "background" shorthand */background-clip: padding-box !important;}.u-axis.u-off, .u-select.u-off, .u-cursor-x.u-off, .u-cursor-y.u-off, .u-cursor-pt.u-off {display: none;}
 `;

@@ -18,6 +18,7 @@ const SUMMARY: StreamSummary = {
   orders: 87,
   gmv: 1_234_550,
   offers: { issued: 40, delivered: 38, redeemed: 9 },
+  lifecycle: { new: 7000, active: 100, at_risk: 40, lapsed: 6 },
   updatedAt: 1_740_000_000_000,
 };
 

@@ -1,15 +1,21 @@
 /**
  * The `/host` namespace: a snapshot on connect, an `update` within a second of any change, and
- * the one-click push of an offer to a tier.
+ * the one-click push of an offer to a tier. Issue 6 adds the dashboard's live data beside the
+ * summary (`funnel`, `activity`, `trend`, `poll:results`) and `poll:open`; the raw feed
+ * (routes/feed.ts) gets the same messages through `onMessage`.
  */
 import type { Namespace, Socket } from 'socket.io';
 import type { FastifyBaseLogger } from 'fastify';
+import { randomUUID } from 'node:crypto';
 import { Compile } from 'typebox/compile';
+import Type from 'typebox';
 import type { Engine } from '../../engine.js';
 import type { Repo } from '../../store/repo.js';
-import type { HostClientToServerEvents, HostServerToClientEvents, HostSocketData, HostPushAck } from '../events.js';
+import type { HostClientToServerEvents, HostServerToClientEvents, HostSocketData, HostPushAck, ActivityItem, ErrorAck, PollPayload, PollResults, StreamFunnel, StreamSummary, TrendPoint, ViewerClientToServerEvents, ViewerServerToClientEvents } from '../events.js';
 import { authenticateHost } from '../auth.js';
-import { hostRoom } from '../rooms.js';
+import { hostRoom, streamRoom } from '../rooms.js';
+import { createDashboardQueries } from '../../store/dashboard.js';
+import { Dashboard } from '../dashboard.js';
 import { HostPushBody } from '../../routes/schemas.js';
 
 export type HostNamespace = Namespace<HostClientToServerEvents, HostServerToClientEvents, Record<string, never>, HostSocketData>;
@@ -20,7 +26,50 @@ export const HOST_UPDATE_INTERVAL_MS = 250;
 
 const checkPush = Compile(HostPushBody);
 
-export function createHostHandlers({ nsp, engine, repo, log }: { nsp: HostNamespace; engine: Engine; repo: Repo; log: FastifyBaseLogger }) {
+/** issue 6: `poll:open` */
+export const POLL_DEFAULT_SECONDS = 120;
+const PollOpenBody = Type.Object(
+  {
+    question: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+    seconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 3600 })),
+  },
+  { additionalProperties: false },
+);
+const checkPollOpen = Compile(PollOpenBody);
+
+/** The first schema error as `field message`. */
+function firstError(check: { Errors(v: unknown): Iterable<{ instancePath: string; message: string }> }, value: unknown, fallback: string) {
+  const e = [...check.Errors(value)][0];
+  const where = e?.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  return e ? `${where ? where + ' ' : ''}${e.message}` : fallback;
+}
+
+/** What the raw feed relays, one JSON object per message (issue 6). */
+export type FeedMessage =
+  | ({ type: 'snapshot' | 'update' } & StreamSummary)
+  | ({ type: 'funnel' } & StreamFunnel)
+  | { type: 'activity'; items: ActivityItem[] }
+  | { type: 'trend'; points: TrendPoint[] }
+  | ({ type: 'poll' } & PollResults);
+
+export function createHostHandlers({
+  nsp,
+  engine,
+  repo,
+  log,
+  clock = Date.now,
+}: {
+  nsp: HostNamespace;
+  engine: Engine;
+  repo: Repo;
+  log: FastifyBaseLogger;
+  clock?: () => number;
+}) {
+  const queries = createDashboardQueries(repo.db);
+  const dashboard = new Dashboard(queries);
+  engine.setHooks({ activity: (streamId, item) => dashboard.addActivity(streamId, item) });
+  const viewerNsp = nsp.server.of('/viewer') as Namespace<ViewerClientToServerEvents, ViewerServerToClientEvents>;
+
   nsp.use((socket, next) => {
     try {
       const stream = authenticateHost(repo, socket.handshake.auth);
@@ -33,27 +82,112 @@ export function createHostHandlers({ nsp, engine, repo, log }: { nsp: HostNamesp
 
   const timers = new Map<string, NodeJS.Timeout>();
   const listeners = new Set<(streamId: string) => void>();
+  const messageListeners = new Set<(streamId: string, messages: FeedMessage[]) => void>();
 
   /** Schedules one `update` for the stream's hosts (and raw-feed listeners). */
-  function changed(streamId: string) {
+  function changed(streamId: string, delay = HOST_UPDATE_INTERVAL_MS) {
     if (timers.has(streamId)) return;
     timers.set(
       streamId,
       setTimeout(() => {
         timers.delete(streamId);
-        const summary = engine.summary(streamId);
-        if (!summary) return;
-        nsp.to(hostRoom(streamId)).emit('update', summary);
-        for (const l of listeners) l(streamId);
-      }, HOST_UPDATE_INTERVAL_MS),
+        flush(streamId);
+      }, delay),
     );
+  }
+
+  /** Sends what changed in the stream: the summary, then the dashboard's new trend point, activity, funnel and poll results. */
+  function flush(streamId: string) {
+    const summary = engine.summary(streamId);
+    if (!summary) return;
+    const now = clock();
+    const room = nsp.to(hostRoom(streamId));
+    const messages: FeedMessage[] = [{ type: 'update', ...summary }];
+    room.emit('update', summary);
+    const point = dashboard.sample(summary, now);
+    room.emit('trend', [point]);
+    messages.push({ type: 'trend', points: [point] });
+    const items = dashboard.takeActivity(streamId);
+    if (items.length) {
+      room.emit('activity', items);
+      messages.push({ type: 'activity', items });
+    }
+    try {
+      const f = dashboard.funnel(summary, now);
+      if (f.changed) {
+        room.emit('funnel', f.funnel);
+        messages.push({ type: 'funnel', ...f.funnel });
+      }
+      // a throttled funnel is computed on a later flush, so it is never left stale
+      if (f.due !== null) changed(streamId, Math.max(HOST_UPDATE_INTERVAL_MS, f.due - now));
+      if (dashboard.pollLive(streamId, now)) {
+        const p = dashboard.pollResults(streamId, now);
+        if (p?.changed) {
+          room.emit('poll:results', p.results);
+          messages.push({ type: 'poll', ...p.results });
+        }
+      }
+    } catch (err) {
+      log.error({ err, streamId }, 'dashboard update failed');
+    }
+    for (const l of listeners) l(streamId);
+    for (const l of messageListeners) l(streamId, messages);
+  }
+
+  /** Everything a new host (or feed consumer) gets on connect, in order. */
+  function initial(streamId: string): FeedMessage[] {
+    const summary = engine.summary(streamId);
+    if (!summary) return [];
+    const now = clock();
+    const messages: FeedMessage[] = [{ type: 'snapshot', ...summary }];
+    try {
+      messages.push({ type: 'funnel', ...dashboard.funnel(summary, now, true).funnel });
+      dashboard.sample(summary, now);
+      messages.push({ type: 'trend', points: dashboard.trend(streamId) });
+      messages.push({ type: 'activity', items: dashboard.recentActivity(streamId) });
+      const poll = dashboard.pollResults(streamId, now);
+      if (poll) messages.push({ type: 'poll', ...poll.results });
+    } catch (err) {
+      log.error({ err, streamId }, 'dashboard snapshot failed');
+    }
+    return messages;
+  }
+
+  /** Sends the feed messages to one host socket as socket.io events. */
+  function emitTo(socket: HostSocket, messages: FeedMessage[]) {
+    for (const m of messages) {
+      const { type, ...rest } = m;
+      if (type === 'snapshot' || type === 'update') socket.emit(type, rest as StreamSummary);
+      else if (type === 'funnel') socket.emit('funnel', rest as StreamFunnel);
+      else if (type === 'trend') socket.emit('trend', m.points);
+      else if (type === 'activity') socket.emit('activity', m.items);
+      else if (type === 'poll') socket.emit('poll:results', rest as PollResults);
+    }
   }
 
   nsp.on('connection', (socket: HostSocket) => {
     const { streamId } = socket.data;
     socket.join(hostRoom(streamId));
-    const summary = engine.summary(streamId);
-    if (summary) socket.emit('snapshot', summary);
+    emitTo(socket, initial(streamId));
+
+    // issue 6: a one-question poll for the stream's viewers
+    socket.on('poll:open', (req: unknown, ack: (res: PollPayload | ErrorAck) => void) => {
+      const reply = typeof ack === 'function' ? ack : () => {};
+      if (!checkPollOpen.Check(req)) return reply({ error: { code: 'bad_request', message: firstError(checkPollOpen, req, 'invalid poll') } });
+      try {
+        const now = clock();
+        const poll: PollPayload = { id: randomUUID(), question: req.question.trim(), scale: 5, closesAt: now + (req.seconds ?? POLL_DEFAULT_SECONDS) * 1000 };
+        dashboard.openPoll(streamId, poll, now);
+        viewerNsp.to(streamRoom(streamId)).emit('poll', poll);
+        const results = dashboard.pollResults(streamId, now);
+        if (results) nsp.to(hostRoom(streamId)).emit('poll:results', results.results);
+        reply(poll);
+        changed(streamId);
+      } catch (err) {
+        log.error({ err }, 'poll:open failed');
+        reply({ error: { code: 'internal', message: 'the poll could not be opened' } });
+      }
+    });
 
     socket.on('push', (req: unknown, ack: (res: HostPushAck) => void) => {
       const reply = typeof ack === 'function' ? ack : () => {};
@@ -76,5 +210,15 @@ export function createHostHandlers({ nsp, engine, repo, log }: { nsp: HostNamesp
     timers.clear();
   }
 
-  return { changed, close, onUpdate: (fn: (streamId: string) => void) => (listeners.add(fn), () => listeners.delete(fn)) };
+  return {
+    changed,
+    close,
+    dashboard,
+    queries,
+    /** what a new feed consumer gets first (issue 6) */
+    initial,
+    onUpdate: (fn: (streamId: string) => void) => (listeners.add(fn), () => listeners.delete(fn)),
+    /** every message of every flush, for the raw feed (issue 6) */
+    onMessage: (fn: (streamId: string, messages: FeedMessage[]) => void) => (messageListeners.add(fn), () => messageListeners.delete(fn)),
+  };
 }

@@ -1,0 +1,158 @@
+/**
+ * Issue 6: the live state behind the host dashboard, per stream: the audience-by-tier trend, the
+ * recent activity, the funnel (recomputed at most once a second) and the latest poll's results.
+ * Kept in memory (the trend and the activity restart empty with the server); the funnel and the
+ * polls come from SQLite. No sockets here: host.ts sends what this returns.
+ */
+import type { DashboardQueries } from '../store/dashboard.js';
+import type { ActivityEvent } from '../engine.js';
+import type { ActivityItem, PollPayload, PollResults, StreamFunnel, StreamSummary, TrendPoint } from './events.js';
+
+/** a trend point per this many ms at first; the step doubles whenever the series would exceed TREND_MAX_POINTS */
+export const TREND_STEP_MS = 5_000;
+export const TREND_MAX_POINTS = 720;
+/** how many activity items a host gets on connect (the newest) */
+export const ACTIVITY_BACKLOG = 50;
+/** the funnel is a scan of the stream's viewers: at most one per this many ms per stream */
+export const FUNNEL_MIN_INTERVAL_MS = 1_000;
+/** results of a closed poll are still refreshed this long (answers in flight when it closed) */
+const POLL_GRACE_MS = 5_000;
+
+interface StreamDash {
+  trend: TrendPoint[];
+  step: number;
+  activity: ActivityItem[];
+  pending: ActivityItem[];
+  funnel: StreamFunnel | null;
+  funnelKey: string;
+  funnelAt: number;
+  poll: PollResults | null;
+  pollKey: string;
+}
+
+export class Dashboard {
+  private readonly streams = new Map<string, StreamDash>();
+  private nextActivityId = 1;
+
+  constructor(private readonly queries: DashboardQueries) {}
+
+  private state(streamId: string): StreamDash {
+    let d = this.streams.get(streamId);
+    if (!d) {
+      d = { trend: [], step: TREND_STEP_MS, activity: [], pending: [], funnel: null, funnelKey: '', funnelAt: -Infinity, poll: null, pollKey: '' };
+      this.streams.set(streamId, d);
+    }
+    return d;
+  }
+
+  /** A line for the activity feed; sent with the next update. */
+  addActivity(streamId: string, event: ActivityEvent) {
+    const d = this.state(streamId);
+    const item = { ...event, id: this.nextActivityId++ } as ActivityItem;
+    d.activity.push(item);
+    if (d.activity.length > ACTIVITY_BACKLOG * 2) d.activity.splice(0, d.activity.length - ACTIVITY_BACKLOG);
+    d.pending.push(item);
+  }
+
+  /** Activity since the last call (oldest first). */
+  takeActivity(streamId: string): ActivityItem[] {
+    const d = this.state(streamId);
+    const items = d.pending;
+    d.pending = [];
+    return items;
+  }
+
+  recentActivity(streamId: string): ActivityItem[] {
+    return this.state(streamId).activity.slice(-ACTIVITY_BACKLOG);
+  }
+
+  /** Records the summary in the trend: a new point, or the current bucket's point revised. Returns it. */
+  sample(summary: StreamSummary, now: number): TrendPoint {
+    const d = this.state(summary.streamId);
+    const t = Math.floor(now / d.step) * d.step;
+    const lifecycle = (summary as StreamSummary & { lifecycle?: Record<string, number> }).lifecycle;
+    const point: TrendPoint = { t, connected: summary.connected, ...summary.tiers, ...(lifecycle ? { lifecycle: { ...lifecycle } } : {}) };
+    const last = d.trend[d.trend.length - 1];
+    if (last && last.t >= t) d.trend[d.trend.length - 1] = { ...point, t: last.t };
+    else d.trend.push(point);
+    if (d.trend.length > TREND_MAX_POINTS) {
+      // halve the resolution: keep the latest point of every two-step bucket
+      d.step *= 2;
+      const merged = new Map<number, TrendPoint>();
+      for (const p of d.trend) merged.set(Math.floor(p.t / d.step) * d.step, p);
+      d.trend = [...merged.values()];
+    }
+    return d.trend[d.trend.length - 1]!;
+  }
+
+  trend(streamId: string): TrendPoint[] {
+    return this.state(streamId).trend.slice();
+  }
+
+  /**
+   * The funnel, recomputed when the last computation is old enough. `changed` is false when it
+   * is the same as last sent; `due` is the time a throttled computation becomes possible.
+   */
+  funnel(summary: StreamSummary, now: number, force = false): { funnel: StreamFunnel; changed: boolean; due: number | null } {
+    const d = this.state(summary.streamId);
+    if (!force && d.funnel && now - d.funnelAt < FUNNEL_MIN_INTERVAL_MS) {
+      return { funnel: d.funnel, changed: false, due: d.funnelAt + FUNNEL_MIN_INTERVAL_MS };
+    }
+    const { total, byTier } = this.queries.funnel(summary.channel, summary.streamId);
+    const funnel: StreamFunnel = {
+      streamId: summary.streamId,
+      ...total,
+      byTier,
+      orders: summary.orders,
+      gmv: summary.gmv,
+      aov: summary.orders ? Math.round(summary.gmv / summary.orders) : 0,
+      updatedAt: now,
+    };
+    const key = JSON.stringify({ ...funnel, updatedAt: 0 });
+    const changed = key !== d.funnelKey;
+    d.funnel = funnel;
+    d.funnelKey = key;
+    d.funnelAt = now;
+    return { funnel, changed, due: null };
+  }
+
+  /** Opens a poll (closing the previous one) and returns what the viewers get. */
+  openPoll(streamId: string, poll: PollPayload, now: number) {
+    this.queries.openPoll(streamId, poll, now);
+    this.state(streamId).pollKey = '';
+  }
+
+  /** The latest poll's results; `changed` says whether they differ from the last ones returned with `changed`. */
+  pollResults(streamId: string, now: number): { results: PollResults; changed: boolean } | null {
+    const d = this.state(streamId);
+    const poll = this.queries.latestPoll(streamId);
+    if (!poll) return null;
+    if (d.poll && d.poll.id === poll.id && d.pollKey && now > poll.closesAt + POLL_GRACE_MS) return { results: d.poll, changed: false };
+    const counts = this.queries.pollCounts(streamId, poll.id, poll.closesAt);
+    const answers = counts.reduce((a, b) => a + b, 0);
+    const results: PollResults = {
+      id: poll.id,
+      question: poll.question,
+      scale: 5,
+      closesAt: poll.closesAt,
+      counts,
+      answers,
+      average: answers ? Math.round((counts.reduce((a, n, i) => a + n * (i + 1), 0) / answers) * 100) / 100 : null,
+    };
+    const key = JSON.stringify(results);
+    const changed = key !== d.pollKey;
+    d.poll = results;
+    d.pollKey = key;
+    return { results, changed };
+  }
+
+  /** True while the stream's latest poll may still gain answers. */
+  pollLive(streamId: string, now: number): boolean {
+    const poll = this.state(streamId).poll;
+    return !!poll && now <= poll.closesAt + POLL_GRACE_MS;
+  }
+
+  peakConnected(streamId: string): number {
+    return this.state(streamId).trend.reduce((m, p) => Math.max(m, p.connected), 0);
+  }
+}

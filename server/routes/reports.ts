@@ -1,0 +1,200 @@
+/**
+ * Issue 6: what a host takes away from a stream (host key).
+ *   GET /v1/streams/:id/viewers.csv  the stream's viewers with tier, lifecycle and stats, for spreadsheets
+ *   GET /v1/streams/:id/report       the stream's summary report as JSON (during or after the broadcast)
+ */
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { ErrorReply, StreamParams } from './schemas.js';
+import { notFound, requireHost } from './guards.js';
+import type { CsvViewerRow } from '../store/dashboard.js';
+
+export const CSV_COLUMNS = [
+  'id',
+  'tier',
+  'lifecycle',
+  'verified',
+  'purchases',
+  'spend',
+  'last_purchase_at',
+  'watch_seconds',
+  'comments',
+  'likes',
+  'product_views',
+  'add_to_carts',
+  'first_seen_at',
+  'last_seen_at',
+  'stream_watch_seconds',
+  'stream_comments',
+  'stream_product_views',
+  'stream_add_to_carts',
+  'stream_checkouts',
+  'stream_purchases',
+  'stream_spend',
+] as const;
+
+/**
+ * One CSV cell (RFC 4180) that a spreadsheet will not run as a formula: text starting with
+ * `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's advice), and any cell
+ * with a comma, a quote or a line break is quoted. Numbers are written as they are.
+ */
+export function csvCell(value: string | number | boolean | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  let s = value;
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
+
+function csvLine(r: CsvViewerRow): string {
+  const cells = [
+    r.id, r.tier, r.lifecycle, r.verified, r.purchases, r.spend, iso(r.lastPurchaseAt), Math.floor(r.watchMs / 1000),
+    r.comments, r.likes, r.productViews, r.addToCarts, iso(r.firstSeenAt), iso(r.lastSeenAt),
+    Math.floor(r.streamWatchMs / 1000), r.streamComments, r.streamProductViews, r.streamAddToCarts, r.streamCheckouts,
+    r.streamPurchases, r.streamSpend,
+  ];
+  return cells.map(csvCell).join(',') + '\r\n';
+}
+
+const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply };
+
+const Funnel = Type.Object({
+  viewers: Type.Integer(),
+  productViews: Type.Integer(),
+  addToCarts: Type.Integer(),
+  checkouts: Type.Integer(),
+  purchases: Type.Integer(),
+});
+
+const Report = Type.Object({
+  streamId: Type.String(),
+  title: Type.String(),
+  channel: Type.String(),
+  createdAt: Type.Integer(),
+  generatedAt: Type.Integer(),
+  audience: Type.Integer(),
+  connected: Type.Integer(),
+  peakConnected: Type.Integer(),
+  tiers: Type.Object({ high: Type.Integer(), mid: Type.Integer(), potential: Type.Integer() }),
+  orders: Type.Integer(),
+  gmv: Type.Integer(),
+  aov: Type.Integer(),
+  funnel: Type.Object({
+    ...Funnel.properties,
+    byTier: Type.Object({ high: Funnel, mid: Funnel, potential: Funnel }),
+    conversion: Type.Object({
+      productViews: Type.Number(),
+      addToCarts: Type.Number(),
+      checkouts: Type.Number(),
+      purchases: Type.Number(),
+      overall: Type.Number(),
+    }),
+  }),
+  offers: Type.Object({
+    issued: Type.Integer(),
+    delivered: Type.Integer(),
+    redeemed: Type.Integer(),
+    byCampaign: Type.Array(
+      Type.Object({
+        campaign: Type.String(),
+        title: Type.String(),
+        issued: Type.Integer(),
+        delivered: Type.Integer(),
+        seen: Type.Integer(),
+        clicked: Type.Integer(),
+        redeemed: Type.Integer(),
+      }),
+    ),
+  }),
+  topBuyers: Type.Array(Type.Object({ viewerId: Type.String(), orders: Type.Integer(), spend: Type.Integer() })),
+  polls: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      question: Type.String(),
+      openedAt: Type.Integer(),
+      closesAt: Type.Integer(),
+      counts: Type.Array(Type.Integer()),
+      answers: Type.Integer(),
+      average: Type.Union([Type.Number(), Type.Null()]),
+    }),
+  ),
+});
+
+/** share of the previous step, 0 when the previous step is empty (4 decimals) */
+const rate = (n: number, of: number) => (of ? Math.round((n / of) * 10_000) / 10_000 : 0);
+
+export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const dashboard = () => app.realtime.hosts.dashboard;
+  const queries = () => app.realtime.hosts.queries;
+
+  app.get(
+    '/v1/streams/:id/viewers.csv',
+    { preHandler: requireHost, schema: { params: StreamParams, response: errors } },
+    async (req, reply) => {
+      const stream = req.keyStream!;
+      const rows = queries().csvRows(stream.channel, stream.id);
+      function* lines() {
+        yield CSV_COLUMNS.join(',') + '\r\n';
+        for (const r of rows) yield csvLine(r);
+      }
+      reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="livetier-${stream.id}-viewers.csv"`)
+        .header('cache-control', 'no-store');
+      // a stream: rows go out as SQLite yields them, never the whole list in memory
+      return reply.send(Readable.from(lines()) as never);
+    },
+  );
+
+  app.get(
+    '/v1/streams/:id/report',
+    { preHandler: requireHost, schema: { params: StreamParams, response: { 200: Report, ...errors } } },
+    async (req) => {
+      const stream = req.keyStream!;
+      const summary = app.engine.summary(stream.id);
+      if (!summary) throw notFound(`unknown stream ${stream.id}`);
+      const now = Date.now();
+      const { total, byTier } = queries().funnel(stream.channel, stream.id);
+      const polls = queries()
+        .polls(stream.id)
+        .map((p) => {
+          const counts = queries().pollCounts(stream.id, p.id, p.closesAt);
+          const answers = counts.reduce((a, b) => a + b, 0);
+          const average = answers ? Math.round((counts.reduce((a, n, i) => a + n * (i + 1), 0) / answers) * 100) / 100 : null;
+          return { id: p.id, question: p.question, openedAt: p.openedAt, closesAt: p.closesAt, counts, answers, average };
+        });
+      return {
+        streamId: stream.id,
+        title: stream.title,
+        channel: stream.channel,
+        createdAt: stream.createdAt,
+        generatedAt: now,
+        audience: summary.audience,
+        connected: summary.connected,
+        peakConnected: Math.max(dashboard().peakConnected(stream.id), summary.connected),
+        tiers: summary.tiers,
+        orders: summary.orders,
+        gmv: summary.gmv,
+        aov: summary.orders ? Math.round(summary.gmv / summary.orders) : 0,
+        funnel: {
+          ...total,
+          byTier,
+          conversion: {
+            productViews: rate(total.productViews, total.viewers),
+            addToCarts: rate(total.addToCarts, total.productViews),
+            checkouts: rate(total.checkouts, total.addToCarts),
+            purchases: rate(total.purchases, total.checkouts),
+            overall: rate(total.purchases, total.viewers),
+          },
+        },
+        offers: { ...summary.offers, byCampaign: queries().campaignCounts(stream.id) },
+        topBuyers: queries().topBuyers(stream.id, 10),
+        polls,
+      };
+    },
+  );
+};

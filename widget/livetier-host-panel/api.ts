@@ -1,0 +1,91 @@
+/**
+ * The REST reads and writes the host panel makes with the host key: top viewers (issue 3's list
+ * with `sort`), a viewer's detail, campaigns with their stats, and pause / resume (issue 4).
+ * Only the fields the panel shows are typed; the server may send more.
+ */
+import type { Tier } from '../../server/realtime/events.js';
+
+export interface ViewerListItem {
+  id: string;
+  tier: Tier;
+  lifecycle?: string;
+  reasons: string[];
+  connected?: boolean;
+  stats?: Record<string, number | null>;
+  thisStream?: Record<string, number | null>;
+}
+
+export interface ViewerDetail extends ViewerListItem {
+  scores?: Record<string, number>;
+}
+
+export interface CampaignItem {
+  id: string;
+  name: string;
+  status: string;
+  adhoc?: boolean;
+  budgetLeft: number | null;
+  limits?: { budget?: number };
+  stats?: {
+    issued: number;
+    delivered: number;
+    seen: number;
+    clicked: number;
+    redeemed: number;
+    control?: number;
+    treatedConversion?: number | null;
+    controlConversion?: number | null;
+    uplift?: {
+      absolute: number | null;
+      ci95: [number, number] | null;
+      n?: { treated: number; control: number };
+      enoughData?: boolean;
+    };
+  };
+  issued?: number;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class HostApi {
+  constructor(
+    private readonly server: string,
+    private readonly streamId: string,
+    private readonly hostKey: string,
+  ) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const url = `${this.server.replace(/\/+$/, '')}/v1/streams/${encodeURIComponent(this.streamId)}${path}`;
+    const res = await fetch(url, {
+      method,
+      headers: { authorization: `Bearer ${this.hostKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await res.json().catch(() => null);
+    if (!res.ok) throw new ApiError(res.status, (json as { message?: string } | null)?.message ?? `HTTP ${res.status}`);
+    return json as T;
+  }
+
+  async topViewers(sort: 'value' | 'engagement', limit = 5): Promise<ViewerListItem[]> {
+    return (await this.call<{ viewers: ViewerListItem[] }>('GET', `/viewers?sort=${sort}&limit=${limit}`)).viewers;
+  }
+
+  viewer(id: string): Promise<ViewerDetail> {
+    return this.call<ViewerDetail>('GET', `/viewers/${encodeURIComponent(id)}`);
+  }
+
+  async campaigns(): Promise<CampaignItem[]> {
+    return (await this.call<{ campaigns: CampaignItem[] }>('GET', '/campaigns')).campaigns;
+  }
+
+  setCampaignStatus(id: string, status: 'active' | 'paused'): Promise<CampaignItem> {
+    return this.call<CampaignItem>('PATCH', `/campaigns/${encodeURIComponent(id)}`, { status });
+  }
+}
