@@ -27,7 +27,12 @@ export function ensureBuilt({ quiet = false } = {}) {
   const sources = Math.max(...SOURCES.map((d) => newest(path.join(root, d))));
   if (built >= sources) return false;
   if (!quiet) console.error('building LiveTier (npm run build)…');
-  execSync('npm run build', { stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'inherit'], cwd: root });
+  try {
+    execSync('npm run build', { stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'inherit'], cwd: root });
+  } catch {
+    console.error('the build failed (see the errors above); nothing was started');
+    process.exit(1);
+  }
   return true;
 }
 

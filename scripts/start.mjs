@@ -10,7 +10,7 @@ import { ensureBuilt, root } from './ensure-built.mjs';
 process.chdir(root);
 ensureBuilt();
 
-const port = Number(process.env.PORT ?? 8080);
+const port = process.env.PORT ?? '8080';
 const dbFile = process.env.LIVETIER_DB ?? path.join(root, 'livetier-demo.db');
 const keysFile = `${dbFile}.keys.json`;
 let keys = existsSync(keysFile) && existsSync(dbFile) ? JSON.parse(readFileSync(keysFile, 'utf8')) : null;
@@ -21,15 +21,16 @@ if (!keys) {
 }
 
 const { serve, installShutdown } = await import('../dist/server/main.js');
-const running = await serve({
-  port,
-  host: process.env.HOST ?? '127.0.0.1',
-  db: dbFile,
-  adminKey: keys.adminKey,
-  adminKeyGenerated: false,
-  sync: 'normal',
-  logLevel: process.env.LOG_LEVEL ?? 'warn',
-}).catch((err) => {
+const { loadConfig } = await import('../dist/server/config.js');
+// the server's own config loader: every other LIVETIER_* setting of the environment still applies
+let config;
+try {
+  config = loadConfig(['--port', String(port), '--db', dbFile], { LOG_LEVEL: 'warn', ...process.env, LIVETIER_ADMIN_KEY: keys.adminKey }, () => keys.adminKey);
+} catch (err) {
+  console.error(err.message);
+  process.exit(2);
+}
+const running = await serve(config).catch((err) => {
   if (err.code === 'EADDRINUSE') {
     console.error(`port ${port} is already in use: stop what runs there, or start the demo with PORT=8081 npm start`);
     process.exit(1);

@@ -1,0 +1,25 @@
+// The LiveTier server under test, from dist/ (the orchestrator builds first), on an ephemeral port
+// with the temporary SQLite file it is given. Rate limits are off: the bench measures capacity.
+import { installProbe } from './probe.mjs';
+
+const [db, adminKey] = process.argv.slice(2);
+const { serve } = await import('../../dist/server/main.js');
+const { loadConfig } = await import('../../dist/server/config.js');
+const limitsOff = ['--limit-events-per-second', '0', '--limit-events-burst', '0', '--limit-inflight-tracks', '0', '--limit-connections-per-minute', '0',
+  '--limit-connections-per-viewer', '0', '--limit-rest-per-minute', '0', '--limit-buffered-packets', '0'];
+const env = { LIVETIER_ADMIN_KEY: adminKey, LOG_LEVEL: 'error' };
+let config;
+try {
+  config = loadConfig(['--port', '0', '--db', db, ...limitsOff], env, () => adminKey);
+} catch {
+  config = loadConfig(['--port', '0', '--db', db], env, () => adminKey); // a server without those limits
+}
+const running = await serve(config);
+installProbe();
+process.on('message', async (msg) => {
+  if (msg === 'close') {
+    await running.close();
+    process.exit(0);
+  }
+});
+process.send({ ready: true, url: running.url });
