@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
 import { io as ioClient, type Socket } from 'socket.io-client';
-import livetier, { fastifyOptions } from '../../server/app.js';
+import livetier, { fastifyOptions, type AppOptions } from '../../server/app.js';
 import type { Clock } from '../../server/engine.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
@@ -22,17 +22,20 @@ export interface TestServer {
   close: () => Promise<void>;
 }
 
-async function build(dbFile: string, clock?: Clock) {
-  const app = Fastify(fastifyOptions(process.env.TEST_LOG_LEVEL ?? 'silent'));
-  await app.register(livetier, { db: dbFile, adminKey: ADMIN_KEY, clock });
+async function build(dbFile: string, clock?: Clock, extra: Partial<AppOptions> = {}, fastify: Record<string, unknown> = {}) {
+  const app = Fastify({ ...fastifyOptions(process.env.TEST_LOG_LEVEL ?? 'silent'), ...fastify });
+  await app.register(livetier, { db: dbFile, adminKey: ADMIN_KEY, clock, ...extra });
   return app;
 }
 
 /** Starts a server; `dbFile` reuses an existing database (restart tests). `stop` keeps the files, `close` removes them. */
-export async function startServer(opts: { clock?: Clock; dbFile?: string; port?: number } = {}): Promise<TestServer> {
+/** `app`: more AppOptions (limits, retention: issue 8); `fastify`: Fastify options over the defaults (a logger stream). */
+export async function startServer(
+  opts: { clock?: Clock; dbFile?: string; port?: number; app?: Partial<AppOptions>; fastify?: Record<string, unknown> } = {},
+): Promise<TestServer> {
   const dir = opts.dbFile ? path.dirname(opts.dbFile) : mkdtempSync(path.join(tmpdir(), 'livetier-test-'));
   const dbFile = opts.dbFile ?? path.join(dir, 'livetier.db');
-  const app = await build(dbFile, opts.clock);
+  const app = await build(dbFile, opts.clock, opts.app, opts.fastify);
   await app.listen({ port: opts.port ?? 0, host: '127.0.0.1' });
   const addr = app.server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
