@@ -289,8 +289,8 @@ async function offersPhase() {
 async function tierPhase() {
   const t = child('tier-model.mjs', [String(P.profiles), String(P.updates)], { cpu: SERVER_CPU, nodeArgs: ['--expose-gc', '--max-old-space-size=4096'] });
   const r = await t.ready;
-  row(`Tier model: re-tier updates/s (one event on one cached profile, then \`computeTier\`), ${f0(P.profiles)} profiles`, f0(r.modelPerSec), f0(r.basePerSec), f2(r.modelPerSec / r.basePerSec), 'baseline: a running total and one comparison per update, no windows, no reasons');
-  row(`Tier model: memory per cached profile at ${f0(P.profiles)} profiles`, `${f0(r.bytesPerProfile)} B`, '', '', 'JS heap after GC; 30% of profiles with 1–5 purchases');
+  row(`Tier model: re-tier updates/s (one event on one cached profile, then \`${r.api}\`), ${f0(P.profiles)} profiles`, f0(r.modelPerSec), f0(r.basePerSec), f2(r.modelPerSec / r.basePerSec), 'baseline: a running total and one comparison per update, no windows, no reasons');
+  row(`Tier model: memory per cached profile at ${f0(P.profiles)} profiles`, `${f0(r.bytesPerProfile)} B`, '', '', `JS heap after GC (${r.api === 'computeTier' ? 'profiles' : 'ViewerStates + the channel model\'s registry'}); 30% of profiles with 1–5 purchases`);
 }
 
 function bundlePhase() {
