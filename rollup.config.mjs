@@ -2,7 +2,9 @@
  * Browser bundles, each self-contained (lit and socket.io-client inside):
  *   dist/browser/sdk.mjs      ESM, the SDK (`init`, `version`)
  *   dist/browser/widget.mjs   ESM, defines <livetier-widget> and <livetier-host-panel>
- *   dist/browser/livetier.js  IIFE for a script tag: both elements + window.LiveTier
+ *   dist/browser/livetier.js  IIFE for a script tag: <livetier-widget>, window.LiveTier, the host panel's loader
+ *   dist/browser/livetier-host.js / .mjs  <livetier-host-panel> (IIFE / ESM), loaded on demand
+ *   dist/browser/livetier-uplot.js  uPlot for the panel's trend chart, loaded on demand
  * The server serves livetier.js at /livetier.js (server/routes/assets.ts).
  */
 import resolve from '@rollup/plugin-node-resolve';
@@ -32,4 +34,10 @@ export default [
   bundle('sdk/index.ts', 'dist/browser/sdk.mjs', 'es'),
   bundle('widget/index.ts', 'dist/browser/widget.mjs', 'es'),
   bundle('sdk/script.ts', 'dist/browser/livetier.js', 'iife'),
+  // issue 6: the host panel, out of the viewers' bundle: /livetier-host.js (script tag, injected by
+  // livetier.js's loader when a <livetier-host-panel> appears) and an ESM build; uPlot on its own,
+  // fetched by the panel the first time it draws the trend chart (/livetier-uplot.js)
+  bundle('widget/livetier-host-panel/element.ts', 'dist/browser/livetier-host.js', 'iife'),
+  bundle('widget/livetier-host-panel/element.ts', 'dist/browser/livetier-host.mjs', 'es'),
+  bundle('widget/livetier-host-panel/uplot.ts', 'dist/browser/livetier-uplot.js', 'iife'),
 ];

@@ -1,26 +1,31 @@
 /**
  * The script-tag entry (built to dist/browser/livetier.js as an IIFE). It defines
  * `<livetier-widget>` and `<livetier-host-panel>`, installs `window.LiveTier`, and replays what the
- * page queued before the script arrived. The snippet stub a page may paste before it:
+ * page queued before the script arrived. The snippet stub a page may paste before it (it queues
+ * every method of the public API):
  *
  *   <script>
- *     window.LiveTier = window.LiveTier || { q: [], init: function () { this.q.push(['init', arguments]); } };
- *     LiveTier.init({ server: 'https://live.example', stream: 'spring-sale', video: '#player' });
- *     // optional: queue client calls too, they run on the client of the latest init
- *     LiveTier.q.push(['track', ['product_view', { sku: 'TEA-01' }]]);
+ *     !function(l){l=window.LiveTier=window.LiveTier||{q:[]};'init track identify consent on flush close'.split(' ')
+ *       .forEach(function(m){l[m]=l[m]||function(){l.q.push([m,arguments])}})}();
+ *     LiveTier.init({ server: 'https://live.example', stream: 'spring-sale', video: '#player', consent: 'pending' });
+ *     LiveTier.track('product_view', { sku: 'TEA-01' });
  *   </script>
  *   <script async src="https://live.example/livetier.js"></script>
  *
  * After load, `LiveTier.init(...)` returns the client directly, `LiveTier.client` is the client
- * of the latest `init` (including replayed ones), and `LiveTier.q.push([...])` runs at once.
+ * of the latest `init` (including replayed ones), `LiveTier.track(...)` and the other methods
+ * call that client, and `LiveTier.q.push([...])` runs at once.
  */
 import { init, version, type InitOptions, type LiveTierClient } from './index.js';
 import '../widget/livetier-widget/element.js';
-import '../widget/livetier-host-panel/element.js';
+// issue 6: the host panel is its own bundle (/livetier-host.js); this tiny loader fetches it when a panel appears
+import '../widget/livetier-host-panel/loader.js';
 
 type QueuedCall = [method: string, args: ArrayLike<unknown>];
 
-interface LiveTierGlobal {
+type ClientMethods = Pick<LiveTierClient, 'track' | 'identify' | 'consent' | 'on' | 'flush' | 'close'>;
+
+interface LiveTierGlobal extends Partial<ClientMethods> {
   init(options: InitOptions): LiveTierClient;
   version: string;
   client?: LiveTierClient;
@@ -51,6 +56,10 @@ const api: LiveTierGlobal = {
   },
   q: { push: run },
 };
+// the client's methods, on the latest client (what the stub queued them as)
+for (const m of ['track', 'identify', 'consent', 'on', 'flush', 'close'] as const) {
+  (api as unknown as Record<string, unknown>)[m] = (...args: unknown[]) => (api.client as unknown as Record<string, (...a: unknown[]) => unknown> | undefined)?.[m]?.(...args);
+}
 window.LiveTier = api;
 
 for (const call of stub?.q ?? []) run(call);
