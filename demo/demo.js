@@ -38,10 +38,13 @@ document.getElementById('chat').addEventListener('submit', (e) => {
   input.value = '';
 });
 document.getElementById('like').addEventListener('click', () => track('like', { count: 1 }));
-for (const b of document.querySelectorAll('[data-sku]')) {
-  b.addEventListener('click', () => track('add_to_cart', { sku: b.dataset.sku, price: Number(b.dataset.price) }));
-  b.closest('li').addEventListener('mouseenter', () => track('product_view', { sku: b.dataset.sku, price: Number(b.dataset.price) }), { once: true });
-}
+// the widget tracks product views and add-to-cart itself; the page keeps its own cart
+const cart = new Map();
+widget.addEventListener('livetier-add-to-cart', (e) => {
+  const { product, quantity } = e.detail;
+  cart.set(product.name, (cart.get(product.name) ?? 0) + quantity);
+  document.getElementById('cart').textContent = `In your cart: ${[...cart].map(([name, n]) => `${name} × ${n}`).join(', ')}`;
+});
 document.getElementById('lang').addEventListener('click', (e) => {
   e.preventDefault();
   const zh = widget.getAttribute('lang') !== 'zh-CN';

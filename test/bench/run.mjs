@@ -300,7 +300,7 @@ function bundlePhase() {
   const base = existsSync(baseline) ? gz(baseline) : NaN;
   for (const name of readdirSync(dir).filter((n) => /\.(m?js)$/.test(n)).sort()) {
     const size = gz(path.join(dir, name));
-    const tag = name === 'livetier.js' ? 'script-tag bundle `/livetier.js`' : `ESM entry \`dist/browser/${name}\``;
+    const tag = name === 'livetier.js' ? 'script-tag bundle `/livetier.js`' : `${name.endsWith('.mjs') ? 'ESM entry' : 'script'} \`dist/browser/${name}\``;
     row(`Browser bundle: ${tag}, gzipped`, kb(size), kb(base), f2(size / base), name === 'livetier.js' ? `budget 30 KB: ${size <= 30 * 1024 ? 'met' : '**over**'}; baseline: socket.io-client's own minified browser build` : 'baseline: socket.io.min.js');
   }
 }
