@@ -133,6 +133,12 @@ export const styles = css`
   }
 
   /* issue 6: the dashboard's sections */
+  input,
+  select {
+    box-sizing: border-box;
+    width: 100%;
+    min-width: 0;
+  }
   .grid {
     display: grid;
     grid-template-columns: repeat(auto-fit, minmax(min(100%, 340px), 1fr));

@@ -44,6 +44,7 @@ const en = {
   statNames: {
     watchSeconds: 'Watched', comments: 'Comments', likes: 'Likes', productViews: 'Product views', addToCarts: 'Add to cart',
     purchases: 'Purchases', spend: 'Spend', firstSeenAt: 'First seen', lastSeenAt: 'Last seen', lastPurchaseAt: 'Last purchase',
+    checkouts: 'Checkouts', refunds: 'Refunds',
   } as Record<string, string>,
   thisStream: 'This stream',
   overall: 'In this channel',
@@ -120,6 +121,7 @@ const zh: HostText = {
   statNames: {
     watchSeconds: '观看时长', comments: '评论', likes: '点赞', productViews: '浏览商品', addToCarts: '加购',
     purchases: '购买', spend: '消费', firstSeenAt: '首次出现', lastSeenAt: '最近出现', lastPurchaseAt: '最近购买',
+    checkouts: '下单', refunds: '退款',
   },
   thisStream: '本场直播',
   overall: '本频道累计',
