@@ -16,13 +16,27 @@ import { streamRoutes } from './routes/streams.js';
 import { merchantRoutes } from './routes/merchant.js';
 import { assetRoutes } from './routes/assets.js';
 import { feedRoutes } from './routes/feed.js';
+import { reportRoutes } from './routes/reports.js'; // issue 6
+// issue 8: reliability and security
+import rateLimit from '@fastify/rate-limit';
+import { DEFAULT_LIMITS, type Limits } from './config.js';
+import { RetentionPurger } from './store/retention.js';
+import { keyRoutes } from './routes/keys.js';
 import { collectRoutes } from './routes/collect.js'; // issue 5: the SDK's beacon
+import { campaignRoutes } from './routes/campaigns.js'; // issue 4
+// issue 3: viewer detail/list/export/erasure, channel tier rules (refunds are in merchant.ts)
+import { viewerRoutes } from './routes/viewers.js';
+import { channelRoutes } from './routes/channels.js';
 
 export interface AppOptions {
   db: string;
   adminKey: string;
   sync?: 'normal' | 'full';
   clock?: Clock;
+  /** issue 8: raw events older than this many days are purged in the background (0 or absent: kept) */
+  retentionDays?: number;
+  /** issue 8: flood limits; absent fields take DEFAULT_LIMITS */
+  limits?: Partial<Limits>;
 }
 
 declare module 'fastify' {
@@ -32,6 +46,8 @@ declare module 'fastify' {
     engine: Engine;
     io: SocketIOServer;
     realtime: ReturnType<typeof attachRealtime>;
+    /** issue 8: the background purge of old events */
+    retention: RetentionPurger;
   }
 }
 
@@ -55,7 +71,8 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   });
   await fastify.register(websocket, { options: { server: upgrades as any, maxPayload: 4096 } });
 
-  const realtime = attachRealtime(fastify.server, { engine, repo, clock, log: fastify.log });
+  const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const realtime = attachRealtime(fastify.server, { engine, repo, clock, log: fastify.log, limits });
   fastify.decorate('io', realtime.io);
   fastify.decorate('realtime', realtime);
 
@@ -80,14 +97,47 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
     reply.code(404).send({ statusCode: 404, error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` });
   });
 
+  // issue 8: per-IP REST limit (429 rate_limited through the error handler above); retention purge
+  if (limits.restPerMinute > 0) {
+    await fastify.register(rateLimit, {
+      max: limits.restPerMinute,
+      timeWindow: 60_000,
+      cache: 50_000,
+      errorResponseBuilder: (_req, ctx) =>
+        new HttpError(429, 'rate_limited', `more than ${ctx.max} requests per minute from this address; retry in ${ctx.after}`),
+    });
+  }
+  const retention = new RetentionPurger(db, { days: opts.retentionDays ?? 0, clock, onError: (err) => fastify.log.error({ err }, 'retention purge failed') });
+  fastify.decorate('retention', retention);
+  fastify.addHook('onReady', async () => void retention.start());
+  await fastify.register(keyRoutes);
+
   fastify.get('/healthz', async () => ({ ok: true }));
   await fastify.register(streamRoutes);
   await fastify.register(merchantRoutes);
   await fastify.register(feedRoutes);
+  await fastify.register(reportRoutes); // issue 6: viewers.csv and the stream report
   await fastify.register(collectRoutes); // issue 5
+  await fastify.register(campaignRoutes); // issue 4: campaigns, stats, manual sends
+  await fastify.register(viewerRoutes); // issue 3
+  await fastify.register(channelRoutes); // issue 3
+  // issue 4: time-driven triggers (cart_abandoned) are swept once a second on the engine's clock
+  const ticker = setInterval(() => {
+    try {
+      engine.tick();
+    } catch (err) {
+      fastify.log.error({ err }, 'campaign sweep failed');
+    }
+  }, 1000);
+  ticker.unref();
   await fastify.register(assetRoutes);
 
   fastify.addHook('onClose', async () => {
+    clearInterval(ticker); // issue 4
+    retention.stop();
+    // issue 8: refuse new sockets, commit what is queued and let those acks go out, then close the
+    // transports (clients see "transport close" and reconnect to the next server)
+    await realtime.drain();
     realtime.hosts.close();
     await new Promise<void>((resolve) => realtime.io.close(() => resolve()));
     engine.close();

@@ -11,19 +11,26 @@ import { mergeViewers, type AliasResult } from './store/alias.js';
 import type { ValidEvent } from './ingest/schema.js';
 import { creditWatch } from './ingest/watch.js';
 import { computeTier, emptyEngagement, type Engagement, type TierRules, DEFAULT_RULES, type VerifiedPurchase } from './tiering/model.js';
-import { offerForTierChange, offerForWatch, type OfferTemplate } from './offers/playbook.js';
-import { generateCode } from './offers/codes.js';
+import { OfferService } from './offers/service.js'; // issue 4
+// issue 3: the tiering engine (channel models, scores, lifecycle, refunds, export/erasure)
+import { TierModel, type Evaluation } from './tiering/channel.js';
+import { rulesDoc, type TierRulesDoc } from './tiering/rules.js';
+import { rfmValues, type Scores } from './tiering/rfm.js';
+import { addActivity, addCheckout, addOffer, addPurchase, activityWeight, offerEngaged, refundPurchase, seen, noActivity, RECENT_KEPT, type ViewerState } from './tiering/state.js';
+import { createViewerStore, type ViewerStore } from './store/viewers.js';
+import type { Lifecycle, LifecycleCounts } from './realtime/events.js';
 import type { OfferPayload, StreamSummary, Tier, TierCounts, TrackAck, Discount } from './realtime/events.js';
 import type { ActivityItem } from './realtime/events.js'; // issue 6
 
 export type Clock = () => number;
 
-interface Profile {
+/** A viewer's cached state in one channel (issue 3: the model's ViewerState plus the live results). */
+interface Profile extends ViewerState {
   channel: string;
   viewerId: string;
-  purchases: VerifiedPurchase[];
-  engagement: Engagement;
   tier: Tier;
+  lifecycle: Lifecycle;
+  scores: Scores;
   reasons: string[];
   currency: string;
   /** streams this viewer has at least one socket in */
@@ -42,6 +49,8 @@ interface StreamLive {
   stream: StreamRow;
   present: Map<string, Presence>;
   tiers: TierCounts;
+  /** issue 3: connected viewers by lifecycle */
+  lifecycle: LifecycleCounts;
   audience: number;
   orders: number;
   gmv: number;
@@ -52,7 +61,7 @@ type Job =
   | { kind: 'join'; streamId: string; channel: string; viewerId: string; verified: boolean; now: number }
   | { kind: 'track'; streamId: string; channel: string; viewerId: string; events: ValidEvent[]; now: number }
   | { kind: 'delivered'; offerId: string; now: number }
-  | { kind: 'reasons'; channel: string; viewerId: string; tier: Tier; reasons: string[] };
+  | { kind: 'reasons'; channel: string; viewerId: string; tier: Tier; reasons: string[]; lifecycle?: Lifecycle };
 
 interface JobResult {
   firstTime?: boolean;
@@ -99,15 +108,39 @@ export class Engine {
   private readonly profiles = new Map<string, Profile>();
   private readonly streams = new Map<string, StreamLive>();
   private hooks: EngineHooks = { offer: () => {}, changed: () => {}, activity: () => {} };
+  /** issue 4: campaigns, triggers, caps, holdouts (server/offers/service.ts) */
+  readonly campaigns: OfferService;
+  /** issue 3: tiering store code and the per-channel tier models */
+  readonly viewerStore: ViewerStore;
+  private readonly models = new Map<string, TierModel>();
 
   constructor(
     private readonly repo: Repo,
     private readonly clock: Clock,
     private readonly rules: TierRules = DEFAULT_RULES,
   ) {
+    this.viewerStore = createViewerStore(repo.db); // issue 3
     this.writer = new GroupCommitWriter<Job, JobResult>(repo.db, (jobs) => jobs.map((j) => this.applyJob(j)), (jobs, results) =>
       jobs.forEach((j, i) => this.afterJob(j, results[i]!)),
     );
+    // issue 4: the campaign machinery; it decides and commits, the engine pushes and counts
+    this.campaigns = new OfferService({
+      db: repo.db,
+      clock,
+      viewer: (channel, viewerId) => {
+        const p = this.profile(channel, viewerId);
+        return { tier: p.tier, lifecycle: p.lifecycle, currency: p.currency };
+      },
+      connected: (streamId) => this.live(streamId)?.present.keys() ?? [],
+      issued: (offer) => {
+        const holder = this.profiles.get(this.key(offer.channel, offer.viewerId));
+        if (holder) addOffer(holder, offer); // issue 3: for "several offers ignored"
+        const live = this.streams.get(offer.streamId);
+        if (live) live.offers.issued++;
+        this.hooks.offer(offer);
+        this.hooks.changed(offer.streamId);
+      },
+    });
   }
 
   setHooks(hooks: Partial<EngineHooks>) {
@@ -126,6 +159,7 @@ export class Engine {
       stream,
       present: new Map(),
       tiers: { high: 0, mid: 0, potential: 0 },
+      lifecycle: { new: 0, active: 0, at_risk: 0, lapsed: 0 },
       audience: this.repo.audience(streamId),
       orders: sales.orders,
       gmv: sales.gmv,
@@ -148,6 +182,7 @@ export class Engine {
       orders: live.orders,
       gmv: live.gmv,
       offers: { ...live.offers },
+      lifecycle: { ...live.lifecycle },
       updatedAt: this.clock(),
     };
   }
@@ -169,8 +204,10 @@ export class Engine {
     const k = this.key(channel, viewerId);
     let p = this.profiles.get(k);
     if (p) return p;
+    // issue 3: one viewer's rows, loaded once: the viewer, their purchases, recent checkouts and offers
     const row = this.repo.getViewer(channel, viewerId);
     const purchases = this.repo.viewerPurchases(channel, viewerId);
+    const now = this.clock();
     p = {
       channel,
       viewerId,
@@ -178,7 +215,14 @@ export class Engine {
       engagement: row
         ? { watchMs: row.watchMs, comments: row.comments, likes: row.likes, productViews: row.productViews, addToCarts: row.addToCarts }
         : emptyEngagement(),
+      engWeighted: row?.engWeighted ?? 0,
+      firstSeenAt: row?.firstSeenAt ?? now,
+      lastSeenAt: row?.lastSeenAt ?? now,
+      checkouts: row ? this.viewerStore.recentCheckouts(channel, viewerId, RECENT_KEPT) : [],
+      offers: row ? this.viewerStore.recentOffers(channel, viewerId, RECENT_KEPT) : [],
       tier: row?.tier ?? 'potential',
+      lifecycle: (row?.lifecycle as Lifecycle | undefined) ?? 'new',
+      scores: { recency: null, frequency: null, monetary: null, engagement: 1 },
       reasons: row?.reasons ?? [],
       currency: purchases[purchases.length - 1]?.currency ?? 'CNY',
       streams: new Set(),
@@ -196,29 +240,38 @@ export class Engine {
     }
   }
 
-  /** Recomputes one viewer's tier (incremental: only this viewer's data). Returns the previous tier when it changed. */
+  /**
+   * Recomputes one viewer's tier, scores and lifecycle (incremental: only this viewer's data, and
+   * their entry in the channel's RFM distribution). Returns the previous tier when it changed.
+   */
   private retier(p: Profile, now: number): Tier | null {
-    const { tier, reasons } = computeTier(p, now, this.rules);
+    const ev: Evaluation = this.model(p.channel).assess(p.viewerId, p, now);
+    const { tier, reasons, lifecycle } = ev;
+    p.scores = ev.scores;
     const before = p.tier;
+    const lifeBefore = p.lifecycle;
     const reasonsChanged = reasons.join('\n') !== p.reasons.join('\n');
-    if (tier === before && !reasonsChanged) return null;
+    if (tier === before && lifecycle === lifeBefore && !reasonsChanged) return null;
     p.tier = tier;
+    p.lifecycle = lifecycle;
     p.reasons = reasons;
-    if (tier === before) {
+    if (tier === before && lifecycle === lifeBefore) {
       // only the numbers in the reasons moved (e.g. minutes watched): batch the write
-      void this.writer.submit({ kind: 'reasons', channel: p.channel, viewerId: p.viewerId, tier, reasons }).catch(() => {});
+      void this.writer.submit({ kind: 'reasons', channel: p.channel, viewerId: p.viewerId, tier, reasons, lifecycle }).catch(() => {});
       return null;
     }
-    this.repo.setTier(p.channel, p.viewerId, tier, reasons);
+    this.repo.setTier(p.channel, p.viewerId, tier, reasons, lifecycle);
     for (const sid of p.streams) {
       const live = this.streams.get(sid);
       if (!live) continue;
       live.tiers[before]--;
       live.tiers[tier]++;
-      this.hooks.activity(sid, { type: 'tier', at: now, viewerId: p.viewerId, from: before, to: tier }); // issue 6
+      live.lifecycle[lifeBefore]--;
+      live.lifecycle[lifecycle]++;
+      if (tier !== before) this.hooks.activity(sid, { type: 'tier', at: now, viewerId: p.viewerId, from: before, to: tier }); // issue 6
       this.hooks.changed(sid);
     }
-    return before;
+    return tier === before ? null : before;
   }
 
   /** A viewer's socket joined a stream. Resolves after the visit is committed. */
@@ -239,6 +292,7 @@ export class Engine {
     if (p) {
       p.streams.delete(streamId);
       live.tiers[p.tier]--;
+      live.lifecycle[p.lifecycle]--; // issue 3
     }
     this.hooks.changed(streamId);
   }
@@ -263,12 +317,13 @@ export class Engine {
       return res;
     }
     if (job.kind === 'reasons') {
-      this.repo.setTier(job.channel, job.viewerId, job.tier, job.reasons);
+      this.repo.setTier(job.channel, job.viewerId, job.tier, job.reasons, job.lifecycle);
       return res;
     }
     const { streamId, channel, viewerId, now } = job;
     const pres = this.streams.get(streamId)?.present.get(viewerId);
     const d: Deltas = zeroDeltas();
+    let likeEvents = 0; // issue 3: engagement points count like events, not like counts
     // a viewer whose socket left before its batch committed: credit from now (nothing)
     let lastCreditAt = pres?.lastCreditAt ?? now;
     for (const ev of job.events) {
@@ -288,7 +343,7 @@ export class Engine {
           d.watchMs += credit!;
           break;
         case 'comment': d.comments++; break;
-        case 'like': d.likes += ev.data.count ?? 1; break;
+        case 'like': d.likes += ev.data.count ?? 1; likeEvents++; break;
         case 'product_view': d.productViews++; break;
         case 'add_to_cart': d.addToCarts++; break;
         case 'checkout': d.checkouts++; break;
@@ -299,6 +354,7 @@ export class Engine {
     }
     if (pres) pres.lastCreditAt = lastCreditAt;
     res.watchCredited = d.watchMs;
+    d.engWeighted = activityWeight({ ...d, likeEvents }, now); // issue 3: recency-weighted engagement
     if (res.accepted.length) this.repo.addDeltas(channel, streamId, viewerId, d, now);
     return res;
   }
@@ -315,8 +371,10 @@ export class Engine {
         pres = { sockets: 0, watchMs: vs?.watch_ms ?? 0, lastCreditAt: job.now };
         live.present.set(job.viewerId, pres);
         p.streams.add(job.streamId);
+        seen(p, job.now); // issue 3
         this.retier(p, job.now);
         live.tiers[p.tier]++;
+        live.lifecycle[p.lifecycle]++; // issue 3
       }
       pres.sockets++;
       if (res.firstTime) live.audience++;
@@ -324,66 +382,38 @@ export class Engine {
       return;
     }
     if (!res.accepted.length) return;
-    const e = p.engagement;
+    // issue 3: the profile learns what was committed (the same numbers applyJob wrote)
+    const a = noActivity();
+    a.watchMs = res.watchCredited;
     for (const ev of res.accepted) {
       if (ev.type === 'comment') {
-        e.comments++;
+        a.comments++;
         this.hooks.activity(job.streamId, { type: 'comment', at: job.now, viewerId: job.viewerId, text: ev.data.text }); // issue 6
       }
-      else if (ev.type === 'like') e.likes += ev.data.count ?? 1;
-      else if (ev.type === 'product_view') e.productViews++;
-      else if (ev.type === 'add_to_cart') e.addToCarts++;
+      else if (ev.type === 'like') (a.likes += ev.data.count ?? 1), a.likeEvents++;
+      else if (ev.type === 'product_view') a.productViews++;
+      else if (ev.type === 'add_to_cart') a.addToCarts++;
+      else if (ev.type === 'checkout') addCheckout(p, job.now);
+      else if (ev.type === 'offer_click') offerEngaged(p, ev.data.offerId);
     }
-    e.watchMs += res.watchCredited;
-    this.retier(p, job.now);
+    addActivity(p, a, job.now);
+    const from = this.retier(p, job.now);
+    if (from !== null) this.campaigns.tierChanged(live.stream, job.viewerId, from, p.tier, job.now); // issue 4
+    // issue 4: carts for cart_abandoned (a purchase event from the viewer's own client closes the cart)
+    for (const ev of res.accepted) {
+      if (ev.type === 'add_to_cart') this.campaigns.cartAdded(live.stream, job.viewerId, job.now);
+      else if (ev.type === 'purchase') this.campaigns.bought(job.channel, job.viewerId);
+    }
     const pres = live.present.get(job.viewerId);
     if (pres && res.watchCredited > 0) {
       const before = pres.watchMs;
       pres.watchMs += res.watchCredited;
-      const template = offerForWatch(p.tier, before, pres.watchMs);
-      if (template) this.issue(live, job.viewerId, template, job.now);
+      this.campaigns.watched(live.stream, job.viewerId, before, pres.watchMs, job.now); // issue 4: watch_milestone
     }
     this.hooks.changed(job.streamId);
   }
 
   // ---------------------------------------------------------------- offers
-
-  private issue(live: StreamLive, viewerId: string, t: OfferTemplate, now: number): OfferRow | null {
-    const { id: streamId, channel } = live.stream;
-    if (this.repo.hasOffer(streamId, viewerId, t.campaign)) return null;
-    const row = {
-      id: randomUUID(),
-      code: '',
-      channel,
-      streamId,
-      viewerId,
-      campaign: t.campaign,
-      title: t.title,
-      description: t.description ?? null,
-      discountKind: t.discount.kind,
-      discountValue: t.discount.value,
-      minSpend: t.minSpend ?? null,
-      currency: this.profile(channel, viewerId).currency,
-      createdAt: now,
-      expiresAt: now + t.ttlSeconds * 1000,
-    };
-    for (let attempt = 0; ; attempt++) {
-      row.code = generateCode();
-      try {
-        this.repo.insertOffer(row);
-        break;
-      } catch (err: any) {
-        // a code collision (2^-49 per pair) is retried; anything else is a real error
-        if (attempt < 5 && err?.code === 'SQLITE_CONSTRAINT_UNIQUE' && String(err.message).includes('offers.code')) continue;
-        throw err;
-      }
-    }
-    live.offers.issued++;
-    const full: OfferRow = { ...row, deliveredAt: null, seenAt: null, clickedAt: null, redeemedAt: null, redeemedOrder: null };
-    this.hooks.offer(full);
-    this.hooks.changed(streamId);
-    return full;
-  }
 
   /** Offers issued to this viewer (any stream of the channel) that no client has acknowledged yet and that are still valid. */
   pendingOffers(channel: string, viewerId: string): OfferRow[] {
@@ -412,6 +442,8 @@ export class Engine {
       expiresAt: o.expiresAt,
       serverNow: this.clock(),
       campaign: o.campaign,
+      ...(o.maxDiscount != null ? { maxDiscount: o.maxDiscount } : {}), // issue 4
+      ...(o.skus ? { skus: o.skus } : {}),
     };
   }
 
@@ -419,17 +451,14 @@ export class Engine {
   pushToTier(streamId: string, tier: Tier, offer: { title: string; description?: string; discount: Discount; ttlSeconds: number; minSpend?: number }) {
     const live = this.live(streamId);
     if (!live) throw new Error(`unknown stream ${streamId}`);
-    const now = this.clock();
-    const template: OfferTemplate = { campaign: `push:${randomUUID()}`, ...offer, description: offer.description ?? '' };
-    let sent = 0;
-    let skipped = 0;
-    for (const viewerId of live.present.keys()) {
-      const p = this.profile(live.stream.channel, viewerId);
-      if (p.tier !== tier) continue;
-      if (this.issue(live, viewerId, template, now)) sent++;
-      else skipped++;
-    }
-    return { sent, skipped };
+    // issue 4: an ad-hoc manual campaign (caps and limits apply); `skipped` counts every viewer of the tier not sent to
+    const r = this.campaigns.push(live.stream, tier, offer);
+    return { sent: r.sent, skipped: r.skippedTotal };
+  }
+
+  /** issue 4: time passed (a timer in app.ts; tests call it with their clock): cart_abandoned campaigns fire. */
+  tick(now = this.clock()) {
+    this.campaigns.sweep(now, (id) => this.live(id)?.stream ?? null);
   }
 
   redeem(channel: string, code: string, orderId: string, viewerId: string): RedeemResult {
@@ -444,6 +473,8 @@ export class Engine {
     const now = this.clock();
     if (now >= offer.expiresAt) return { status: 410, message: 'this code has expired' };
     if (!this.repo.redeem(offer.id, orderId, now)) return { status: 409, message: 'code already redeemed' };
+    const holder = this.profiles.get(this.key(channel, viewerId));
+    if (holder) offerEngaged(holder, offer.id); // issue 3: a redeemed offer is not ignored
     const live = this.streams.get(offer.streamId);
     if (live) {
       live.offers.redeemed++;
@@ -495,17 +526,178 @@ export class Engine {
     live.gmv += purchase.amount;
     // issue 6: the host's activity feed
     this.hooks.activity(streamId, { type: 'purchase', at: now, viewerId: input.viewerId, orderId: input.orderId, amount: purchase.amount, currency: purchase.currency });
+    this.viewerStore.refreshValue(channel, input.viewerId); // issue 3: the list's value columns
     // a cached profile learns of the purchase here; an uncached one loads it from the database
-    if (cached) cached.purchases.push({ orderId: purchase.orderId, amount: purchase.amount, at: purchase.at });
+    if (cached) addPurchase(cached, { orderId: purchase.orderId, amount: purchase.amount, at: purchase.at });
     const p = cached ?? this.profile(channel, input.viewerId);
     p.currency = purchase.currency;
     const before = this.retier(p, now);
-    if (before !== null) {
-      const template = offerForTierChange(before, p.tier);
-      if (template) this.issue(live, input.viewerId, template, now);
-    }
+    // issue 4: tier_entered and purchase campaigns
+    if (before !== null) this.campaigns.tierChanged(live.stream, input.viewerId, before, p.tier, now);
+    const skus = (input.items ?? []).flatMap((i) => (i && typeof (i as { sku?: unknown }).sku === 'string' ? [(i as { sku: string }).sku] : []));
+    this.campaigns.purchased(live.stream, input.viewerId, skus, now);
     this.hooks.changed(streamId);
     return { status: 201, purchase, ...(coupon ? { coupon } : {}) };
+  }
+
+  // ---------------------------------------------------------------- tiering (issue 3)
+
+  /** The channel's tier model, loaded once: its rules and every buyer's RFM values (one grouped query). */
+  private model(channel: string): TierModel {
+    let m = this.models.get(channel);
+    if (m) return m;
+    const stored = this.viewerStore.getRules(channel) as TierRulesDoc | null;
+    m = new TierModel(stored ?? rulesDoc(this.rules));
+    const now = this.clock();
+    const since = now - m.rules.lookbackDays * 86_400_000;
+    for (const b of this.viewerStore.buyers(channel, since, now)) {
+      m.register(b.viewer_id, { orders: b.orders, spend: b.spend, lastAt: b.last_at });
+    }
+    this.models.set(channel, m);
+    return m;
+  }
+
+  /** The rules in force for a channel. */
+  tierRules(channel: string): TierRulesDoc {
+    return this.model(channel).rules;
+  }
+
+  /**
+   * New rules for a channel: stored, then every connected viewer of the channel is re-tiered at once
+   * (hosts see it), and the channel's other viewers in the background, in slices.
+   */
+  setTierRules(channel: string, doc: TierRulesDoc): Promise<void> {
+    const now = this.clock();
+    this.viewerStore.setRules(channel, doc, now);
+    const m = this.model(channel);
+    const lookbackChanged = m.rules.lookbackDays !== doc.lookbackDays;
+    m.setRules(doc);
+    if (lookbackChanged) {
+      // the distribution is over another window now: rebuild it
+      this.models.delete(channel);
+      this.model(channel);
+    }
+    for (const p of this.profiles.values()) if (p.channel === channel && p.streams.size > 0) this.retier(p, now);
+    const ids = this.viewerStore.channelViewerIds(channel);
+    return new Promise((resolve) => {
+      const slice = (from: number) => {
+        const t = this.clock();
+        for (const id of ids.slice(from, from + 500)) {
+          const cached = this.profiles.get(this.key(channel, id));
+          const p = cached ?? this.profile(channel, id);
+          this.retier(p, t);
+          if (!cached && p.streams.size === 0) this.profiles.delete(this.key(channel, id));
+        }
+        if (from + 500 < ids.length) setImmediate(() => slice(from + 500));
+        else resolve();
+      };
+      slice(0);
+    });
+  }
+
+  /** Whether the viewer is known in the channel (a viewer row exists). */
+  knows(channel: string, viewerId: string): boolean {
+    return this.profiles.has(this.key(channel, viewerId)) || this.repo.getViewer(channel, viewerId) !== null;
+  }
+
+  /** A viewer's tier, lifecycle, scores, reasons and lifetime stats as of now; null when unknown. */
+  viewerDetail(channel: string, viewerId: string) {
+    if (!this.knows(channel, viewerId)) return null;
+    const p = this.profile(channel, viewerId);
+    this.retier(p, this.clock());
+    let purchases = 0;
+    let spend = 0;
+    let lastPurchaseAt: number | null = null;
+    for (const o of p.purchases) {
+      spend += o.amount;
+      if (o.amount > 0) {
+        purchases++;
+        if (lastPurchaseAt === null || o.at > lastPurchaseAt) lastPurchaseAt = o.at;
+      }
+    }
+    return {
+      tier: p.tier,
+      lifecycle: p.lifecycle,
+      reasons: p.reasons,
+      scores: { ...p.scores },
+      rfm: rfmValues(p.purchases, this.clock(), this.model(channel).rules.lookbackDays),
+      stats: {
+        ...p.engagement,
+        purchases,
+        spend,
+        firstSeenAt: p.firstSeenAt,
+        lastSeenAt: p.lastSeenAt,
+        lastPurchaseAt,
+      },
+    };
+  }
+
+  /**
+   * A refund reported by the merchant (`refundedTotal`: the order's refunded amount so far, so a
+   * repeated report changes nothing). Lowers the viewer's spend and the stream's GMV; re-tiers.
+   */
+  refund(channel: string, orderId: string, refundedTotal: number | undefined):
+    | { status: 200; orderId: string; viewerId: string; amount: number; refunded: number; currency: string }
+    | { status: 400 | 404 | 409; message: string } {
+    const row = this.viewerStore.purchaseForRefund(channel, orderId);
+    if (!row) return { status: 404, message: `unknown order ${orderId}` };
+    const total = refundedTotal ?? row.amount;
+    if (total > row.amount) return { status: 400, message: `body.amount ${total} is more than the order's amount ${row.amount}` };
+    if (total < row.refunded) return { status: 409, message: `order ${orderId} already has ${row.refunded} refunded; a refund cannot be undone` };
+    const purchase = this.repo.getPurchase(channel, orderId)!;
+    if (total !== row.refunded) {
+      const delta = total - row.refunded;
+      this.repo.db.transaction(() => {
+        this.viewerStore.setRefunded(channel, orderId, total);
+        this.viewerStore.refreshValue(channel, row.viewerId);
+      })();
+      const live = this.streams.get(row.streamId);
+      if (live) {
+        live.gmv -= delta;
+        this.hooks.changed(row.streamId);
+      }
+      const p = this.profiles.get(this.key(channel, row.viewerId));
+      if (p) {
+        refundPurchase(p, orderId, row.amount, total);
+        const before = this.retier(p, this.clock());
+        if (before !== null) this.campaigns.tierChanged(this.live(row.streamId)!.stream, row.viewerId, before, p.tier, this.clock()); // issue 4
+      }
+    }
+    return { status: 200, orderId, viewerId: row.viewerId, amount: row.amount, refunded: total, currency: purchase.currency };
+  }
+
+  /** Everything stored about a viewer in a channel (GDPR export); null when unknown. */
+  exportViewer(channel: string, viewerId: string) {
+    const data = this.viewerStore.export(channel, viewerId);
+    if (!data) return null;
+    const detail = this.viewerDetail(channel, viewerId)!;
+    return { channel, viewerId, exportedAt: this.clock(), tier: detail.tier, lifecycle: detail.lifecycle, reasons: detail.reasons, scores: detail.scores, ...data };
+  }
+
+  /**
+   * Erases a viewer's personal data and events in a channel: they leave the live counts, the RFM
+   * distribution and every list; later requests for them are 404. The caller disconnects their
+   * sockets first. Returns false when the viewer was unknown.
+   */
+  erase(channel: string, viewerId: string): boolean {
+    const k = this.key(channel, viewerId);
+    const p = this.profiles.get(k);
+    if (p) {
+      for (const sid of p.streams) {
+        const live = this.streams.get(sid);
+        if (!live || !live.present.delete(viewerId)) continue;
+        live.tiers[p.tier]--;
+        live.lifecycle[p.lifecycle]--;
+        this.hooks.changed(sid);
+      }
+      this.profiles.delete(k);
+    }
+    this.model(channel).forget(viewerId);
+    const erasedId = `erased:${randomUUID()}`;
+    this.writer.flush(); // nothing queued for this viewer may land after the erasure
+    const known = this.viewerStore.erase(channel, viewerId, erasedId);
+    for (const live of this.streams.values()) if (live.stream.channel === channel) live.audience = this.repo.audience(live.stream.id);
+    return known || !!p;
   }
 
   // ---------------------------------------------------------------- alias (issue 5)
@@ -529,6 +721,7 @@ export class Engine {
       const fresh = this.profile(channel, id);
       fresh.streams = cached.streams;
       fresh.tier = cached.tier; // what the live counts hold; retier moves it if the merge changed it
+      fresh.lifecycle = cached.lifecycle; // issue 3: likewise
       this.retier(fresh, now);
     }
     for (const live of this.streams.values()) {

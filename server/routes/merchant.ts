@@ -72,6 +72,33 @@ export const merchantRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
+  // issue 3: refunds lower the viewer's spend (and can move them down) and the stream's GMV
+  app.post(
+    '/v1/refunds',
+    {
+      preHandler: requireIngest,
+      schema: {
+        body: Type.Object(
+          {
+            orderId: Type.String({ minLength: 1, maxLength: 128 }),
+            amount: Type.Optional(Type.Integer({ minimum: 1, maximum: 1e12, description: 'the total refunded for this order so far (minor units); absent: the whole order' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ orderId: Type.String(), viewerId: Type.String(), amount: Type.Integer(), refunded: Type.Integer(), currency: Type.String() }),
+          404: ErrorReply, 409: ErrorReply, ...errors,
+        },
+      },
+    },
+    async (req) => {
+      const r = app.engine.refund(req.keyStream!.channel, req.body.orderId, req.body.amount);
+      if (r.status !== 200) throw new HttpError(r.status, { 400: 'bad_request', 404: 'not_found', 409: 'conflict' }[r.status], r.message);
+      const { status: _s, ...body } = r;
+      return body;
+    },
+  );
+
   app.post(
     '/v1/coupons/:code/redeem',
     {

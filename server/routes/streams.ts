@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { generateKey, hashKey } from '../auth/keys.js';
-import { CreateStreamBody, ErrorReply, StreamCreated, StreamParams, TierName } from './schemas.js';
+import { CreateStreamBody, ErrorReply, StreamCreated, StreamParams } from './schemas.js';
 import { HttpError, notFound, requireAdmin, requireHost } from './guards.js';
 
 const Counts = Type.Object({ high: Type.Integer(), mid: Type.Integer(), potential: Type.Integer() });
@@ -19,31 +19,9 @@ const Summary = Type.Object({
   orders: Type.Integer(),
   gmv: Type.Integer(),
   offers: Type.Object({ issued: Type.Integer(), delivered: Type.Integer(), redeemed: Type.Integer() }),
+  // issue 3: connected viewers by lifecycle
+  lifecycle: Type.Object({ new: Type.Integer(), active: Type.Integer(), at_risk: Type.Integer(), lapsed: Type.Integer() }),
   updatedAt: Type.Integer(),
-});
-
-const Viewer = Type.Object({
-  id: Type.String(),
-  tier: TierName,
-  reasons: Type.Array(Type.String()),
-  verified: Type.Boolean(),
-  connected: Type.Boolean(),
-  stats: Type.Object({
-    watchSeconds: Type.Integer(),
-    comments: Type.Integer(),
-    likes: Type.Integer(),
-    productViews: Type.Integer(),
-    addToCarts: Type.Integer(),
-    firstSeenAt: Type.Integer(),
-    lastSeenAt: Type.Integer(),
-  }),
-  thisStream: Type.Object({
-    watchSeconds: Type.Integer(),
-    comments: Type.Integer(),
-    likes: Type.Integer(),
-    productViews: Type.Integer(),
-    addToCarts: Type.Integer(),
-  }),
 });
 
 const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply };
@@ -81,54 +59,5 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return summary;
     },
   );
-
-  app.get(
-    '/v1/streams/:id/viewers',
-    {
-      preHandler: requireHost,
-      schema: {
-        params: StreamParams,
-        querystring: Type.Object({
-          tier: Type.Optional(TierName),
-          limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
-        }),
-        response: { 200: Type.Object({ viewers: Type.Array(Viewer) }), ...errors },
-      },
-    },
-    async (req) => {
-      const stream = req.keyStream!;
-      const limit = Math.min(Math.max(Number(req.query.limit ?? 500), 1), 1000);
-      const rows = app.repo.listViewers(stream.channel, stream.id, req.query.tier ?? null, limit);
-      const live = app.engine.live(stream.id);
-      return {
-        viewers: rows.map((v) => {
-          // the in-memory profile is the freshest view of tier and reasons
-          const t = app.engine.tierOf(stream.channel, v.id);
-          return {
-            id: v.id,
-            tier: t.tier,
-            reasons: t.reasons,
-            verified: v.verified,
-            connected: !!live?.present.has(v.id),
-            stats: {
-              watchSeconds: Math.floor(v.watchMs / 1000),
-              comments: v.comments,
-              likes: v.likes,
-              productViews: v.productViews,
-              addToCarts: v.addToCarts,
-              firstSeenAt: v.firstSeenAt,
-              lastSeenAt: v.lastSeenAt,
-            },
-            thisStream: {
-              watchSeconds: Math.floor(v.thisStream.watchMs / 1000),
-              comments: v.thisStream.comments,
-              likes: v.thisStream.likes,
-              productViews: v.thisStream.productViews,
-              addToCarts: v.thisStream.addToCarts,
-            },
-          };
-        }).filter((v) => !req.query.tier || v.tier === req.query.tier),
-      };
-    },
-  );
+  // issue 3: the viewer list moved to routes/viewers.ts (filters, sort, cursor)
 };

@@ -48,6 +48,9 @@ export interface OfferRow {
   clickedAt: number | null;
   redeemedAt: number | null;
   redeemedOrder: string | null;
+  /** issue 4 (campaigns): a percent discount's cap per order, and the SKUs the offer is limited to */
+  maxDiscount?: number | null;
+  skus?: string[] | null;
 }
 
 export interface ViewerRow {
@@ -63,6 +66,9 @@ export interface ViewerRow {
   addToCarts: number;
   firstSeenAt: number;
   lastSeenAt: number;
+  /** issue 3 (tiering) */
+  lifecycle: string;
+  engWeighted: number;
 }
 
 export interface Deltas {
@@ -73,10 +79,12 @@ export interface Deltas {
   addToCarts: number;
   checkouts: number;
   browserPurchases: number;
+  /** issue 3: weighted engagement earned (tiering/engagement.ts) */
+  engWeighted: number;
 }
 
 export const zeroDeltas = (): Deltas => ({
-  watchMs: 0, comments: 0, likes: 0, productViews: 0, addToCarts: 0, checkouts: 0, browserPurchases: 0,
+  watchMs: 0, comments: 0, likes: 0, productViews: 0, addToCarts: 0, checkouts: 0, browserPurchases: 0, engWeighted: 0,
 });
 
 const streamFrom = (r: any): StreamRow => ({
@@ -95,12 +103,14 @@ const offerFrom = (r: any): OfferRow => ({
   title: r.title, description: r.description, discountKind: r.discount_kind, discountValue: r.discount_value,
   minSpend: r.min_spend, currency: r.currency, createdAt: r.created_at, expiresAt: r.expires_at, deliveredAt: r.delivered_at,
   seenAt: r.seen_at, clickedAt: r.clicked_at, redeemedAt: r.redeemed_at, redeemedOrder: r.redeemed_order,
+  maxDiscount: r.max_discount ?? null, skus: r.skus ? JSON.parse(r.skus) : null, // issue 4
 });
 
 const viewerFrom = (r: any): ViewerRow => ({
   channel: r.channel, id: r.id, verified: !!r.verified, tier: r.tier, reasons: JSON.parse(r.reasons),
   watchMs: r.watch_ms, comments: r.comments, likes: r.likes, productViews: r.product_views,
   addToCarts: r.add_to_carts, firstSeenAt: r.first_seen_at, lastSeenAt: r.last_seen_at,
+  lifecycle: r.lifecycle ?? 'new', engWeighted: r.eng_weighted ?? 0, // issue 3
 });
 
 export type Repo = ReturnType<typeof createRepo>;
@@ -121,8 +131,9 @@ export function createRepo(db: DB) {
         verified = MAX(verified, excluded.verified)`),
     viewerDeltas: db.prepare(`UPDATE viewers SET watch_ms = watch_ms + @watchMs, comments = comments + @comments,
       likes = likes + @likes, product_views = product_views + @productViews, add_to_carts = add_to_carts + @addToCarts,
+      eng_weighted = eng_weighted + @engWeighted,
       last_seen_at = MAX(last_seen_at, @now) WHERE channel = @channel AND id = @viewerId`),
-    setTier: db.prepare('UPDATE viewers SET tier = ?, reasons = ? WHERE channel = ? AND id = ?'),
+    setTier: db.prepare('UPDATE viewers SET tier = ?, reasons = ?, lifecycle = COALESCE(?, lifecycle) WHERE channel = ? AND id = ?'),
     ensureViewer: db.prepare(`INSERT INTO viewers (channel, id, verified, first_seen_at, last_seen_at) VALUES (?, ?, 1, ?, ?)
       ON CONFLICT (channel, id) DO UPDATE SET verified = 1, first_seen_at = MIN(first_seen_at, excluded.first_seen_at)`),
     touchViewerStream: db.prepare(`INSERT INTO viewer_streams (stream_id, viewer_id, first_seen_at, last_seen_at)
@@ -209,8 +220,8 @@ export function createRepo(db: DB) {
       s.viewerDeltas.run({ ...d, now, channel, viewerId });
       s.viewerStreamDeltas.run({ ...d, now, streamId, viewerId });
     },
-    setTier(channel: string, viewerId: string, tier: Tier, reasons: string[]) {
-      s.setTier.run(tier, JSON.stringify(reasons), channel, viewerId);
+    setTier(channel: string, viewerId: string, tier: Tier, reasons: string[], lifecycle?: string) {
+      s.setTier.run(tier, JSON.stringify(reasons), lifecycle ?? null, channel, viewerId);
     },
     getViewerStream(streamId: string, viewerId: string) {
       return s.getViewerStream.get(streamId, viewerId) as Record<string, number> | undefined;

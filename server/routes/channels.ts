@@ -1,0 +1,111 @@
+/**
+ * A channel's tier rules (issue 3, admin key): read them, or replace them; a new document is
+ * validated (400 naming the field) and re-tiers the channel live.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type, { type Static } from 'typebox';
+import { ErrorReply, Minor, Slug } from './schemas.js';
+import { HttpError, notFound, requireAdmin } from './guards.js';
+import { DEFAULT_TIER_RULES, type TierRulesDoc } from '../tiering/rules.js';
+
+const Days = Type.Integer({ minimum: 1, maximum: 3650 });
+const Score = Type.Integer({ minimum: 1, maximum: 5 });
+const ScoreRule = Type.Object(
+  {
+    minRecency: Type.Optional(Score),
+    minFrequency: Type.Optional(Score),
+    minMonetary: Type.Optional(Score),
+    minFrequencyPlusMonetary: Type.Optional(Type.Integer({ minimum: 2, maximum: 10 })),
+    minEngagement: Type.Optional(Score),
+  },
+  { additionalProperties: false },
+);
+
+/** The rules document. Sections left out take the defaults. */
+export const TierRulesBody = Type.Object(
+  {
+    mode: Type.Union([Type.Literal('absolute'), Type.Literal('scores')]),
+    absolute: Type.Optional(
+      Type.Object(
+        {
+          high: Type.Object({ minOrders: Type.Integer({ minimum: 1, maximum: 10_000 }), minSpend: Minor, windowDays: Days }, { additionalProperties: false }),
+          mid: Type.Object({ minOrders: Type.Integer({ minimum: 1, maximum: 10_000 }), windowDays: Days }, { additionalProperties: false }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    scores: Type.Optional(Type.Object({ high: ScoreRule, mid: ScoreRule }, { additionalProperties: false })),
+    lookbackDays: Type.Optional(Days),
+    minBuyers: Type.Optional(Type.Integer({ minimum: 5, maximum: 1_000_000 })),
+    lifecycle: Type.Optional(
+      Type.Object(
+        {
+          newDays: Days,
+          atRiskDays: Days,
+          abandonedCheckouts: Type.Integer({ minimum: 1, maximum: 5 }),
+          ignoredOffers: Type.Integer({ minimum: 1, maximum: 5 }),
+          lapsedDays: Days,
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const TierRulesReply = Type.Object({
+  mode: Type.String(),
+  absolute: Type.Unknown(),
+  scores: Type.Unknown(),
+  lookbackDays: Type.Integer(),
+  minBuyers: Type.Integer(),
+  lifecycle: Type.Unknown(),
+});
+
+/** Fills the defaults and checks what a schema cannot say; the message names the field. */
+export function completeRules(body: Static<typeof TierRulesBody>): TierRulesDoc {
+  const doc: TierRulesDoc = {
+    mode: body.mode,
+    absolute: body.absolute ?? DEFAULT_TIER_RULES.absolute,
+    scores: body.scores ?? DEFAULT_TIER_RULES.scores,
+    lookbackDays: body.lookbackDays ?? DEFAULT_TIER_RULES.lookbackDays,
+    minBuyers: body.minBuyers ?? DEFAULT_TIER_RULES.minBuyers,
+    lifecycle: body.lifecycle ?? DEFAULT_TIER_RULES.lifecycle,
+  };
+  if (doc.absolute.high.minOrders < doc.absolute.mid.minOrders) {
+    throw new HttpError(400, 'bad_request', 'body.absolute.high.minOrders must be at least body.absolute.mid.minOrders');
+  }
+  for (const t of ['high', 'mid'] as const) {
+    if (Object.keys(doc.scores[t]).length === 0) {
+      throw new HttpError(400, 'bad_request', `body.scores.${t} needs at least one condition (an empty rule would put every viewer in ${t})`);
+    }
+  }
+  return doc;
+}
+
+export const channelRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const Params = Type.Object({ channel: Slug });
+  const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply };
+
+  app.get(
+    '/v1/channels/:channel/tier-rules',
+    { preHandler: requireAdmin, schema: { params: Params, response: { 200: TierRulesReply, ...errors } } },
+    async (req) => {
+      if (!app.engine.viewerStore.channelExists(req.params.channel)) throw notFound(`unknown channel ${req.params.channel}`);
+      return app.engine.tierRules(req.params.channel);
+    },
+  );
+
+  app.put(
+    '/v1/channels/:channel/tier-rules',
+    { preHandler: requireAdmin, schema: { params: Params, body: TierRulesBody, response: { 200: TierRulesReply, ...errors } } },
+    async (req) => {
+      const { channel } = req.params;
+      if (!app.engine.viewerStore.channelExists(channel)) throw notFound(`unknown channel ${channel}`);
+      const doc = completeRules(req.body);
+      // connected viewers are re-tiered before the answer; the rest of the channel follows in the background
+      void app.engine.setTierRules(channel, doc).catch((err) => app.log.error({ err }, 're-tiering the channel failed'));
+      return doc;
+    },
+  );
+};

@@ -1,0 +1,205 @@
+/**
+ * Viewers (issue 3): the host's list with filters, sort and cursor, one viewer's detail with
+ * scores and reasons, and the admin's export and erasure of a viewer's data in a channel.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { ErrorReply, Slug, StreamParams, TierName, ViewerId } from './schemas.js';
+import { HttpError, notFound, requireAdmin, requireHost } from './guards.js';
+import { viewerRoom } from '../realtime/rooms.js';
+import type { ViewerSort } from '../store/viewers.js';
+
+export const LifecycleName = Type.Union([Type.Literal('new'), Type.Literal('active'), Type.Literal('at_risk'), Type.Literal('lapsed')]);
+const Score = Type.Union([Type.Integer({ minimum: 1, maximum: 5 }), Type.Null()]);
+const Scores = Type.Object({ recency: Score, frequency: Score, monetary: Score, engagement: Type.Integer({ minimum: 1, maximum: 5 }) });
+const Stats = Type.Object({
+  watchSeconds: Type.Integer(),
+  comments: Type.Integer(),
+  likes: Type.Integer(),
+  productViews: Type.Integer(),
+  addToCarts: Type.Integer(),
+  purchases: Type.Integer(),
+  spend: Type.Integer(),
+  firstSeenAt: Type.Integer(),
+  lastSeenAt: Type.Integer(),
+  lastPurchaseAt: Type.Union([Type.Integer(), Type.Null()]),
+});
+const ThisStream = Type.Object({
+  watchSeconds: Type.Integer(),
+  comments: Type.Integer(),
+  likes: Type.Integer(),
+  productViews: Type.Integer(),
+  addToCarts: Type.Integer(),
+  checkouts: Type.Integer(),
+});
+const Viewer = Type.Object({
+  id: Type.String(),
+  tier: TierName,
+  lifecycle: LifecycleName,
+  reasons: Type.Array(Type.String()),
+  verified: Type.Boolean(),
+  connected: Type.Boolean(),
+  scores: Scores,
+  stats: Stats,
+  thisStream: ThisStream,
+});
+
+const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply };
+
+/** cursor: base64url of [sort, key, id] of the last row of the previous page */
+function encodeCursor(sort: ViewerSort, key: number, id: string): string {
+  return Buffer.from(JSON.stringify([sort, key, id])).toString('base64url');
+}
+function decodeCursor(cursor: string, sort: ViewerSort): { key: number; id: string } {
+  try {
+    const [s, key, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (s === sort && typeof key === 'number' && typeof id === 'string') return { key, id };
+  } catch {}
+  throw new HttpError(400, 'bad_request', 'querystring.cursor is not a cursor of this list (take nextCursor from the previous page, same sort)');
+}
+
+export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  /** the answer for one viewer; null when unknown in the channel */
+  function viewerOut(channel: string, streamId: string, viewerId: string) {
+    const d = app.engine.viewerDetail(channel, viewerId);
+    if (!d) return null;
+    const row = app.repo.getViewer(channel, viewerId);
+    const vs = app.repo.getViewerStream(streamId, viewerId);
+    return {
+      id: viewerId,
+      tier: d.tier,
+      lifecycle: d.lifecycle,
+      reasons: d.reasons,
+      verified: !!row?.verified,
+      connected: !!app.engine.live(streamId)?.present.has(viewerId),
+      scores: d.scores,
+      stats: {
+        watchSeconds: Math.floor(d.stats.watchMs / 1000),
+        comments: d.stats.comments,
+        likes: d.stats.likes,
+        productViews: d.stats.productViews,
+        addToCarts: d.stats.addToCarts,
+        purchases: d.stats.purchases,
+        spend: d.stats.spend,
+        firstSeenAt: d.stats.firstSeenAt,
+        lastSeenAt: d.stats.lastSeenAt,
+        lastPurchaseAt: d.stats.lastPurchaseAt,
+      },
+      thisStream: {
+        watchSeconds: Math.floor((vs?.watch_ms ?? 0) / 1000),
+        comments: vs?.comments ?? 0,
+        likes: vs?.likes ?? 0,
+        productViews: vs?.product_views ?? 0,
+        addToCarts: vs?.add_to_carts ?? 0,
+        checkouts: vs?.checkouts ?? 0,
+      },
+    };
+  }
+
+  app.get(
+    '/v1/streams/:id/viewers',
+    {
+      preHandler: requireHost,
+      schema: {
+        params: StreamParams,
+        querystring: Type.Object(
+          {
+            tier: Type.Optional(TierName),
+            lifecycle: Type.Optional(LifecycleName),
+            sort: Type.Optional(Type.Union([Type.Literal('value'), Type.Literal('engagement'), Type.Literal('recent')])),
+            limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+            cursor: Type.Optional(Type.String({ maxLength: 600 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ viewers: Type.Array(Viewer), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errors },
+      },
+    },
+    async (req) => {
+      const stream = req.keyStream!;
+      const sort: ViewerSort = req.query.sort ?? 'recent';
+      const limit = Math.min(Math.max(Number(req.query.limit ?? 500), 1), 1000);
+      const after = req.query.cursor ? decodeCursor(req.query.cursor, sort) : null;
+      const rows = app.engine.viewerStore.list({
+        channel: stream.channel, streamId: stream.id, tier: req.query.tier ?? null, lifecycle: req.query.lifecycle ?? null, sort, limit, after,
+      });
+      const last = rows[rows.length - 1];
+      // the stored tier and lifecycle select the rows; the live profile has the last word
+      const viewers = rows
+        .map((r) => viewerOut(stream.channel, stream.id, r.id))
+        .filter((v): v is NonNullable<typeof v> => !!v && (!req.query.tier || v.tier === req.query.tier) && (!req.query.lifecycle || v.lifecycle === req.query.lifecycle));
+      return { viewers, nextCursor: rows.length === limit && last ? encodeCursor(sort, last.sort_key, last.id) : null };
+    },
+  );
+
+  app.get(
+    '/v1/streams/:id/viewers/:viewerId',
+    {
+      preHandler: requireHost,
+      schema: { params: Type.Object({ id: Slug, viewerId: ViewerId }), response: { 200: Viewer, ...errors } },
+    },
+    async (req) => {
+      const stream = req.keyStream!;
+      const v = viewerOut(stream.channel, stream.id, req.params.viewerId);
+      if (!v) throw notFound(`unknown viewer ${req.params.viewerId} in channel ${stream.channel}`);
+      return v;
+    },
+  );
+
+  const ChannelQuery = Type.Object({ channel: Slug }, { additionalProperties: false });
+  const ViewerParams = Type.Object({ viewerId: ViewerId });
+
+  app.get(
+    '/v1/viewers/:viewerId/export',
+    {
+      preHandler: requireAdmin,
+      schema: {
+        params: ViewerParams,
+        querystring: ChannelQuery,
+        response: {
+          200: Type.Object({
+            channel: Type.String(),
+            viewerId: Type.String(),
+            exportedAt: Type.Integer(),
+            tier: TierName,
+            lifecycle: LifecycleName,
+            reasons: Type.Array(Type.String()),
+            scores: Scores,
+            viewer: Type.Unknown(),
+            streams: Type.Array(Type.Unknown()),
+            events: Type.Array(Type.Unknown()),
+            purchases: Type.Array(Type.Unknown()),
+            offers: Type.Array(Type.Unknown()),
+            aliases: Type.Array(Type.Unknown()),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (req) => {
+      const data = app.engine.exportViewer(req.query.channel, req.params.viewerId);
+      if (!data) throw notFound(`unknown viewer ${req.params.viewerId} in channel ${req.query.channel}`);
+      return data;
+    },
+  );
+
+  app.delete(
+    '/v1/viewers/:viewerId',
+    {
+      preHandler: requireAdmin,
+      schema: {
+        params: ViewerParams,
+        querystring: ChannelQuery,
+        response: { 200: Type.Object({ erased: Type.Boolean(), channel: Type.String(), viewerId: Type.String() }), ...errors },
+      },
+    },
+    async (req) => {
+      const { channel } = req.query;
+      const { viewerId } = req.params;
+      // their open sockets go first, so the live counts drop them through the normal leave path
+      app.io.of('/viewer').in(viewerRoom(channel, viewerId)).disconnectSockets(true);
+      if (!app.engine.erase(channel, viewerId)) throw notFound(`unknown viewer ${viewerId} in channel ${channel}`);
+      return { erased: true, channel, viewerId };
+    },
+  );
+};
