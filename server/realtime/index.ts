@@ -20,7 +20,8 @@ export const MAX_SOCKET_MESSAGE_BYTES = 256 * 1024;
 export function attachRealtime(http: HttpServer, deps: { engine: Engine; repo: Repo; clock: Clock; log: FastifyBaseLogger; limits?: Limits }) {
   // issue 8: new engine sessions and namespace connections per IP per minute; none while shutting down
   const limits = deps.limits ?? DEFAULT_LIMITS;
-  const sessionsPerIp = new WindowCounter(limits.connectionsPerMinute, 60_000);
+  // engine sessions get twice the namespace allowance: the namespace check answers first, with a clear code
+  const sessionsPerIp = new WindowCounter(limits.connectionsPerMinute * 2, 60_000);
   const connectsPerIp = new WindowCounter(limits.connectionsPerMinute, 60_000);
   let closing = false;
   const io = new Server(http, {

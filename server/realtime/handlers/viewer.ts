@@ -102,7 +102,10 @@ export function createViewerHandlers({ nsp, engine, repo, clock, log, limits = D
       const reply = typeof ack === 'function' ? ack : () => {};
       if (stalled()) {
         log.warn({ streamId, buffered: buffered() }, 'viewer socket is not reading: closed');
-        socket.conn.close();
+        // discard what is buffered (waiting for it to drain would never end) and drop the TCP connection now
+        const ws = (socket.conn.transport as unknown as { socket?: { terminate?: () => void } }).socket;
+        socket.conn.close(true);
+        ws?.terminate?.();
         return;
       }
       if (!Array.isArray(events)) {
