@@ -109,7 +109,14 @@ export class OfferService {
 
   list(stream: StreamRow, withStats = true): CampaignView[] {
     this.auto(stream);
-    return this.store.list(stream.id).map((c) => this.view(c, withStats));
+    // the defaults first, in their order; then the merchant's campaigns; ad-hoc pushes last (the store's order)
+    const rank = (id: string) => {
+      const i = DEFAULT_CAMPAIGNS.findIndex((d) => d.id === id);
+      return i < 0 ? DEFAULT_CAMPAIGNS.length : i;
+    };
+    const rows = this.store.list(stream.id).map((c, i) => ({ c, i }));
+    rows.sort((a, b) => Number(a.c.adhoc) - Number(b.c.adhoc) || rank(a.c.id) - rank(b.c.id) || a.i - b.i);
+    return rows.map(({ c }) => this.view(c, withStats));
   }
 
   get(stream: StreamRow, id: string, withStats = true): CampaignView | null {
@@ -192,7 +199,7 @@ export class OfferService {
    * counters and the viewer's history, decide, then take stock with a conditional UPDATE and
    * insert the offer (or record the control assignment, or the skip).
    */
-  private attempt(stream: StreamRow, c: CampaignRow, viewerId: string, now: number): Decision {
+  private attempt(stream: StreamRow, c: CampaignRow, viewerId: string, now: number, out?: OfferRow[]): Decision {
     let issued: OfferRow | null = null;
     const decision = this.deps.db.transaction((): Decision => {
       const counters = this.store.counters(stream.id, c.id);
@@ -216,7 +223,11 @@ export class OfferService {
       this.store.assign(stream.id, c.id, viewerId, stream.channel, 'treatment', now);
       return d;
     })();
-    if (issued) this.deps.issued(issued);
+    if (issued) {
+      // inside a batch (a send), the offers are pushed after the batch's transaction commits
+      if (out) out.push(issued);
+      else this.deps.issued(issued);
+    }
     return decision;
   }
 
@@ -257,10 +268,10 @@ export class OfferService {
   }
 
   /** Evaluates the audience, then attempts; null when the viewer is not in the audience. */
-  private fire(stream: StreamRow, c: CampaignRow, viewerId: string, now: number): Decision | null {
+  private fire(stream: StreamRow, c: CampaignRow, viewerId: string, now: number, out?: OfferRow[]): Decision | null {
     if (c.status !== 'active') return null;
     if (!inAudience(c.doc.audience, this.deps.viewer(stream.channel, viewerId))) return null;
-    return this.attempt(stream, c, viewerId, now);
+    return this.attempt(stream, c, viewerId, now, out);
   }
 
   /**
@@ -279,13 +290,18 @@ export class OfferService {
   private sendTo(stream: StreamRow, c: CampaignRow): SendResult {
     const now = this.deps.clock();
     const res: SendResult = { sent: 0, held: 0, skipped: { capped: 0, budget: 0, quota: 0, alreadyHas: 0 } };
-    for (const viewerId of [...this.deps.connected(stream.id)]) {
-      const d = this.fire(stream, c, viewerId, now);
-      if (!d) continue;
-      if (d.kind === 'issue') res.sent++;
-      else if (d.kind === 'hold') res.held++;
-      else res.skipped[d.reason]++;
-    }
+    const issued: OfferRow[] = [];
+    // one outer transaction for the whole audience (each viewer's check-and-issue is a savepoint in it)
+    this.deps.db.transaction(() => {
+      for (const viewerId of [...this.deps.connected(stream.id)]) {
+        const d = this.fire(stream, c, viewerId, now, issued);
+        if (!d) continue;
+        if (d.kind === 'issue') res.sent++;
+        else if (d.kind === 'hold') res.held++;
+        else res.skipped[d.reason]++;
+      }
+    })();
+    for (const o of issued) this.deps.issued(o);
     return res;
   }
 
