@@ -114,7 +114,8 @@ export class TrendChart {
             cursor: { drag: { x: false, y: false } },
             scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
             axes: [{ stroke: '#6b7280', grid: { stroke: 'rgba(128,128,128,.15)' } }, { stroke: '#6b7280', grid: { stroke: 'rgba(128,128,128,.15)' } }],
-            series: [{}, ...SERIES.map((s) => ({ label: labels[s.key], stroke: s.color, width: 2, fill: s.color + '14' }))],
+            // steps: a count holds until the next point (points come only when something changed)
+            series: [{}, ...SERIES.map((s) => ({ label: labels[s.key], stroke: s.color, width: 2, fill: s.color + '14', paths: UPlot.paths.stepped?.({ align: 1 }) }))],
           },
           toColumns(data),
           container,

@@ -8,6 +8,7 @@ import type { ActivityItem, PollResults, StreamFunnel, StreamSummary, TrendPoint
 import { LiveTierHostPanel } from './element.js';
 import type { CampaignItem, ViewerListItem } from './api.js';
 import { mergePoints, toColumns } from './chart.js';
+import { mergeActivity } from './element.js';
 
 vi.hoisted(() => {
   (globalThis as { litIssuedWarnings?: Set<string> }).litIssuedWarnings = new Set(['dev-mode']);
@@ -221,6 +222,18 @@ describe('<livetier-host-panel> dashboard sections', () => {
     expect(text(q(el, '[data-campaign=c2]'))).toContain('数据不足');
     expect(text(q(el, '[data-stat=aov]'))).toContain('客单价');
     expect(text(q(el, '[part~=activity][data-type=tier]'))).toContain('从中价值变为高价值');
+  });
+});
+
+describe('mergeActivity', () => {
+  it('puts new items on top, newest first, and does not repeat a backlog sent again after a reconnect', () => {
+    const c = (id: number): ActivityItem => ({ id, at: 1000 + id, viewerId: 'v', type: 'comment', text: `#${id}` });
+    const first = mergeActivity([], [c(1), c(2)]);
+    expect(first.map((i) => i.id)).toEqual([2, 1]);
+    expect(mergeActivity(first, [c(1), c(2), c(3)]).map((i) => i.id)).toEqual([3, 2, 1]);
+    // a restarted server numbers from 1 again: same id, another time, is a new item
+    expect(mergeActivity(first, [{ ...c(1), at: 99_999 }]).map((i) => i.at)).toEqual([99_999, 1002, 1001]);
+    expect(mergeActivity([], Array.from({ length: 80 }, (_, i) => c(i + 1)))).toHaveLength(50);
   });
 });
 

@@ -31,6 +31,14 @@ export const LIST_REFRESH_MS = 2_000;
 
 type Summary = StreamSummary & { lifecycle?: Record<string, number> };
 
+/** New items (oldest first, as the server sends them) on top of the list (newest first); a reconnect's backlog is not shown twice. */
+export function mergeActivity(list: readonly ActivityItem[], items: readonly ActivityItem[]): ActivityItem[] {
+  const key = (i: ActivityItem) => `${i.id}:${i.at}`;
+  const seen = new Set(list.map(key));
+  const fresh = items.filter((i) => !seen.has(key(i))).reverse();
+  return [...fresh, ...list].slice(0, ACTIVITY_MAX);
+}
+
 /**
  * @summary The host's live dashboard for one stream: the audience by tier and lifecycle with a
  * trend chart, top viewers with their reasons (detail on click), the funnel with conversion per
@@ -155,7 +163,7 @@ export class LiveTierHostPanel extends LitElement {
     },
     {
       funnel: (funnel) => (this.funnel = funnel),
-      activity: (items) => (this.activity = [...items.slice().reverse(), ...this.activity].slice(0, ACTIVITY_MAX)),
+      activity: (items) => (this.activity = mergeActivity(this.activity, items)),
       trend: (points) => (this.trend = mergePoints(this.trend, points)),
       'poll:results': (results) => (this.poll = results),
     },
