@@ -175,6 +175,39 @@ describe('the host page', () => {
     await viewer.close();
   });
 
+  it('opens a poll from the panel, the viewers get it, and the panel shows their answers; a campaign pauses and resumes', async () => {
+    const v1 = await connectViewer(srv, { streamId: stream.id, viewerId: 'poll-1' });
+    const v2 = await connectViewer(srv, { streamId: stream.id, viewerId: 'poll-2' });
+    const got = new Promise<any>((resolve) => v1.socket.once('poll', resolve));
+    const { page } = await openHostPage(1280, 900);
+    const form = panel(page, '[part~="poll-form"]');
+    await form.locator('input[name="question"]').fill('How do you like this tea?');
+    await form.locator('input[name="seconds"]').fill('300');
+    await form.locator('button[type="submit"]').click();
+    const poll = await got;
+    expect(poll).toMatchObject({ question: 'How do you like this tea?', scale: 5 });
+    await v1.socket.emitWithAck('track', [ev('poll_answer', { pollId: poll.id, value: 5 })]);
+    await v2.socket.emitWithAck('track', [ev('poll_answer', { pollId: poll.id, value: 3 })]);
+    const results = panel(page, `[part~="poll-results"][data-poll="${poll.id}"]`);
+    await expect.poll(() => results.getAttribute('data-answers'), { timeout: 10_000 }).toBe('2');
+    expect(await results.textContent()).toContain('2 answers, average 4 / 5');
+
+    // pause a campaign from its row, then resume it: the server's campaign follows
+    const row = panel(page, '[part~="campaign"]').first();
+    await row.waitFor({ timeout: 10_000 });
+    const cid = (await row.getAttribute('data-campaign'))!;
+    const status = async () => (await srv.api('GET', `/v1/streams/${stream.id}/campaigns/${encodeURIComponent(cid)}`, undefined, stream.hostKey)).body.status;
+    expect(await status()).toBe('active');
+    await row.locator('[part~="toggle"]').click();
+    await expect.poll(status, { timeout: 10_000 }).toBe('paused');
+    await expect.poll(() => panel(page, `[part~="campaign"][data-campaign="${cid}"]`).getAttribute('data-status'), { timeout: 10_000 }).toBe('paused');
+    await panel(page, `[part~="campaign"][data-campaign="${cid}"] [part~="toggle"]`).click();
+    await expect.poll(status, { timeout: 10_000 }).toBe('active');
+    await page.close();
+    v1.socket.close();
+    v2.socket.close();
+  });
+
   it('a wrong key is forgotten and asked again with a clear message', async () => {
     const page = await browser.newPage();
     await page.goto(`${srv.url}/host/${stream.id}#key=lt_host_wrong`);
