@@ -1,4 +1,5 @@
 /** CLI of the audience simulator: `npm run simulate -- --help` for the flags. */
+import { existsSync, readFileSync } from 'node:fs';
 import { createStream, parseOptions, Simulator, type Options } from './simulator.js';
 
 const USAGE = `usage: npm run simulate -- [--server http://127.0.0.1:8080] [--stream demo] --ingest-key KEY [--host-key KEY]
@@ -6,7 +7,8 @@ const USAGE = `usage: npm run simulate -- [--server http://127.0.0.1:8080] [--st
 
   --server      the LiveTier server (default http://127.0.0.1:8080)
   --stream      the stream id (default demo)
-  --ingest-key  the stream's ingest key (or LIVETIER_INGEST_KEY): viewer tokens and verified purchases
+  --ingest-key  the stream's ingest key (or LIVETIER_INGEST_KEY): viewer tokens and verified purchases;
+                without keys, the demo's from ./livetier-demo.db.keys.json (written by npm start)
   --host-key    the stream's host key (or LIVETIER_HOST_KEY): the host pushes a deal every 30 s
   --admin-key   instead of the two keys above: create a new stream (or LIVETIER_ADMIN_KEY)
   --viewers     viewers watching at any time (default 40); they leave and new ones arrive
@@ -21,10 +23,22 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.exit(0);
 }
 
+/** Without keys, the demo's own (`npm start` keeps them in livetier-demo.db.keys.json) when they are here. */
+function demoKeys(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const file = `${env.LIVETIER_DB ?? 'livetier-demo.db'}.keys.json`;
+  if (env.LIVETIER_INGEST_KEY || env.LIVETIER_ADMIN_KEY || !existsSync(file)) return env;
+  try {
+    const keys = JSON.parse(readFileSync(file, 'utf8'));
+    return { ...env, LIVETIER_INGEST_KEY: keys.stream?.ingestKey, LIVETIER_HOST_KEY: env.LIVETIER_HOST_KEY ?? keys.stream?.hostKey };
+  } catch {
+    return env;
+  }
+}
+
 let sim: Simulator;
 let json = false;
 try {
-  const cli = parseOptions(process.argv.slice(2));
+  const cli = parseOptions(process.argv.slice(2), demoKeys(process.env));
   json = cli.json;
   let { ingestKey, hostKey, stream } = cli;
   if (!ingestKey) {
