@@ -13,6 +13,8 @@ export const TREND_STEP_MS = 5_000;
 export const TREND_MAX_POINTS = 720;
 /** how many activity items a host gets on connect (the newest) */
 export const ACTIVITY_BACKLOG = 50;
+/** at most this many activity items per update (the newest) */
+export const ACTIVITY_MAX_PER_UPDATE = 200;
 /** the funnel is a scan of the stream's viewers: at most one per this many ms per stream */
 export const FUNNEL_MIN_INTERVAL_MS = 1_000;
 /** results of a closed poll are still refreshed this long (answers in flight when it closed) */
@@ -52,12 +54,14 @@ export class Dashboard {
     d.activity.push(item);
     if (d.activity.length > ACTIVITY_BACKLOG * 2) d.activity.splice(0, d.activity.length - ACTIVITY_BACKLOG);
     d.pending.push(item);
+    // a flood (hundreds of comments a second) is thinned to the newest lines: no host reads more per update
+    if (d.pending.length > ACTIVITY_MAX_PER_UPDATE * 2) d.pending.splice(0, d.pending.length - ACTIVITY_MAX_PER_UPDATE);
   }
 
   /** Activity since the last call (oldest first). */
   takeActivity(streamId: string): ActivityItem[] {
     const d = this.state(streamId);
-    const items = d.pending;
+    const items = d.pending.length > ACTIVITY_MAX_PER_UPDATE ? d.pending.slice(-ACTIVITY_MAX_PER_UPDATE) : d.pending;
     d.pending = [];
     return items;
   }

@@ -89,6 +89,20 @@ describe('the host socket: funnel, activity, trend', () => {
   });
 });
 
+describe('activity floods', () => {
+  it('sends at most the newest 200 lines per update', async () => {
+    const h = await host();
+    const { hosts } = srv.app.realtime;
+    for (let i = 0; i < 1000; i++) hosts.dashboard.addActivity(stream.id, { type: 'comment', at: Date.now(), viewerId: 'anon:flood', text: `#${i}` });
+    hosts.changed(stream.id);
+    await until(() => h.activity.length > 1, 5000, 'the batch');
+    const batch = h.activity[1]!;
+    expect(batch).toHaveLength(200);
+    expect(batch.at(-1)).toMatchObject({ text: '#999' });
+    expect(batch[0]).toMatchObject({ text: '#800' });
+  });
+});
+
 describe('poll:open', () => {
   it('refuses a bad poll with a reason naming the field', async () => {
     const h = await host();
@@ -191,13 +205,14 @@ describe('the raw feed', () => {
     fast.on('message', () => fastCount++);
     await new Promise((r) => fast.once('open', r));
 
-    // a flood of long comments in the activity feed: megabytes for the slow consumer to not read
+    // a flood of long lines in the activity feed (≈ 1 MB per update, straight into the dashboard):
+    // megabytes for the slow consumer not to read
     const { hosts } = srv.app.realtime;
-    const text = 'x'.repeat(500);
+    const text = 'x'.repeat(5000);
     const feeds = () => [...((srv.app as any).websocketServer.clients as Set<WebSocket>)];
     expect(feeds()).toHaveLength(2);
     for (let round = 0; round < 200 && feeds().length > 1; round++) {
-      for (let i = 0; i < 1000; i++) hosts.dashboard.addActivity(stream.id, { type: 'comment', at: Date.now(), viewerId: 'anon:flood', text });
+      for (let i = 0; i < 200; i++) hosts.dashboard.addActivity(stream.id, { type: 'comment', at: Date.now(), viewerId: 'anon:flood', text });
       hosts.changed(stream.id);
       await new Promise((r) => setTimeout(r, 300));
     }
