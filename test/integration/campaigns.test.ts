@@ -201,6 +201,32 @@ describe('limits under concurrency', () => {
     expect(one.body).toMatchObject({ issued: 5, committed: 25_000, budgetLeft: 1000 });
   });
 
+  it('the frequency cap holds when triggers, REST sends and host pushes reach the same viewers at once', async () => {
+    const ids = range(15, 'mx');
+    const vs = await viewers(ids);
+    await create({ name: 'Ten seconds in', trigger: { type: 'watch_milestone', watchSeconds: 10 }, offer: { title: 'W', discount: { kind: 'amount', value: 100 }, ttlSeconds: 600 } });
+    const m = await create(manual());
+    const hostSock = client(srv, '/host', { streamId: stream.id, hostKey: stream.hostKey });
+    await connect(hostSock);
+    const push = { tier: 'potential', offer: { title: 'Push', discount: { kind: 'percent', value: 5 }, ttlSeconds: 60 } };
+    clock.advance(10_000);
+    const results = await Promise.all<any>([
+      ...ids.map((id) => vs.get(id)!.socket.emitWithAck('track', [{ id: eid('w'), type: 'watch', ts: Date.now(), data: { playing: true, engagedMs: 10_000 } }])),
+      host('POST', `/campaigns/${m.id}/send`),
+      hostSock.emitWithAck('push', push),
+      host('POST', `/campaigns/${m.id}/send`),
+      hostSock.emitWithAck('push', push),
+    ]);
+    const db = new Database(srv.dbFile, { readonly: true });
+    const perViewer = db.prepare('SELECT viewer_id, COUNT(*) AS n FROM offers WHERE stream_id = ? GROUP BY viewer_id').all(stream.id) as { n: number }[];
+    db.close();
+    expect(perViewer).toHaveLength(15);
+    expect(perViewer.every((r) => r.n === 1)).toBe(true);
+    const sent = results.slice(15).reduce((n, r) => n + (r.body ? r.body.sent : r.sent), 0);
+    expect(sent).toBeLessThanOrEqual(15);
+    await until(() => ids.every((id) => vs.get(id)!.offers.length === 1), 5000, 'one offer each');
+  });
+
   it('perViewer 2: each viewer gets at most two offers of the campaign', async () => {
     const vs = await viewers(['pv1', 'pv2']);
     const c = await create(manual({ limits: { perViewer: 2 } }));
@@ -374,6 +400,22 @@ describe('delivery', () => {
     expect(results.filter((r) => r.status === 409)).toHaveLength(19);
     await until(async () => (await host('GET', `/campaigns/${c.id}`)).body.stats.delivered === 1, 5000, 'delivered');
     expect((await host('GET', `/campaigns/${c.id}`)).body.stats).toMatchObject({ issued: 1, delivered: 1, seen: 1, clicked: 1, redeemed: 1 });
+  });
+});
+
+describe('restart', () => {
+  it('campaigns, their edits and their counters survive a restart: the quota goes on where it was', async () => {
+    await viewers(['r1', 'r2']);
+    const c = await create(manual({ limits: { maxIssued: 3 } }));
+    await host('PATCH', '/campaigns/default:vip', { status: 'paused' });
+    expect((await host('POST', `/campaigns/${c.id}/send`)).body.sent).toBe(2);
+    closeAllClients();
+    await srv.stop();
+    srv = await startServer({ clock, dbFile: srv.dbFile });
+    await viewers(['r3', 'r4']);
+    expect((await host('POST', `/campaigns/${c.id}/send`)).body).toMatchObject({ sent: 1, skipped: { quota: 1 } });
+    expect((await host('GET', '/campaigns/default:vip')).body.status).toBe('paused');
+    expect((await host('GET', `/campaigns/${c.id}`)).body).toMatchObject({ issued: 3, stats: { issued: 3, eligible: 3 } });
   });
 });
 
