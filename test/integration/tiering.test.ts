@@ -104,6 +104,29 @@ describe('cheat-proof inputs (manual clock)', () => {
     expect((await buy(stream, 'o-h', 'hesitant', 9900)).status).toBe(201); // `at`: the engine's now
     expect((await detail(stream, 'hesitant')).body.lifecycle).toBe('active');
   });
+
+  it('three offers that expired unclicked put a viewer at risk; a clicked one breaks the row', async () => {
+    const { socket } = await verified(stream, 'ignorer');
+    const got = collect<any>(socket, 'offer');
+    const host = client(srv, '/host', { streamId: stream.id, hostKey: stream.hostKey });
+    await connect(host);
+    clock.advance(8 * DAY); // past "new"
+    const push = () => host.emitWithAck('push', { tier: 'potential', offer: { title: 'Flash', discount: { kind: 'percent', value: 10 }, ttlSeconds: 60 } });
+    for (let i = 1; i <= 3; i++) {
+      expect(await push()).toEqual({ sent: 1, skipped: 0 });
+      await until(() => got.length === i, 3000, `offer ${i}`);
+      clock.advance(5 * 60_000); // expired, unclicked; also past the campaign frequency cap
+    }
+    const d = (await detail(stream, 'ignorer')).body;
+    expect(d.lifecycle).toBe('at_risk');
+    expect(d.reasons).toContain('at risk: last 3 offers ignored');
+    // a fourth offer, clicked, ends the row
+    expect(await push()).toEqual({ sent: 1, skipped: 0 });
+    await until(() => got.length === 4, 3000, 'offer 4');
+    await socket.emitWithAck('track', [{ id: eid(), type: 'offer_click', ts: Date.now(), data: { offerId: got[3].id } }]);
+    clock.advance(5 * 60_000);
+    expect((await detail(stream, 'ignorer')).body.lifecycle).toBe('active');
+  });
 });
 
 describe('purchases, refunds, channels (real clock)', () => {
