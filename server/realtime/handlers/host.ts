@@ -112,23 +112,27 @@ export function createHostHandlers({
       room.emit('activity', items);
       messages.push({ type: 'activity', items });
     }
-    try {
-      const f = dashboard.funnel(summary, now);
-      if (f.changed) {
-        room.emit('funnel', f.funnel);
-        messages.push({ type: 'funnel', ...f.funnel });
-      }
-      // a throttled funnel is computed on a later flush, so it is never left stale
-      if (f.due !== null) changed(streamId, Math.max(HOST_UPDATE_INTERVAL_MS, f.due - now));
-      if (dashboard.pollLive(streamId, now)) {
-        const p = dashboard.pollResults(streamId, now);
-        if (p?.changed) {
-          room.emit('poll:results', p.results);
-          messages.push({ type: 'poll', ...p.results });
+    // the funnel and the poll are queries: only when someone is watching the dashboard
+    const watched = (nsp.adapter.rooms.get(hostRoom(streamId))?.size ?? 0) > 0 || messageListeners.size > 0;
+    if (watched) {
+      try {
+        const f = dashboard.funnel(summary, now);
+        if (f.changed) {
+          room.emit('funnel', f.funnel);
+          messages.push({ type: 'funnel', ...f.funnel });
         }
+        // a throttled funnel is computed on a later flush, so it is never left stale
+        if (f.due !== null) changed(streamId, Math.max(HOST_UPDATE_INTERVAL_MS, f.due - now));
+        if (dashboard.pollLive(streamId, now)) {
+          const p = dashboard.pollResults(streamId, now);
+          if (p?.changed) {
+            room.emit('poll:results', p.results);
+            messages.push({ type: 'poll', ...p.results });
+          }
+        }
+      } catch (err) {
+        log.error({ err, streamId }, 'dashboard update failed');
       }
-    } catch (err) {
-      log.error({ err, streamId }, 'dashboard update failed');
     }
     for (const l of listeners) l(streamId);
     for (const l of messageListeners) l(streamId, messages);
