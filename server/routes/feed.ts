@@ -10,8 +10,9 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
-import { bearer, hashKey, safeEqual } from '../auth/keys.js';
+import { bearer, hashKey } from '../auth/keys.js';
 import { forbidden, unauthorized } from './guards.js';
+import { isHostKey } from '../auth/streamKeys.js'; // issue 8: a rotated host key works during its grace period
 import type { FeedMessage } from '../realtime/handlers/host.js';
 
 /** a consumer this far behind is dropped rather than buffered without bound */
@@ -31,7 +32,7 @@ export const feedRoutes: FastifyPluginAsync = async (app) => {
         if (!key) throw unauthorized('the feed needs this stream\'s host key: Authorization: Bearer <key> or ?key=');
         const hash = hashKey(key);
         const stream = app.repo.getStream(req.params.id);
-        if (stream && safeEqual(hash, stream.hostKeyHash)) return;
+        if (stream && isHostKey(app.repo, stream, key)) return;
         if (app.repo.streamByHostHash(hash)) throw forbidden('this key is not the host key of this stream');
         throw unauthorized('wrong host key for this stream');
       },

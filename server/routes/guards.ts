@@ -58,7 +58,7 @@ export async function requireHost(req: FastifyRequest, _reply: FastifyReply) {
     req.keyStream = stream;
     return;
   }
-  if (isStreamKey(req.server.repo, key)) {
+  if (isStreamKey(req.server.repo, key) || safeEqual(key, req.server.config.adminKey)) {
     throw forbidden('this key is not the host key of this stream');
   }
   if (!stream) throw unauthorized();
