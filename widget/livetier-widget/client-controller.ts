@@ -5,7 +5,7 @@
  * and never closed by the element.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { init, type InitOptions, type LiveTierClient, type LiveTierError, type OfferPayload } from '../../sdk/index.js';
+import { init, type InitOptions, type LiveTierClient, type LiveTierError, type OfferPayload, type PollPayload } from '../../sdk/index.js';
 
 export class ClientController implements ReactiveController {
   private current: LiveTierClient | null = null;
@@ -21,6 +21,7 @@ export class ClientController implements ReactiveController {
     private readonly options: () => InitOptions | null,
     private readonly onOffer: (offer: OfferPayload) => void,
     private readonly onError: (error: LiveTierError) => void = () => {},
+    private readonly onPoll: (poll: PollPayload) => void = () => {},
   ) {
     host.addController(this);
   }
@@ -69,7 +70,8 @@ export class ClientController implements ReactiveController {
     this.key = key;
     const offOffer = client.on('offer', this.onOffer);
     const offError = client.on('error', this.onError);
-    this.unsubscribe = () => (offOffer(), offError());
+    const offPoll = client.on('poll', this.onPoll);
+    this.unsubscribe = () => (offOffer(), offError(), offPoll());
   }
 
   private release() {

@@ -2,11 +2,14 @@ import { css } from 'lit';
 
 /**
  * Three layers of theming: the page's `--livetier-*` tokens, component variables with defaults
- * on `:host`, and `::part()` on the card, title, code, copy button and timer.
+ * on `:host`, and `::part()` on the meaningful inner nodes. The default colours pass WCAG AA
+ * (accent on white 5.7:1, white on accent 5.7:1, text 15:1); every button shows a focus ring.
  */
 export const styles = css`
   :host {
-    --_accent: var(--livetier-accent, #e4393c);
+    --_accent: var(--livetier-accent, #c81e2a);
+    --_on-accent: var(--livetier-accent-fg, #ffffff);
+    --_focus: var(--livetier-focus, #1a56db);
     --_bg: var(--livetier-bg, #ffffff);
     --_fg: var(--livetier-fg, #1f2328);
     --_radius: var(--livetier-radius, 12px);
@@ -77,19 +80,74 @@ export const styles = css`
     user-select: all;
     overflow-wrap: anywhere;
   }
-  .copy {
+  button {
+    min-height: 32px;
     padding: 6px 12px;
     border: 0;
     border-radius: calc(var(--_radius) / 2);
     background: var(--_accent);
-    color: #fff;
+    color: var(--_on-accent);
     font: inherit;
     font-weight: 600;
     cursor: pointer;
   }
-  .copy:focus-visible {
-    outline: 2px solid var(--_fg);
+  button:focus-visible {
+    outline: 3px solid var(--_focus);
     outline-offset: 2px;
+  }
+  button:active {
+    transform: translateY(1px);
+  }
+  .use {
+    width: 100%;
+    margin-top: 8px;
+  }
+  .products {
+    display: grid;
+    grid-template-columns: repeat(auto-fill, minmax(140px, 1fr));
+    gap: 8px;
+    margin: 8px 0 0;
+    padding: 0;
+    list-style: none;
+  }
+  .product {
+    display: flex;
+    flex-direction: column;
+    gap: 4px;
+    padding: 8px;
+    background: var(--_bg);
+    border-radius: var(--_radius);
+    box-shadow: 0 2px 8px rgb(0 0 0 / 0.12);
+  }
+  .product img {
+    width: 100%;
+    aspect-ratio: 1;
+    object-fit: cover;
+    border-radius: calc(var(--_radius) / 2);
+  }
+  .name {
+    font-size: 0.9em;
+  }
+  .price {
+    font-weight: 700;
+    color: var(--_accent);
+  }
+  .add {
+    margin-top: auto;
+  }
+  .poll {
+    margin-bottom: 8px;
+  }
+  .ratings {
+    display: flex;
+    gap: 6px;
+    margin-top: 8px;
+  }
+  .rating {
+    flex: 1;
+  }
+  .thanks {
+    margin: 8px 0 0;
   }
   @keyframes in {
     from {
@@ -98,8 +156,11 @@ export const styles = css`
     }
   }
   @media (prefers-reduced-motion: reduce) {
-    .card {
+    .card,
+    button {
       animation: none;
+      transition: none;
+      transform: none !important;
     }
   }
 `;

@@ -1,10 +1,11 @@
 import { LitElement, html, nothing, type PropertyDeclarations } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import type { InitOptions, LiveTierClient, LiveTierError, OfferPayload } from '../../sdk/index.js';
+import type { InitOptions, LiveTierClient, LiveTierError, OfferPayload, PollPayload } from '../../sdk/index.js';
 import { formatCountdown, formatMoney, resolveLang, type Lang } from '../locale.js';
 import { ClientController } from './client-controller.js';
 import { CountdownController } from './countdown.js';
 import { styles } from './element.styles.js';
+import '../livetier-product/element.js';
 
 const TEXT = {
   en: {
@@ -15,6 +16,15 @@ const TEXT = {
     copy: 'Copy',
     copied: 'Copied',
     copyLabel: (code: string) => `Copy code ${code}`,
+    use: 'Shop now',
+    offers: 'Offers for you',
+    products: 'Pinned products',
+    add: 'Add to cart',
+    added: 'Added',
+    addLabel: (name: string) => `Add ${name} to cart`,
+    rate: (n: number) => `${n} of 5`,
+    thanks: 'Thanks for your answer!',
+    close: 'Close',
   },
   'zh-CN': {
     // Chinese shoppers read a discount as the share still paid: 15% off is 8.5折
@@ -25,11 +35,40 @@ const TEXT = {
     copy: '复制',
     copied: '已复制',
     copyLabel: (code: string) => `复制优惠码 ${code}`,
+    use: '去使用',
+    offers: '专属优惠',
+    products: '主播推荐',
+    add: '加入购物车',
+    added: '已加入',
+    addLabel: (name: string) => `将${name}加入购物车`,
+    rate: (n: number) => `${n} 分（满分 5 分）`,
+    thanks: '感谢您的反馈！',
+    close: '关闭',
   },
 } satisfies Record<Lang, unknown>;
 
 /** how long "Copied" stays on the button */
 const COPIED_MS = 2000;
+
+/** A pinned product (a `<livetier-product>` child, or an item of the `products` property). */
+export interface Product {
+  sku: string;
+  name: string;
+  /** integer minor units */
+  price: number;
+  image?: string;
+  /** ISO 4217; default: the widget's `currency` */
+  currency?: string;
+}
+
+export interface OfferClickDetail {
+  offer: OfferPayload;
+}
+
+export interface AddToCartDetail {
+  product: Product;
+  quantity: number;
+}
 
 interface ShownOffer {
   offer: OfferPayload;
@@ -42,18 +81,26 @@ interface ShownOffer {
  *
  * Connects to LiveTier when it has `server` and `stream`, or uses a client handed to its
  * `client` property. Each offer shows its discount, title, description, minimum spend, code with
- * a Copy button and a countdown; expired offers disappear. `offer_seen` is tracked when a card is
- * first rendered, `offer_click` when its code is copied.
+ * a Copy button, a Shop-now button and a countdown; several stack, expired ones leave.
+ * `offer_seen` is tracked when a card is first rendered, `offer_click` when its code is copied or
+ * its Shop-now button pressed. Pinned products (`<livetier-product>` children or the `products`
+ * property) show as cards with an Add-to-cart button (`product_view` once shown, `add_to_cart`
+ * on click). A poll the host opens (or `openPoll()`) asks for a 1-5 rating (`poll_answer`).
  *
  * @attr server - origin of the LiveTier server, e.g. `https://live.example`
  * @attr stream - stream id
  * @attr token - optional signed viewer token (a logged-in viewer)
  * @attr video - CSS selector of the page's `<video>`; watch time counts only while it plays
  * @attr lang - `en` or `zh-CN`; default: the page's `<html lang>`, else English
+ * @attr currency - currency of pinned products without their own (ISO 4217); default `CNY`
  *
  * @fires livetier-offer - an offer arrived (bubbles, composed); `detail` is the offer
  * @fires livetier-error - the server refused the connection (bubbles, composed); `detail` is `{ code, message }`,
  *   e.g. `origin_not_allowed`, `unauthorized` (a bad token), `not_found` (unknown stream)
+ * @fires livetier-offer-click - the viewer pressed an offer's Shop-now button; `detail` is `{ offer }`
+ * @fires livetier-add-to-cart - the viewer pressed a product's Add-to-cart button; `detail` is
+ *   `{ product, quantity }`: put it in the page's own cart
+ * @fires livetier-poll-answer - the viewer answered a poll; `detail` is `{ pollId, value }`
  *
  * @csspart card - one offer
  * @csspart discount - the discount ("15% off")
@@ -62,12 +109,24 @@ interface ShownOffer {
  * @csspart code - the coupon code
  * @csspart copy - the Copy button
  * @csspart timer - the time left
+ * @csspart use - an offer's Shop-now button
+ * @csspart products - the list of pinned products
+ * @csspart product - one pinned product
+ * @csspart product-image - its image
+ * @csspart product-name - its name
+ * @csspart price - its price
+ * @csspart add - its Add-to-cart button
+ * @csspart poll - the poll card
+ * @csspart question - the poll's question
+ * @csspart rating - one of the five rating buttons
  *
  * @cssprop --livetier-accent - accent colour (discount, border, button)
  * @cssprop --livetier-bg - card background
  * @cssprop --livetier-fg - text colour
  * @cssprop --livetier-radius - card corner radius
  * @cssprop --livetier-font - font family
+ * @cssprop --livetier-accent-fg - text on accent buttons (default white)
+ * @cssprop --livetier-focus - focus ring colour
  */
 export class LiveTierWidget extends LitElement {
   static override styles = styles;
@@ -78,8 +137,12 @@ export class LiveTierWidget extends LitElement {
     token: { type: String },
     video: { type: String },
     lang: { type: String, reflect: true },
+    currency: { type: String },
+    products: { attribute: false },
     shown: { state: true },
     copied: { state: true },
+    poll: { state: true },
+    answered: { state: true },
   };
 
   /** origin of the LiveTier server */
@@ -92,7 +155,14 @@ export class LiveTierWidget extends LitElement {
   declare video: string | undefined;
   /** `en` or `zh-CN` for the built-in text */
   declare lang: string;
+  /** currency of products without their own */
+  declare currency: string;
+  /** pinned products; when unset, the `<livetier-product>` children */
+  declare products: Product[] | undefined;
   declare private shown: ShownOffer[];
+  declare private poll: (PollPayload & { endsAt: number }) | null;
+  /** the value given to the open poll */
+  declare private answered: number | null;
   /** id of the offer whose code was just copied */
   declare private copied: string | null;
 
@@ -100,13 +170,17 @@ export class LiveTierWidget extends LitElement {
     this,
     () => this.initOptions(),
     (offer) => this.addOffer(offer),
-    (error) => this.dispatchEvent(new CustomEvent('livetier-error', { detail: error, bubbles: true, composed: true })),
+    (error) => this.fire('livetier-error', error),
+    (poll) => this.openPoll(poll),
   );
   private readonly countdown = new CountdownController(
     this,
-    () => this.shown.length > 0,
+    () => this.shown.length > 0 || !!this.poll,
     (now) => this.prune(now),
   );
+  /** skus whose `product_view` was tracked */
+  private readonly viewed = new Set<string>();
+  private readonly children$ = new MutationObserver(() => this.requestUpdate());
   /** offers whose `offer_seen` was tracked (or that were seen without a client) */
   private readonly seen = new Set<string>();
   private copiedTimer: ReturnType<typeof setTimeout> | undefined;
@@ -115,6 +189,9 @@ export class LiveTierWidget extends LitElement {
     super();
     this.shown = [];
     this.copied = null;
+    this.poll = null;
+    this.answered = null;
+    this.currency = 'CNY';
   }
 
   /**
@@ -150,7 +227,7 @@ export class LiveTierWidget extends LitElement {
       return;
     }
     this.shown = [{ offer, endsAt }, ...this.shown];
-    this.dispatchEvent(new CustomEvent('livetier-offer', { detail: offer, bubbles: true, composed: true }));
+    this.fire('livetier-offer', offer);
   }
 
   /** Takes an offer off the screen. */
@@ -158,29 +235,71 @@ export class LiveTierWidget extends LitElement {
     this.shown = this.shown.filter((s) => s.offer.id !== id);
   }
 
+  /**
+   * Shows a one-question rating poll (what the SDK's `poll` listener calls). A new poll replaces
+   * the previous one; it leaves at `closesAt` (corrected for clock skew like offers).
+   */
+  openPoll(poll: PollPayload & { serverNow?: number }) {
+    const now = Date.now();
+    const endsAt = poll.closesAt - (Number.isFinite(poll.serverNow) ? poll.serverNow! - now : 0);
+    if (!(endsAt > now)) return;
+    if (this.poll?.id !== poll.id) this.answered = null;
+    this.poll = { ...poll, endsAt };
+  }
+
+  /** The pinned products shown: the `products` property, else the `<livetier-product>` children. */
+  get pinned(): Product[] {
+    if (this.products) return this.products;
+    return [...this.querySelectorAll('livetier-product')].map(({ sku, name, price, image, currency }) => ({ sku, name, price, image, currency }));
+  }
+
+  override connectedCallback() {
+    super.connectedCallback();
+    this.children$.observe(this, { childList: true, subtree: true, attributes: true });
+  }
+
   override disconnectedCallback() {
     super.disconnectedCallback();
+    this.children$.disconnect();
     clearTimeout(this.copiedTimer);
   }
 
   override render() {
     const lang = resolveLang(this.lang);
+    const t = TEXT[lang];
     const now = Date.now();
-    return html`<div class="stack" aria-live="polite" aria-relevant="additions">
-      ${repeat(
-        this.shown,
-        (s) => s.offer.id,
-        (s) => this.renderCard(s, lang, now),
-      )}
-    </div>`;
+    const products = this.pinned.filter((p) => p.sku && p.name);
+    return html`${this.poll ? this.renderPoll(this.poll, lang, now) : nothing}
+      <section class="stack" aria-live="polite" aria-relevant="additions" aria-label=${t.offers}>
+        ${repeat(
+          this.shown,
+          (s) => s.offer.id,
+          (s) => this.renderCard(s, lang, now),
+        )}
+      </section>
+      ${products.length
+        ? html`<ul part="products" class="products" aria-label=${t.products}>
+            ${repeat(
+              products,
+              (p) => p.sku,
+              (p) => this.renderProduct(p, lang),
+            )}
+          </ul>`
+        : nothing}`;
   }
 
   protected override updated() {
     const client = this.client;
+    if (!client) return;
     for (const { offer } of this.shown) {
       if (this.seen.has(offer.id)) continue;
       this.seen.add(offer.id);
-      client?.track('offer_seen', { offerId: offer.id });
+      client.track('offer_seen', { offerId: offer.id });
+    }
+    for (const p of this.pinned) {
+      if (!p.sku || this.viewed.has(p.sku)) continue;
+      this.viewed.add(p.sku);
+      client.track('product_view', priced(p));
     }
   }
 
@@ -201,7 +320,39 @@ export class LiveTierWidget extends LitElement {
           ${copied ? t.copied : t.copy}
         </button>
       </div>
+      <button part="use" class="use" type="button" @click=${() => this.use(offer)}>${t.use}</button>
     </article>`;
+  }
+
+  private renderProduct(p: Product, lang: Lang) {
+    const t = TEXT[lang];
+    const added = this.copied === `sku:${p.sku}`;
+    return html`<li part="product" class="product" data-sku=${p.sku}>
+      ${p.image ? html`<img part="product-image" src=${p.image} alt="" loading="lazy" />` : nothing}
+      <span part="product-name" class="name">${p.name}</span>
+      ${Number.isFinite(p.price) ? html`<span part="price" class="price">${formatMoney(p.price, p.currency || this.currency, lang)}</span>` : nothing}
+      <button part="add" class="add" type="button" aria-label=${added ? t.added : t.addLabel(p.name)} @click=${() => this.addToCart(p)}>
+        ${added ? t.added : t.add}
+      </button>
+    </li>`;
+  }
+
+  private renderPoll(poll: PollPayload & { endsAt: number }, lang: Lang, now: number) {
+    const t = TEXT[lang];
+    const answered = this.answered;
+    return html`<section part="poll" class="card poll" aria-labelledby="q" data-poll-id=${poll.id}>
+      <div class="top">
+        <h3 part="question" class="title" id="q">${poll.question}</h3>
+        <span part="timer" class="timer" role="timer" aria-live="off">${formatCountdown(poll.endsAt - now)}</span>
+      </div>
+      ${answered === null
+        ? html`<div class="ratings" role="group" aria-labelledby="q">
+            ${[1, 2, 3, 4, 5].map(
+              (n) => html`<button part="rating" class="rating" type="button" aria-label=${t.rate(n)} @click=${() => this.answer(poll, n)}>${n}</button>`,
+            )}
+          </div>`
+        : html`<p class="thanks" role="status">${t.thanks}</p>`}
+    </section>`;
   }
 
   private discountText({ discount, currency }: OfferPayload, lang: Lang): string {
@@ -213,7 +364,36 @@ export class LiveTierWidget extends LitElement {
   private prune(now: number) {
     const live = this.shown.filter((s) => s.endsAt > now);
     if (live.length !== this.shown.length) this.shown = live;
-    else this.requestUpdate();
+    if (this.poll && this.poll.endsAt <= now) this.poll = null;
+    this.requestUpdate();
+  }
+
+  private use(offer: OfferPayload) {
+    this.client?.track('offer_click', { offerId: offer.id });
+    this.fire<OfferClickDetail>('livetier-offer-click', { offer });
+  }
+
+  private addToCart(product: Product) {
+    this.client?.track('add_to_cart', { ...priced(product), quantity: 1 });
+    this.fire<AddToCartDetail>('livetier-add-to-cart', { product, quantity: 1 });
+    this.flash(`sku:${product.sku}`);
+  }
+
+  private answer(poll: PollPayload, value: number) {
+    this.answered = value;
+    this.client?.track('poll_answer', { pollId: poll.id, value });
+    this.fire('livetier-poll-answer', { pollId: poll.id, value });
+  }
+
+  private fire<T>(type: string, detail: T) {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+
+  /** "Copied" / "Added" for a moment on the button with this key */
+  private flash(key: string) {
+    this.copied = key;
+    clearTimeout(this.copiedTimer);
+    this.copiedTimer = setTimeout(() => (this.copied = null), COPIED_MS);
   }
 
   private async copy(offer: OfferPayload) {
@@ -231,9 +411,7 @@ export class LiveTierWidget extends LitElement {
       if (code) getSelection()?.selectAllChildren(code);
       return;
     }
-    this.copied = offer.id;
-    clearTimeout(this.copiedTimer);
-    this.copiedTimer = setTimeout(() => (this.copied = null), COPIED_MS);
+    this.flash(offer.id);
   }
 
   /** the pre-Clipboard-API way, for http pages and older browsers */
@@ -265,6 +443,9 @@ export class LiveTierWidget extends LitElement {
   }
 }
 
+/** `product_view` / `add_to_cart` data: the price only when it is a valid amount */
+const priced = ({ sku, price }: Product) => (Number.isInteger(price) && price >= 0 ? { sku, price } : { sku });
+
 if (!customElements.get('livetier-widget')) customElements.define('livetier-widget', LiveTierWidget);
 
 declare global {
@@ -274,5 +455,8 @@ declare global {
   interface GlobalEventHandlersEventMap {
     'livetier-offer': CustomEvent<OfferPayload>;
     'livetier-error': CustomEvent<LiveTierError>;
+    'livetier-offer-click': CustomEvent<OfferClickDetail>;
+    'livetier-add-to-cart': CustomEvent<AddToCartDetail>;
+    'livetier-poll-answer': CustomEvent<{ pollId: string; value: number }>;
   }
 }
