@@ -595,9 +595,9 @@ export class Engine {
     });
   }
 
-  /** Whether the viewer is known in the channel (a viewer row exists). */
+  /** Whether the viewer is known in the channel (a viewer row exists: a visit or a purchase; not merely a cached lookup). */
   knows(channel: string, viewerId: string): boolean {
-    return this.profiles.has(this.key(channel, viewerId)) || this.repo.getViewer(channel, viewerId) !== null;
+    return this.repo.getViewer(channel, viewerId) !== null;
   }
 
   /** A viewer's tier, lifecycle, scores, reasons and lifetime stats as of now; null when unknown. */
