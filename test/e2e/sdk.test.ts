@@ -89,7 +89,7 @@ describe('no lost events', () => {
     await context.close();
   });
 
-  it('events tracked while the server is unreachable arrive after a reload once the crashed tab's lease lapses', async () => {
+  it("events tracked while the server is unreachable arrive after a reload once the crashed tab's lease lapses", async () => {
     const context = await browser.newContext();
     const p = await open(context);
     await expect.poll(connected, { timeout: 10_000 }).toBeGreaterThan(0);
