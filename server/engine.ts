@@ -582,12 +582,14 @@ export class Engine {
     return new Promise((resolve) => {
       const slice = (from: number) => {
         const t = this.clock();
-        for (const id of ids.slice(from, from + 500)) {
-          const cached = this.profiles.get(this.key(channel, id));
-          const p = cached ?? this.profile(channel, id);
-          this.retier(p, t);
-          if (!cached && p.streams.size === 0) this.profiles.delete(this.key(channel, id));
-        }
+        this.repo.db.transaction(() => {
+          for (const id of ids.slice(from, from + 500)) {
+            const cached = this.profiles.get(this.key(channel, id));
+            const p = cached ?? this.profile(channel, id);
+            this.retier(p, t);
+            if (!cached && p.streams.size === 0) this.profiles.delete(this.key(channel, id));
+          }
+        })();
         if (from + 500 < ids.length) setImmediate(() => slice(from + 500));
         else resolve();
       };

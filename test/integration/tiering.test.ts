@@ -235,6 +235,11 @@ describe('purchases, refunds, channels (real clock)', () => {
     const { socket } = await verified(stream, 'carol');
     collect(socket, 'offer');
     await buy(stream, 'g-1', 'carol', 5_000);
+    // dave bought too, watched this stream, and left: he is re-tiered in the background
+    const dave = await verified(stream, 'dave');
+    await buy(stream, 'g-2', 'dave', 7_000);
+    dave.socket.close();
+    await until(async () => (await summary(stream)).connected === 1, 3000, 'dave gone');
     expect((await detail(stream, 'carol')).body.tier).toBe('mid');
     const host = client(srv, '/host', { streamId: stream.id, hostKey: stream.hostKey });
     const updates = collect<any>(host, 'update');
@@ -249,6 +254,10 @@ describe('purchases, refunds, channels (real clock)', () => {
     expect(d.tier).toBe('high');
     expect(d.reasons[0]).toBe('R 5 · F 1 · M 1: 1 verified order, ¥50 in 365 days, last today (high needs R≥4 and F≥1)');
     expect((await srv.api('GET', url, undefined, ADMIN_KEY)).body.mode).toBe('scores');
+    await until(async () => {
+      const highs = await srv.api('GET', `/v1/streams/${stream.id}/viewers?tier=high`, undefined, stream.hostKey);
+      return highs.body.viewers.map((v: any) => v.id).sort().join() === 'carol,dave';
+    }, 3000, 'the stored tiers of the whole channel');
     // the rules, and the tier they give, survive a restart
     closeAllClients();
     await srv.stop();
