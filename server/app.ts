@@ -132,12 +132,17 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   ticker.unref();
   await fastify.register(assetRoutes);
 
+  // issue 8: before the HTTP server closes (it would wait for the open sockets): refuse new sockets,
+  // commit what is queued and let those acks go out, then close every transport (clients see
+  // "transport close" and reconnect to the next server by themselves)
+  fastify.addHook('preClose', async () => {
+    retention.stop();
+    await realtime.drain();
+    realtime.io.engine.close();
+  });
+
   fastify.addHook('onClose', async () => {
     clearInterval(ticker); // issue 4
-    retention.stop();
-    // issue 8: refuse new sockets, commit what is queued and let those acks go out, then close the
-    // transports (clients see "transport close" and reconnect to the next server)
-    await realtime.drain();
     realtime.hosts.close();
     await new Promise<void>((resolve) => realtime.io.close(() => resolve()));
     engine.close();

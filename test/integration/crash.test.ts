@@ -223,7 +223,7 @@ describe('kill -9 in the middle of a load', () => {
     expect(summary.body).toMatchObject({ orders: VERIFIED, gmv: VERIFIED * 25_000, audience: N, connected: N });
     server.proc.kill('SIGTERM');
     expect(await server.exited).toBe(0);
-  });
+  }, 120_000);
 });
 
 describe('SIGTERM', () => {
@@ -260,7 +260,7 @@ describe('SIGTERM', () => {
     expect([...generated].filter((id) => !after.stored.has(id))).toEqual([]);
     server.proc.kill('SIGTERM');
     expect(await server.exited).toBe(0);
-  });
+  }, 120_000);
 
   it('refuses new socket.io connections while it drains', async () => {
     // covered in-process, where the drain can be observed between its steps
