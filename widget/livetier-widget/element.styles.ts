@@ -101,6 +101,9 @@ export const styles = css`
   .use {
     width: 100%;
     margin-top: 8px;
+    background: transparent;
+    color: var(--_accent);
+    box-shadow: inset 0 0 0 2px var(--_accent);
   }
   .products {
     display: grid;
