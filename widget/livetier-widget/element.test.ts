@@ -228,3 +228,103 @@ describe('<livetier-widget>', () => {
     expect(text(shadow(el).querySelector('[part~=title]'))).toBe('<img src=x onerror=alert(1)>');
   });
 });
+
+describe('<livetier-widget> products, shop-now and poll', () => {
+  it('renders <livetier-product> children as cards, tracks product_view once, add_to_cart on click', async () => {
+    const el = document.createElement('livetier-widget');
+    el.innerHTML = '<livetier-product sku="TEA-01" name="Oolong" price="12900"></livetier-product><livetier-product sku="CUP" name="Cup" price="4950" currency="USD"></livetier-product>';
+    const { client, tracked } = fakeClient();
+    el.client = client;
+    document.body.append(el);
+    await el.updateComplete;
+    const products = [...shadow(el).querySelectorAll<HTMLElement>('[part~=product]')];
+    expect(products.map((p) => p.dataset.sku)).toEqual(['TEA-01', 'CUP']);
+    expect(text(products[0]!.querySelector('[part~=price]'))).toBe('¥129');
+    expect(text(products[1]!.querySelector('[part~=price]'))).toBe('$49.50');
+    expect(tracked.filter((t) => t.type === 'product_view')).toEqual([
+      { type: 'product_view', data: { sku: 'TEA-01', price: 12900 } },
+      { type: 'product_view', data: { sku: 'CUP', price: 4950 } },
+    ]);
+    const added: unknown[] = [];
+    document.addEventListener('livetier-add-to-cart', (e) => added.push(e.detail));
+    const button = products[0]!.querySelector<HTMLButtonElement>('[part~=add]')!;
+    expect(button.tagName).toBe('BUTTON');
+    expect(button.getAttribute('aria-label')).toBe('Add Oolong to cart');
+    button.click();
+    await el.updateComplete;
+    expect(added).toEqual([{ product: { sku: 'TEA-01', name: 'Oolong', price: 12900, image: undefined, currency: undefined }, quantity: 1 }]);
+    expect(tracked.at(-1)).toEqual({ type: 'add_to_cart', data: { sku: 'TEA-01', price: 12900, quantity: 1 } });
+    expect(text(shadow(el).querySelector('[data-sku="TEA-01"] [part~=add]'))).toBe('Added');
+
+    // a product added later shows up, and is viewed once
+    el.insertAdjacentHTML('beforeend', '<livetier-product sku="NEW" name="New one" price="100"></livetier-product>');
+    await vi.advanceTimersByTimeAsync(0);
+    await el.updateComplete;
+    expect([...shadow(el).querySelectorAll<HTMLElement>('[part~=product]')].map((p) => p.dataset.sku)).toEqual(['TEA-01', 'CUP', 'NEW']);
+    expect(tracked.filter((t) => t.type === 'product_view')).toHaveLength(3);
+  });
+
+  it('takes products from the `products` property too, and never renders their names as HTML', async () => {
+    const el = await mount({ lang: 'zh-CN' });
+    el.products = [{ sku: 'X', name: '<b>茶</b>', price: 100 }];
+    await el.updateComplete;
+    expect(shadow(el).querySelector('[part~=product] b')).toBeNull();
+    expect(text(shadow(el).querySelector('[part~=add]'))).toBe('加入购物车');
+  });
+
+  it('the shop-now button emits livetier-offer-click and tracks offer_click', async () => {
+    const el = await mount();
+    const { client, tracked } = fakeClient();
+    el.client = client;
+    el.addOffer(offer());
+    await el.updateComplete;
+    const clicks: unknown[] = [];
+    document.addEventListener('livetier-offer-click', (e) => clicks.push(e.detail.offer.id));
+    shadow(el).querySelector<HTMLButtonElement>('[part~=use]')!.click();
+    expect(clicks).toEqual(['of_1']);
+    expect(tracked.at(-1)).toEqual({ type: 'offer_click', data: { offerId: 'of_1' } });
+  });
+
+  it('shows a poll, records one answer as poll_answer, and closes it at closesAt', async () => {
+    const el = await mount();
+    const { client, tracked } = fakeClient();
+    el.client = client;
+    el.openPoll({ id: 'p1', question: 'How do you like this stream?', scale: 5, closesAt: NOW + 30_000 });
+    await el.updateComplete;
+    const poll = shadow(el).querySelector('[part~=poll]')!;
+    expect(text(poll.querySelector('[part~=question]'))).toBe('How do you like this stream?');
+    const ratings = [...poll.querySelectorAll<HTMLButtonElement>('[part~=rating]')];
+    expect(ratings.map((b) => b.getAttribute('aria-label'))).toEqual(['1 of 5', '2 of 5', '3 of 5', '4 of 5', '5 of 5']);
+    ratings[4]!.click();
+    await el.updateComplete;
+    expect(tracked.at(-1)).toEqual({ type: 'poll_answer', data: { pollId: 'p1', value: 5 } });
+    expect(text(shadow(el).querySelector('[part~=poll]'))).toContain('Thanks');
+    expect(shadow(el).querySelectorAll('[part~=rating]')).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(31_000);
+    expect(shadow(el).querySelector('[part~=poll]')).toBeNull();
+  });
+
+  it('speaks Chinese in the poll too', async () => {
+    const el = await mount({ lang: 'zh-CN' });
+    el.openPoll({ id: 'p2', question: '喜欢这场直播吗？', scale: 5, closesAt: NOW + 30_000 });
+    await el.updateComplete;
+    expect(shadow(el).querySelector('[part~=rating]')!.getAttribute('aria-label')).toBe('1 分（满分 5 分）');
+  });
+
+  it('default colours pass WCAG AA contrast', () => {
+    const lum = (hex: string) => {
+      const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+      return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+    };
+    const ratio = (a: string, b: string) => {
+      const [x, y] = [lum(a), lum(b)].sort((m, n) => n - m);
+      return (x! + 0.05) / (y! + 0.05);
+    };
+    const css = String(LiveTierWidget.styles);
+    const token = (name: string) => css.match(new RegExp(`var\\(--livetier-${name}, (#[0-9a-f]{6})\\)`))![1]!;
+    const [accent, bg, fg, onAccent] = [token('accent'), token('bg'), token('fg'), token('accent-fg')];
+    expect(ratio(accent, bg)).toBeGreaterThanOrEqual(4.5);
+    expect(ratio(onAccent, accent)).toBeGreaterThanOrEqual(4.5);
+    expect(ratio(fg, bg)).toBeGreaterThanOrEqual(4.5);
+  });
+});
