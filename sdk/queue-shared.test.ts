@@ -212,6 +212,26 @@ describe('Retry-After', () => {
   });
 });
 
+describe("the server's rate limit", () => {
+  it('keeps events rejected as rate_limited and resends them later with the same ids', async () => {
+    const warn = vi.fn();
+    const { send, batches } = fakeSend(async (b, call) =>
+      call === 1
+        ? { accepted: 1, duplicates: 0, rejected: [{ id: b[1]!.id, reason: 'rate_limited: more than 50 events per second on this connection' }] }
+        : ok(b),
+    );
+    const q = queue({ send, warn });
+    q.setOnline(true);
+    const [a, b] = [q.push('like')!, q.push('like')!];
+    await vi.advanceTimersByTimeAsync(100);
+    expect(q.pending).toEqual([b]);
+    expect(warn).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(batches.map((x) => x.map((e) => e.id))).toEqual([[a.id, b.id], [b.id]]);
+    expect(q.pending).toEqual([]);
+  });
+});
+
 describe('beacon bodies', () => {
   const auth = { streamId: 's1', viewerId: 'v_1' };
   const ev = (i: number, text = 'x'): TrackEvent => ({ id: `e${i}`, type: 'comment', ts: 1, data: { text } });

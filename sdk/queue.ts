@@ -25,6 +25,9 @@ export const SEND_DELAY_MS = 100;
 export const RATE_PER_S = 10;
 export const BURST = 100;
 
+/** the start of a rejection reason that means "not now": the server's rate limit */
+export const RATE_LIMITED = 'rate_limited';
+
 const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /** A failed send may say how long to wait (an HTTP `Retry-After`, or an ack's `retryAfterMs`). */
@@ -225,15 +228,18 @@ export class EventQueue {
       this.schedule(Math.max(asked, this.opts.backoff(this.attempt++)));
       return;
     }
-    this.attempt = 0;
-    // one ack settles the whole batch: every event is counted accepted, duplicate or rejected
+    // an ack settles its batch (accepted, duplicate or rejected), except events the server
+    // refused for now because of its rate limit: those go again later with the same ids
+    const later = new Set<string | null>();
     for (const r of ack.rejected) {
-      const event = batch.find((e) => e.id === r.id);
-      this.opts.warn(`[livetier] event rejected: ${r.reason}`, event ?? r.id);
+      if (r.reason.startsWith(RATE_LIMITED)) later.add(r.id);
+      else this.opts.warn(`[livetier] event rejected: ${r.reason}`, batch.find((e) => e.id === r.id) ?? r.id);
     }
     this.refresh();
-    this.remove(new Set(batch.map((e) => e.id)));
+    this.remove(new Set(batch.filter((e) => !later.has(e.id)).map((e) => e.id)));
     this.save();
+    if (later.size) return this.schedule(this.opts.backoff(this.attempt++));
+    this.attempt = 0;
     this.schedule(0);
   }
 
