@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import Database from 'better-sqlite3';
-import { startServer, createStream, type TestServer, type StreamKeys } from '../helpers/server.js';
+import { startServer, createStream, viewerToken, type TestServer, type StreamKeys } from '../helpers/server.js';
 import { launch, startSite } from '../helpers/browser.js';
 
 let srv: TestServer;
@@ -165,6 +165,29 @@ describe('consent', () => {
     // refusing later forgets the stored id and the queue
     await p.evaluate(() => (window as any).LiveTier.consent(false));
     expect(await p.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('livetier:')))).toEqual([]);
+    await context.close();
+  });
+});
+
+describe('identify', () => {
+  it("links the browser's anonymous history to the logged-in viewer", async () => {
+    const context = await browser.newContext();
+    const p = await open(context);
+    const anonId = await p.evaluate(() => (window as any).LiveTier.client.viewerId as string);
+    const before = await track(p, 'said before logging in');
+    await expect.poll(() => has(before), { timeout: 10_000 }).toBe(true);
+    expect(storedEvents().find((e) => e.id === before)?.viewer_id).toBe(`anon:${anonId}`);
+
+    const token = await viewerToken(srv, stream.ingestKey, 'grace');
+    const identity = p.evaluate(
+      () => new Promise((resolve) => (window as any).LiveTier.on('identity', (i: unknown) => resolve(i))),
+    );
+    await p.evaluate((t) => (window as any).LiveTier.identify('grace', t), token);
+    expect(await identity).toMatchObject({ viewerId: 'grace', verified: true });
+    const after = await track(p, 'said after logging in');
+    await expect.poll(() => has(after), { timeout: 10_000 }).toBe(true);
+    const mine = storedEvents().filter((e) => e.id === before || e.id === after);
+    expect(mine.map((e) => e.viewer_id)).toEqual(['grace', 'grace']);
     await context.close();
   });
 });
