@@ -152,11 +152,24 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
 
 export default fp(app, { name: 'livetier', fastify: '5.x' });
 
+/** issue 8: what a request log line says: no headers, no body, secret query values and coupon codes masked. */
+export function logRequest(req: { method: string; url: string; ip?: string; socket?: { remotePort?: number } }) {
+  return {
+    method: req.method,
+    url: req.url
+      .replace(/([?&](?:key|token|hostKey|ingestKey)=)[^&#]*/gi, '$1[redacted]')
+      .replace(/^(\/v1\/coupons\/)[^/?#]*/, '$1[redacted]'), // a coupon code is worth money
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
 /** Fastify options shared by main.ts and the tests. */
 export function fastifyOptions(logLevel = 'info') {
   return {
     bodyLimit: BODY_LIMIT_BYTES,
-    logger: logLevel === 'silent' ? false : { level: logLevel, redact: ['req.headers.authorization'] },
+    // issue 8: logs carry no keys or tokens: the raw feed takes `?key=`, so query values of secrets are masked
+    logger: logLevel === 'silent' ? false : { level: logLevel, redact: ['req.headers.authorization'], serializers: { req: logRequest } },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     schemaErrorFormatter: (errors: any[], dataVar: string) => {
       const e = errors[0];
