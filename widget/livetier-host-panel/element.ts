@@ -369,7 +369,7 @@ export class LiveTierHostPanel extends LitElement {
                 )}
               </ol>`}
       </div>`;
-    return html`<div class="card" part="card" data-section="top">
+    return html`<div class="card wide" part="card" data-section="top">
       <h3>${t.topHeading}</h3>
       ${this.listError ? html`<p class="muted">${t.loadFailed(this.listError)}</p>` : nothing}
       <div class="tops">${list('value', t.byValue, this.topByValue)} ${list('engagement', t.byEngagement, this.topByEngagement)}</div>
@@ -406,7 +406,7 @@ export class LiveTierHostPanel extends LitElement {
             </dl>
           </div>`
         : nothing;
-    return html`<div class="card detail" part="card" data-section="viewer" data-viewer=${v.id}>
+    return html`<div class="card wide detail" part="card" data-section="viewer" data-viewer=${v.id}>
       <header>
         <h3>${t.detailHeading}: ${v.id}</h3>
         <button type="button" class="ghost" @click=${() => (this.viewer = null)}>${t.close}</button>
