@@ -10,6 +10,7 @@ const reply = (msg) => process.send(msg);
 /** @type {{ socket: import('socket.io-client').Socket, viewerId: string }[]} */
 let viewers = [];
 let heartbeat = null;
+let lastError = null; // the first refusal, so a failed phase says why
 const receipts = new Map(); // offer title → Map(viewer index → first receipt time)
 
 function open(url, auth) {
@@ -30,7 +31,10 @@ function open(url, auth) {
       resolve(ok ? v : (socket.close(), null));
     };
     socket.once('hello', () => done(true));
-    socket.once('connect_error', () => done(false));
+    socket.once('connect_error', (err) => {
+      lastError ??= `${err.message}${err.data?.message ? `: ${err.data.message}` : ''}`;
+      done(false);
+    });
     socket.connect();
   });
 }
@@ -139,7 +143,7 @@ process.on('message', async (msg) => {
         const t0 = now();
         const auths = Array.from({ length: msg.count }, (_, i) => ({ streamId: msg.streamId, viewerId: `${msg.prefix}-${i}` }));
         const failed = await connectAll(msg.url, auths);
-        return reply({ cmd: 'connect', connected: viewers.length, failed, ms: now() - t0 });
+        return reply({ cmd: 'connect', connected: viewers.length, failed, error: failed ? lastError ?? 'timed out' : undefined, ms: now() - t0 });
       }
       case 'heartbeat': {
         // what the SDK does while a video plays: one `watch` event every `everyMs`, staggered

@@ -23,10 +23,13 @@ import Database from 'better-sqlite3';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
 const quick = process.argv.includes('--quick');
+const sockets = Number(process.argv.find((a) => a.startsWith('--ingest-sockets='))?.slice(17) ?? NaN);
 
 const P = quick
   ? { ingestProcs: 2, ingestSockets: 25, batch: 20, ingestMs: 3_000, conns: 1_000, lagMs: 3_000, heartbeatMs: 10_000, fanout: 1_000, latency: 30, rounds: 2, profiles: 100_000, updates: 300_000 }
   : { ingestProcs: 2, ingestSockets: 100, batch: 20, ingestMs: 10_000, conns: 10_000, lagMs: 10_000, heartbeatMs: 10_000, fanout: 5_000, latency: 200, rounds: 3, profiles: 1_000_000, updates: 2_000_000 };
+
+if (Number.isInteger(sockets) && sockets > 0) P.ingestSockets = sockets; // per generator process
 
 let taskset = false;
 try {
@@ -153,7 +156,7 @@ async function ingestOn(srv) {
   const cs = await clients(P.ingestProcs);
   for (const [i, c] of cs.entries()) {
     const r = await c.ask({ cmd: 'connect', url: srv.url, streamId: srv.stream.id, prefix: `ingest-${i}`, count: P.ingestSockets });
-    if (r.failed) throw new Error(`${r.failed} ingest viewers could not connect`);
+    if (r.failed) throw new Error(`${r.failed} ingest viewers could not connect (${r.error})`);
   }
   await srv.ask({ probe: 'reset' });
   const results = await Promise.all(cs.map((c) => c.ask({ cmd: 'ingest', durationMs: P.ingestMs, batch: P.batch })));
@@ -197,7 +200,7 @@ async function connectionsOn(srv) {
   const res = await Promise.all(cs.map((c, i) => c.ask({ cmd: 'connect', url: srv.url, streamId: srv.stream.id, prefix: `conn-${i}`, count: counts[i] })));
   const connectMs = now() - t0;
   const failed = res.reduce((a, r) => a + r.failed, 0);
-  if (failed) throw new Error(`${failed} of ${P.conns} viewers could not connect`);
+  if (failed) throw new Error(`${failed} of ${P.conns} viewers could not connect (${res.find((x) => x.error)?.error})`);
   await Promise.all(cs.map((c) => c.ask({ cmd: 'heartbeat', everyMs: P.heartbeatMs })));
   await sleep(1000);
   await srv.ask({ probe: 'reset' });
@@ -238,7 +241,7 @@ async function fanoutOn(srv, { latency = false } = {}) {
     await Promise.all(cs.map((c) => c.ask({ cmd: 'close' })));
     const res = await Promise.all(cs.map((c, i) => c.ask({ cmd: 'connect', url: srv.url, streamId: srv.stream.id, prefix: `fan-${r}-${i}`, count: counts[i] })));
     const failed = res.reduce((a, x) => a + x.failed, 0);
-    if (failed) throw new Error(`${failed} of ${P.fanout} viewers could not connect`);
+    if (failed) throw new Error(`${failed} of ${P.fanout} viewers could not connect (${res.find((x) => x.error)?.error})`);
   };
   await connectRound(0);
   let lat = null;
@@ -315,16 +318,19 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => {
   process.exit(130);
 });
 
-await phase('ingest + no loss', ingestPhase);
-await phase('offer latency + fan-out', offersPhase);
-await phase('connections', connectionsPhase);
-await phase('tier model', tierPhase);
-await phase('bundle sizes', async () => bundlePhase());
+// `--only ingest,offers` runs some phases (names: ingest, offers, connections, tier, bundle); the report says so
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? null;
+const want = (name) => !only || only.includes(name);
+if (want('ingest')) await phase('ingest + no loss', ingestPhase);
+if (want('offers')) await phase('offer latency + fan-out', offersPhase);
+if (want('connections')) await phase('connections', connectionsPhase);
+if (want('tier')) await phase('tier model', tierPhase);
+if (want('bundle')) await phase('bundle sizes', async () => bundlePhase());
 rmSync(temp, { recursive: true, force: true });
 
 const cpu = cpus();
 const lines = [
-  `# LiveTier benchmark${quick ? ' (--quick)' : ''}`,
+  `# LiveTier benchmark${quick ? ' (--quick)' : ''}${only ? ` (only: ${only.join(', ')})` : ''}`,
   '',
   `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · ${cpu.length} cores (${cpu[0]?.model?.trim() ?? 'unknown CPU'}) · Node ${process.version} · ${process.platform} ${process.arch} · ran ${Math.round((Date.now() - started) / 1000)} s`,
   '',
@@ -343,7 +349,7 @@ const lines = [
 ];
 const report = lines.join('\n');
 process.stdout.write(report);
-const out = quick ? path.join(root, 'test-results', 'bench-quick.md') : path.join(here, 'RESULTS.md');
+const out = quick || only ? path.join(root, 'test-results', 'bench-quick.md') : path.join(here, 'RESULTS.md');
 mkdirSync(path.dirname(out), { recursive: true });
 writeFileSync(out, report);
 process.stderr.write(`bench: written to ${path.relative(root, out)}\n`);
