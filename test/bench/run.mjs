@@ -329,10 +329,15 @@ if (want('bundle')) await phase('bundle sizes', async () => bundlePhase());
 rmSync(temp, { recursive: true, force: true });
 
 const cpu = cpus();
+let revision = 'unknown revision';
+try {
+  revision = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+  if (execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'server', 'sdk', 'widget'], { cwd: root, encoding: 'utf8' }).trim()) revision += ' + uncommitted changes';
+} catch {}
 const lines = [
   `# LiveTier benchmark${quick ? ' (--quick)' : ''}${only ? ` (only: ${only.join(', ')})` : ''}`,
   '',
-  `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · ${cpu.length} cores (${cpu[0]?.model?.trim() ?? 'unknown CPU'}) · Node ${process.version} · ${process.platform} ${process.arch} · ran ${Math.round((Date.now() - started) / 1000)} s`,
+  `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · ${cpu.length} cores (${cpu[0]?.model?.trim() ?? 'unknown CPU'}) · Node ${process.version} · ${process.platform} ${process.arch} · ran ${Math.round((Date.now() - started) / 1000)} s · LiveTier ${revision}`,
   '',
   taskset
     ? 'Split: the server under test (LiveTier from dist/, or the bare socket.io baseline) alone on core 0; the load generators (plain socket.io-client processes) and the orchestrator on core 1 (`taskset`).'
