@@ -58,7 +58,8 @@ export class ClientController implements ReactiveController {
       return;
     }
     const options = this.options();
-    const key = options ? JSON.stringify(options) : '';
+    // consent is the client's own state (`client.consent()`): a change does not make a new client
+    const key = options ? JSON.stringify({ ...options, consent: undefined }) : '';
     if (key === this.key) return;
     this.release();
     if (options) this.attach(init(options), true, key);

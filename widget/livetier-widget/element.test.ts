@@ -47,6 +47,7 @@ function fakeClient() {
     track: vi.fn((type: string, data?: unknown) => (tracked.push({ type, data }), `id${tracked.length}`)),
     on: vi.fn(() => () => {}),
     identify: vi.fn(),
+    consent: vi.fn(),
     flush: vi.fn(async () => {}),
     close: vi.fn(),
   };
@@ -328,3 +329,24 @@ describe('<livetier-widget> products, shop-now and poll', () => {
     expect(ratio(fg, bg)).toBeGreaterThanOrEqual(4.5);
   });
 });
+
+describe('<livetier-widget consent>', () => {
+  it('makes its client with consent pending, and passes later changes to that same client', async () => {
+    localStorage.clear();
+    const el = await mount({ server: 'http://127.0.0.1:9', stream: 's1', consent: 'pending' });
+    const client = el.client!;
+    expect(client).not.toBeNull();
+    client.track('like');
+    expect(localStorage.length).toBe(0);
+    el.setAttribute('consent', 'granted');
+    await el.updateComplete;
+    expect(el.client).toBe(client);
+    expect(localStorage.getItem('livetier:vid')).toBe(client.viewerId);
+    el.setAttribute('consent', 'denied');
+    await el.updateComplete;
+    expect(el.client).toBe(client);
+    expect(localStorage.getItem('livetier:vid')).toBeNull();
+    el.remove();
+  });
+});
+

@@ -93,6 +93,8 @@ interface ShownOffer {
  * @attr video - CSS selector of the page's `<video>`; watch time counts only while it plays
  * @attr lang - `en` or `zh-CN`; default: the page's `<html lang>`, else English
  * @attr currency - currency of pinned products without their own (ISO 4217); default `CNY`
+ * @attr consent - `pending`: the element's client sends and stores nothing until the attribute
+ *   becomes `granted` (or the page calls `element.client.consent(true)`); `denied` forgets the viewer
  *
  * @fires livetier-offer - an offer arrived (bubbles, composed); `detail` is the offer
  * @fires livetier-error - the server refused the connection (bubbles, composed); `detail` is `{ code, message }`,
@@ -138,6 +140,7 @@ export class LiveTierWidget extends LitElement {
     video: { type: String },
     lang: { type: String, reflect: true },
     currency: { type: String },
+    consent: { type: String },
     products: { attribute: false },
     shown: { state: true },
     copied: { state: true },
@@ -157,6 +160,8 @@ export class LiveTierWidget extends LitElement {
   declare lang: string;
   /** currency of products without their own */
   declare currency: string;
+  /** `pending`, `granted` (default) or `denied` */
+  declare consent: string | undefined;
   /** pinned products; when unset, the `<livetier-product>` children */
   declare products: Product[] | undefined;
   declare private shown: ShownOffer[];
@@ -288,9 +293,11 @@ export class LiveTierWidget extends LitElement {
         : nothing}`;
   }
 
-  protected override updated() {
+  protected override updated(changed: Map<string, unknown>) {
     const client = this.client;
     if (!client) return;
+    // `consent` moved on from `pending` (or to `denied`): tell the client (a repeat changes nothing)
+    if (changed.has('consent') && this.consent !== 'pending') client.consent(this.consent !== 'denied');
     for (const { offer } of this.shown) {
       if (this.seen.has(offer.id)) continue;
       this.seen.add(offer.id);
@@ -439,6 +446,7 @@ export class LiveTierWidget extends LitElement {
       stream: this.stream,
       ...(this.token ? { token: this.token } : {}),
       ...(this.video ? { video: this.video } : {}),
+      ...(this.consent === 'pending' || this.consent === 'denied' ? { consent: 'pending' as const } : {}),
     };
   }
 }
