@@ -10,7 +10,7 @@ import { GroupCommitWriter } from './store/writer.js';
 import { mergeViewers, type AliasResult } from './store/alias.js';
 import type { ValidEvent } from './ingest/schema.js';
 import { creditWatch } from './ingest/watch.js';
-import { computeTier, emptyEngagement, type Engagement, type TierRules, DEFAULT_RULES, type VerifiedPurchase } from './tiering/model.js';
+import { emptyEngagement, type TierRules, DEFAULT_RULES } from './tiering/model.js';
 import { OfferService } from './offers/service.js'; // issue 4
 // issue 3: the tiering engine (channel models, scores, lifecycle, refunds, export/erasure)
 import { TierModel, type Evaluation } from './tiering/channel.js';
@@ -658,12 +658,12 @@ export class Engine {
         live.gmv -= delta;
         this.hooks.changed(row.streamId);
       }
-      const p = this.profiles.get(this.key(channel, row.viewerId));
-      if (p) {
-        refundPurchase(p, orderId, row.amount, total);
-        const before = this.retier(p, this.clock());
-        if (before !== null) this.campaigns.tierChanged(this.live(row.streamId)!.stream, row.viewerId, before, p.tier, this.clock()); // issue 4
-      }
+      // a cached profile learns of the refund here; an uncached one loads the net amounts (and is re-tiered, so the stored tier follows)
+      const cached = this.profiles.get(this.key(channel, row.viewerId));
+      if (cached) refundPurchase(cached, orderId, row.amount, total);
+      const p = cached ?? this.profile(channel, row.viewerId);
+      const before = this.retier(p, this.clock());
+      if (before !== null) this.campaigns.tierChanged(this.live(row.streamId)!.stream, row.viewerId, before, p.tier, this.clock()); // issue 4
     }
     return { status: 200, orderId, viewerId: row.viewerId, amount: row.amount, refunded: total, currency: purchase.currency };
   }

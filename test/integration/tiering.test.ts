@@ -4,6 +4,7 @@
  * viewer list and detail, export and erasure.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import {
   ADMIN_KEY, startServer, createStream, viewerToken, connectViewer, client, connect, waitFor, collect, until, closeAllClients, eid, manualClock,
   type TestServer, type StreamKeys,
@@ -174,6 +175,18 @@ describe('purchases, refunds, channels (real clock)', () => {
     expect((await detail(stream, 'alice')).body.stats.spend).toBe(40_000);
     const list = await srv.api('GET', `/v1/streams/${stream.id}/viewers?sort=value`, undefined, stream.hostKey);
     expect(list.body.viewers[0]).toMatchObject({ id: 'alice', stats: { spend: 40_000 } });
+  });
+
+  it('a refund after a restart (no cached profile) still re-tiers the stored viewer', async () => {
+    await buy(stream, 'q-1', 'eve', 60_000);
+    await buy(stream, 'q-2', 'eve', 60_000);
+    await srv.stop();
+    srv = await startServer({ dbFile: srv.dbFile });
+    expect((await srv.api('POST', '/v1/refunds', { orderId: 'q-1' }, stream.ingestKey)).status).toBe(200);
+    const db = new Database(srv.dbFile, { readonly: true });
+    const row = db.prepare(`SELECT tier, spend, orders FROM viewers WHERE channel = 'shop-a' AND id = 'eve'`).get();
+    db.close();
+    expect(row).toEqual({ tier: 'mid', spend: 60_000, orders: 1 });
   });
 
   it('refund errors: unknown order 404, more than the order 400, lowering 409, wrong key 403', async () => {
