@@ -123,6 +123,11 @@ describe('the host page', () => {
     // the trend chart: uPlot was fetched on demand and drew a canvas
     await panel(page, '[part~="chart"] canvas').first().waitFor({ timeout: 10_000 });
     expect(requests).toContain('/livetier-uplot.js');
+    // the same chart by lifecycle: all three viewers are new
+    await panel(page, '[part~="chart-mode"][data-mode="lifecycle"]').click();
+    await expect.poll(async () => (await panel(page, '[data-section="trend"] .legend li[data-series="new"] b').textContent())?.trim(), { timeout: 10_000 }).toBe('3');
+    await panel(page, '[part~="chart"] canvas').first().waitFor({ timeout: 10_000 });
+    await panel(page, '[part~="chart-mode"][data-mode="tier"]').click();
 
     // top viewers by value, with reasons; a click opens the viewer's detail
     const top = panel(page, '[data-list="value"] [part~="viewer"]').first();

@@ -43,20 +43,35 @@ export function loadUPlot(server: string | undefined): Promise<UPlotCtor> {
   return loading;
 }
 
-export const SERIES = [
-  { key: 'high', color: '#e4393c' },
-  { key: 'mid', color: '#f39c12' },
-  { key: 'potential', color: '#3b82f6' },
-] as const;
+/** what the chart shows: the audience by tier, or by lifecycle stage */
+export type ChartMode = 'tier' | 'lifecycle';
 
-/** uPlot's columns: seconds, then one array per tier. */
-export function toColumns(points: readonly TrendPoint[]): [number[], number[], number[], number[]] {
-  const cols: [number[], number[], number[], number[]] = [[], [], [], []];
+export const SERIES = {
+  tier: [
+    { key: 'high', color: '#e4393c' },
+    { key: 'mid', color: '#f39c12' },
+    { key: 'potential', color: '#3b82f6' },
+  ],
+  lifecycle: [
+    { key: 'new', color: '#22c55e' },
+    { key: 'active', color: '#3b82f6' },
+    { key: 'at_risk', color: '#f39c12' },
+    { key: 'lapsed', color: '#9ca3af' },
+  ],
+} as const;
+
+/** A point's value for a series key (lifecycle counts live in `point.lifecycle`). */
+export function pointValue(p: TrendPoint, mode: ChartMode, key: string): number {
+  return mode === 'tier' ? (p[key as 'high' | 'mid' | 'potential'] ?? 0) : (p.lifecycle?.[key] ?? 0);
+}
+
+/** uPlot's columns: seconds, then one array per series of the mode. */
+export function toColumns(points: readonly TrendPoint[], mode: ChartMode = 'tier'): number[][] {
+  const series = SERIES[mode];
+  const cols: number[][] = [[], ...series.map(() => [])];
   for (const p of points) {
-    cols[0].push(p.t / 1000);
-    cols[1].push(p.high);
-    cols[2].push(p.mid);
-    cols[3].push(p.potential);
+    cols[0]!.push(p.t / 1000);
+    series.forEach((s, i) => cols[i + 1]!.push(pointValue(p, mode, s.key)));
   }
   return cols;
 }
@@ -86,14 +101,17 @@ export class TrendChart {
 
   constructor(
     private readonly server: () => string | undefined,
-    private readonly labels: () => Record<'high' | 'mid' | 'potential', string>,
+    private readonly labels: () => Record<string, string>,
   ) {}
 
-  draw(container: HTMLElement | null | undefined, points: readonly TrendPoint[]) {
+  private mode: ChartMode = 'tier';
+
+  draw(container: HTMLElement | null | undefined, points: readonly TrendPoint[], mode: ChartMode = 'tier') {
     if (!container || points.length === 0) return;
-    if (this.plot && this.plot.root.parentElement !== container) this.destroy();
+    if (this.plot && (this.plot.root.parentElement !== container || mode !== this.mode)) this.destroy();
+    this.mode = mode;
     if (this.plot) {
-      this.plot.setData(toColumns(points));
+      this.plot.setData(toColumns(points, mode) as uPlotType.AlignedData);
       return;
     }
     const first = this.pending === null;
@@ -115,9 +133,9 @@ export class TrendChart {
             scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
             axes: [{ stroke: '#6b7280', grid: { stroke: 'rgba(128,128,128,.15)' } }, { stroke: '#6b7280', grid: { stroke: 'rgba(128,128,128,.15)' } }],
             // steps: a count holds until the next point (points come only when something changed)
-            series: [{}, ...SERIES.map((s) => ({ label: labels[s.key], stroke: s.color, width: 2, fill: s.color + '14', paths: UPlot.paths.stepped?.({ align: 1 }) }))],
+            series: [{}, ...SERIES[this.mode].map((s) => ({ label: labels[s.key], stroke: s.color, width: 2, fill: s.color + '14', paths: UPlot.paths.stepped?.({ align: 1 }) }))],
           },
-          toColumns(data),
+          toColumns(data, this.mode) as uPlotType.AlignedData,
           container,
         );
         this.resize = new ResizeObserver(() => this.plot?.setSize({ width: Math.max(200, container.clientWidth), height: 180 }));

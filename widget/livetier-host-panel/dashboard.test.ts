@@ -77,8 +77,8 @@ const ACTIVITY: ActivityItem[] = [
 const POLL: PollResults = { id: 'p1', question: 'Rate the tea', scale: 5, closesAt: 1_740_000_100_000, counts: [0, 1, 0, 2, 5], answers: 8, average: 4.13 };
 
 const TREND: TrendPoint[] = [
-  { t: 1_740_000_000_000, connected: 90, high: 2, mid: 4, potential: 84 },
-  { t: 1_740_000_005_000, connected: 100, high: 2, mid: 5, potential: 93 },
+  { t: 1_740_000_000_000, connected: 90, high: 2, mid: 4, potential: 84, lifecycle: { new: 70, active: 15, at_risk: 4, lapsed: 1 } },
+  { t: 1_740_000_005_000, connected: 100, high: 2, mid: 5, potential: 93, lifecycle: { new: 80, active: 15, at_risk: 4, lapsed: 1 } },
 ];
 
 async function mount(attrs: Record<string, string> = { currency: 'CNY' }): Promise<LiveTierHostPanel> {
@@ -213,6 +213,12 @@ describe('<livetier-host-panel> dashboard sections', () => {
     const el = await mount();
     expect(q(el, '[part~=chart]')!.dataset.points).toBe('2');
     expect(qa(el, '[data-section=trend] .legend li').map(text)).toEqual(['High value 2', 'Mid value 5', 'Potential 93']);
+    // the same chart by lifecycle stage
+    q(el, '[part~=chart-mode][data-mode=lifecycle]')!.click();
+    await el.updateComplete;
+    expect(q(el, '[data-section=trend]')!.dataset.mode).toBe('lifecycle');
+    expect(q(el, '[part~=chart-mode][data-mode=lifecycle]')!.getAttribute('aria-pressed')).toBe('true');
+    expect(qa(el, '[data-section=trend] .legend li').map(text)).toEqual(['New 80', 'Active 15', 'At risk 4', 'Lapsed 1']);
   });
 
   it('has Chinese labels with lang="zh-CN"', async () => {
@@ -247,5 +253,8 @@ describe('trend series helpers', () => {
 
   it("turns points into uPlot's columns (seconds, then each tier)", () => {
     expect(toColumns(TREND)).toEqual([[1_740_000_000, 1_740_000_005], [2, 2], [4, 5], [84, 93]]);
+    expect(toColumns(TREND, 'lifecycle')).toEqual([[1_740_000_000, 1_740_000_005], [70, 80], [15, 15], [4, 4], [1, 1]]);
+    // points without lifecycle counts (an older server) draw zeros rather than failing
+    expect(toColumns([{ t: 1000, connected: 1, high: 0, mid: 0, potential: 1 }], 'lifecycle')).toEqual([[1], [0], [0], [0], [0]]);
   });
 });

@@ -133,6 +133,23 @@ export const styles = css`
   }
 
   /* issue 6: the dashboard's sections */
+  .tabs {
+    display: inline-flex;
+    gap: 4px;
+  }
+  button.tab {
+    padding: 2px 10px;
+    font-weight: 500;
+    font-size: 0.85em;
+    background: transparent;
+    color: var(--_fg);
+    border: 1px solid color-mix(in srgb, var(--_fg) 25%, transparent);
+  }
+  button.tab[aria-pressed='true'] {
+    background: var(--_accent);
+    border-color: var(--_accent);
+    color: #fff;
+  }
   input,
   select {
     box-sizing: border-box;

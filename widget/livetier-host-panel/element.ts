@@ -21,7 +21,7 @@ import { buildPushRequest } from './push.js';
 import { styles } from './element.styles.js';
 import { FUNNEL_STEPS, LIFECYCLES, TEXT, type HostText } from './text.js';
 import { HostApi, type CampaignItem, type ViewerDetail, type ViewerListItem } from './api.js';
-import { TrendChart, mergePoints, SERIES } from './chart.js';
+import { TrendChart, mergePoints, pointValue, SERIES, type ChartMode } from './chart.js';
 
 const TIER_ORDER = ['high', 'mid', 'potential'] as const satisfies readonly Tier[];
 /** activity lines kept on screen */
@@ -107,6 +107,7 @@ export class LiveTierHostPanel extends LitElement {
     result: { state: true },
     pollMessage: { state: true },
     listError: { state: true },
+    chartMode: { state: true },
   };
 
   /** origin of the LiveTier server */
@@ -141,12 +142,13 @@ export class LiveTierHostPanel extends LitElement {
   declare private result: { ok: boolean; text: string } | null;
   declare private pollMessage: string | null;
   declare private listError: string | null;
+  declare private chartMode: ChartMode;
 
   private listsAt = 0;
   private listsTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly chart = new TrendChart(
     () => this.server,
-    () => TEXT[resolveLang(this.lang)].tiers,
+    () => ({ ...TEXT[resolveLang(this.lang)].tiers, ...TEXT[resolveLang(this.lang)].lifecycle }),
   );
 
   private readonly connection = new HostConnection(
@@ -185,6 +187,7 @@ export class LiveTierHostPanel extends LitElement {
     this.result = null;
     this.pollMessage = null;
     this.listError = null;
+    this.chartMode = 'tier';
   }
 
   /** The connection: `idle`, `connecting`, `live`, `reconnecting` or `refused`. */
@@ -236,8 +239,10 @@ export class LiveTierHostPanel extends LitElement {
     this.chart.destroy();
   }
 
-  protected override updated(changed: PropertyValues<this>) {
-    if (changed.has('trend') || !this.chart.failed) this.chart.draw(this.renderRoot.querySelector<HTMLElement>('.chart'), this.trend);
+  protected override updated(changed: PropertyValues) {
+    if (changed.has('trend') || changed.has('chartMode') || !this.chart.failed) {
+      this.chart.draw(this.renderRoot.querySelector<HTMLElement>('.chart'), this.trend, this.chartMode);
+    }
   }
 
   override render() {
@@ -303,10 +308,19 @@ export class LiveTierHostPanel extends LitElement {
 
   private renderTrend(t: HostText) {
     const last = this.trend[this.trend.length - 1];
-    return html`<div class="card wide" part="card" data-section="trend">
-      <h3>${t.trendHeading}</h3>
+    const mode = this.chartMode;
+    const names: Record<string, string> = { ...t.tiers, ...t.lifecycle };
+    const tab = (m: ChartMode, label: string) =>
+      html`<button type="button" class="tab" part="chart-mode" data-mode=${m} aria-pressed=${mode === m} @click=${() => (this.chartMode = m)}>${label}</button>`;
+    return html`<div class="card wide" part="card" data-section="trend" data-mode=${mode}>
+      <header>
+        <h3>${t.trendHeading}</h3>
+        <span class="tabs">${tab('tier', t.byTier)} ${tab('lifecycle', t.byLifecycle)}</span>
+      </header>
       <ul class="legend">
-        ${SERIES.map((s) => html`<li><i style="background:${s.color}"></i>${t.tiers[s.key]} <b>${last ? last[s.key] : '–'}</b></li>`)}
+        ${SERIES[mode].map(
+          (s) => html`<li data-series=${s.key}><i style="background:${s.color}"></i>${names[s.key]} <b>${last ? pointValue(last, mode, s.key) : '–'}</b></li>`,
+        )}
       </ul>
       <div class="chart" part="chart" data-points=${this.trend.length} role="img" aria-label=${t.trendHeading}></div>
       ${this.trend.length < 2 ? html`<p class="muted">${t.trendEmpty}</p>` : nothing}
