@@ -15,7 +15,7 @@ import { OfferService } from './offers/service.js'; // issue 4
 // issue 3: the tiering engine (channel models, scores, lifecycle, refunds, export/erasure)
 import { TierModel, type Evaluation } from './tiering/channel.js';
 import { rulesDoc, type TierRulesDoc } from './tiering/rules.js';
-import { rfmValues, type Scores } from './tiering/rfm.js';
+import type { Scores } from './tiering/rfm.js';
 import { addActivity, addCheckout, addOffer, addPurchase, activityWeight, offerEngaged, refundPurchase, seen, noActivity, RECENT_KEPT, type ViewerState } from './tiering/state.js';
 import { createViewerStore, type ViewerStore } from './store/viewers.js';
 import type { Lifecycle, LifecycleCounts } from './realtime/events.js';
@@ -622,7 +622,6 @@ export class Engine {
       lifecycle: p.lifecycle,
       reasons: p.reasons,
       scores: { ...p.scores },
-      rfm: rfmValues(p.purchases, this.clock(), this.model(channel).rules.lookbackDays),
       stats: {
         ...p.engagement,
         purchases,
@@ -682,6 +681,8 @@ export class Engine {
    * sockets first. Returns false when the viewer was unknown.
    */
   erase(channel: string, viewerId: string): boolean {
+    // commit what is queued first, so no job for this viewer lands (or reloads their profile) after the erasure
+    while (this.writer.pending) this.writer.flush();
     const k = this.key(channel, viewerId);
     const p = this.profiles.get(k);
     if (p) {
@@ -696,7 +697,6 @@ export class Engine {
     }
     this.model(channel).forget(viewerId);
     const erasedId = `erased:${randomUUID()}`;
-    this.writer.flush(); // nothing queued for this viewer may land after the erasure
     const known = this.viewerStore.erase(channel, viewerId, erasedId);
     for (const live of this.streams.values()) if (live.stream.channel === channel) live.audience = this.repo.audience(live.stream.id);
     return known || !!p;
