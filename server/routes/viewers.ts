@@ -110,7 +110,7 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
             limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
             cursor: Type.Optional(Type.String({ maxLength: 600 })),
           },
-          { additionalProperties: false },
+          // other parameters are ignored, as before issue 3 (cache busters and the like)
         ),
         response: { 200: Type.Object({ viewers: Type.Array(Viewer), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errors },
       },
