@@ -110,6 +110,30 @@ describe('handshake auth', () => {
   });
 });
 
+describe('host socket payloads', () => {
+  it('push and poll:open answer every payload with a result or an error code, and the host stays connected', async () => {
+    const host = ioClient(srv.url + '/host', { auth: { streamId: A.id, hostKey: A.hostKey }, transports: ['websocket'], reconnection: false, forceNew: true });
+    await new Promise<void>((r) => host.once('connect', () => r()));
+    const offer = fc.record(
+      { title: fc.oneof(fc.string({ maxLength: 130 }), fc.anything()), description: fc.string({ maxLength: 600 }), discount: fc.oneof(fc.record({ kind: fc.constantFrom('percent', 'amount', 'x'), value: fc.oneof(fc.integer(), fc.double()) }), fc.anything()), ttlSeconds: fc.oneof(fc.integer(), fc.anything()), minSpend: fc.integer() },
+      { requiredKeys: [] },
+    );
+    const push = fc.oneof(fc.anything(), fc.record({ tier: fc.oneof(fc.constantFrom('high', 'mid', 'potential'), fc.string()), offer }, { requiredKeys: [] }));
+    const poll = fc.oneof(fc.anything(), fc.record({ question: fc.oneof(fc.string({ maxLength: 250 }), fc.anything()), seconds: fc.oneof(fc.integer(), fc.double(), fc.anything()) }, { requiredKeys: [] }));
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('push', 'poll:open'), push, poll, async (event, p, q) => {
+        const ack = await host.timeout(10_000).emitWithAck(event, event === 'push' ? p : q);
+        if (ack && typeof ack === 'object' && 'error' in ack) expect(CODES.has(ack.error.code), JSON.stringify(ack)).toBe(true);
+        else if (event === 'push') expect(ack).toMatchObject({ sent: expect.any(Number) });
+        else expect(ack).toMatchObject({ id: expect.any(String), closesAt: expect.any(Number) });
+      }),
+      { numRuns: 80 },
+    );
+    expect(host.connected).toBe(true);
+    host.close();
+  });
+});
+
 /** JSON-ish bodies: random values, and objects with the right field names but random values. */
 const body = (fields: string[]) =>
   fc.oneof(

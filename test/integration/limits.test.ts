@@ -65,6 +65,40 @@ describe('events per second per connection', () => {
   });
 });
 
+describe('under a flood', () => {
+  it('well-behaved viewers still get every ack and their offers while a few clients flood', async () => {
+    const { srv, stream } = await serverWith({ eventsPerSecond: 50, eventsBurst: 100, maxInflightTracks: 4 });
+    const abusers = await Promise.all([1, 2, 3].map((i) => connectViewer(srv, { streamId: stream.id, viewerId: `abuser-${i}` })));
+    let flooding = true;
+    let refused = 0;
+    const floods = abusers.map(async ({ socket }) => {
+      while (flooding) {
+        // no waiting for acks: many calls in flight, far over the rate
+        const acks = await Promise.all(Array.from({ length: 8 }, () => socket.timeout(10_000).emitWithAck('track', likes(200, 'flood')).catch(() => null)));
+        for (const a of acks) refused += a?.error ? 1 : (a?.rejected.length ?? 0);
+      }
+    });
+    const good: { socket: Socket; offers: any[] }[] = [];
+    for (let i = 0; i < 5; i++) {
+      const { socket } = await connectViewer(srv, { streamId: stream.id, viewerId: 'x', token: (await srv.api('POST', '/v1/viewer-tokens', { viewerId: `good-${i}` }, stream.ingestKey)).body.token });
+      const offers: any[] = [];
+      socket.on('offer', (o: any, ack: (r: unknown) => void) => (offers.push(o), ack({ ok: true })));
+      good.push({ socket, offers });
+    }
+    for (let round = 0; round < 10; round++) {
+      const acks = await Promise.all(good.map(({ socket }) => socket.timeout(10_000).emitWithAck('track', likes(3, 'good'))));
+      for (const a of acks) expect(a).toEqual({ accepted: 3, duplicates: 0, rejected: [] });
+    }
+    for (let i = 0; i < 5; i++) {
+      expect((await srv.api('POST', '/v1/purchases', { orderId: `flood-${i}`, viewerId: `good-${i}`, amount: 25_000, currency: 'CNY' }, stream.ingestKey)).status).toBe(201);
+    }
+    await until(() => good.every((g) => g.offers.length > 0), 10_000, 'offers for the well-behaved viewers');
+    flooding = false;
+    await Promise.all(floods);
+    expect(refused).toBeGreaterThan(0); // the flood did hit the limits
+  });
+});
+
 describe('connections', () => {
   it('refuses new connections from one IP beyond the per-minute limit, with a code', async () => {
     const { srv, stream } = await serverWith({ connectionsPerMinute: 4 });
