@@ -172,15 +172,22 @@ describe('kill -9 in the middle of a load', () => {
     const N = 30;
     const VERIFIED = 8;
     const stream = await setup(server, N, VERIFIED);
+    // a quota that the crash must not break: the mid-tier deal goes to at most QUOTA viewers
+    const QUOTA = 5;
+    const patched = await server.api('PATCH', `/v1/streams/${stream.id}/campaigns/default:deal`, { limits: { perViewer: 1, maxIssued: QUOTA } }, stream.hostKey);
+    expect(patched.status).toBe(200);
     const state = { producing: true, stopped: false };
     const runs = viewers.map((v) => v.run(state));
 
     // purchases during the load: the mid-tier deal goes to each buyer exactly once, crash or not
-    const buys = Promise.all(Array.from({ length: VERIFIED }, (_, i) => purchase(() => server, stream.ingestKey, `order-${i}`, `buyer-${i}`)));
+    // half before the crash, half reported while the server is down (retried until it is back)
+    const buy = (from: number, to: number) => Promise.all(Array.from({ length: to - from }, (_, i) => purchase(() => server, stream.ingestKey, `order-${from + i}`, `buyer-${from + i}`)));
+    await buy(0, VERIFIED / 2);
     await waitUntil(() => viewers.reduce((n, v) => n + v.acked.size, 0) >= 600, 30_000, 'some acknowledged events');
 
     server.proc.kill('SIGKILL');
     expect(await server.exited).toBe('SIGKILL');
+    const buys = buy(VERIFIED / 2, VERIFIED);
     const ackedBeforeCrash = new Set(viewers.flatMap((v) => [...v.acked]));
     expect(ackedBeforeCrash.size).toBeGreaterThanOrEqual(600);
 
@@ -197,7 +204,8 @@ describe('kill -9 in the middle of a load', () => {
     state.producing = false;
     await Promise.race([Promise.all(runs), sleep(20_000).then(() => Promise.reject(new Error('queues did not drain')))]);
     // offers the first process issued but could not deliver reach their viewers after the restart
-    await waitUntil(() => viewers.slice(0, VERIFIED).every((v) => v.offers.some((o) => o.campaign !== 'default:first_order')), 15_000, 'deal offers');
+    const deals = () => viewers.flatMap((v) => v.offers).filter((o) => o.campaign === 'default:deal');
+    await waitUntil(() => deals().length === QUOTA, 15_000, 'the deal offers');
 
     const after = checkDatabase(db, stream.id);
     const generated = new Set(viewers.flatMap((v) => [...v.generated]));
@@ -215,6 +223,12 @@ describe('kill -9 in the middle of a load', () => {
     const once = new Map<string, number>();
     for (const o of after.offers) once.set(`${o.viewer_id} ${o.campaign}`, (once.get(`${o.viewer_id} ${o.campaign}`) ?? 0) + 1);
     expect([...once].filter(([, n]) => n > 1)).toEqual([]);
+    // the quota held across the crash: exactly QUOTA deals issued, the counter agrees, each to another viewer
+    const dealRows = after.offers.filter((o) => o.campaign === 'default:deal');
+    expect(dealRows).toHaveLength(QUOTA);
+    expect(new Set(dealRows.map((o) => o.viewer_id)).size).toBe(QUOTA);
+    const campaign = await server.api('GET', `/v1/streams/${stream.id}/campaigns/default:deal`, undefined, stream.hostKey);
+    expect(campaign.body.issued).toBe(QUOTA);
     const received = viewers.flatMap((v) => v.offers.map((o) => o.code));
     expect(received.every((c) => codes.includes(c))).toBe(true);
 
