@@ -91,12 +91,14 @@ describe('no lost events', () => {
 
   it("events tracked while the server is unreachable arrive after a reload once the crashed tab's lease lapses", async () => {
     const context = await browser.newContext();
+    // routed from the start (Playwright patches a page's WebSocket when it loads), open for now
+    let blocked = false;
+    await context.routeWebSocket(/\/socket\.io\//, (ws) => (blocked ? ws.close() : ws.connectToServer()));
+    await context.route(/\/socket\.io\//, (route) => (blocked ? route.abort() : route.continue()));
     const p = await open(context);
     await expect.poll(connected, { timeout: 10_000 }).toBeGreaterThan(0);
     // the server becomes unreachable for this browser: no socket.io on either transport
-    let blocked = true;
-    await context.routeWebSocket(/\/socket\.io\//, (ws) => (blocked ? ws.close() : ws.connectToServer()));
-    await context.route(/\/socket\.io\/|\/v1\/collect/, (route) => (blocked ? route.abort() : route.continue()));
+    blocked = true;
     srv.app.io.of('/viewer').disconnectSockets(true);
     await expect.poll(connected, { timeout: 10_000 }).toBe(0);
     const ids = [await track(p, 'before reload 1'), await track(p, 'before reload 2')];
