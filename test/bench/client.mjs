@@ -15,7 +15,8 @@ const receipts = new Map(); // offer title → Map(viewer index → first receip
 
 function open(url, auth) {
   return new Promise((resolve) => {
-    const socket = io(`${url}/viewer`, { auth, transports: ['websocket'], forceNew: true, reconnection: false, autoConnect: false });
+    // a loaded 2-core machine can take long to answer thousands of handshakes: wait up to 60 s for each
+    const socket = io(`${url}/viewer`, { auth, transports: ['websocket'], forceNew: true, reconnection: false, autoConnect: false, timeout: 60_000 });
     const v = { socket, viewerId: auth.viewerId, offers: [] };
     socket.on('offer', (offer, ack) => {
       if (typeof ack === 'function') ack({ ok: true });
@@ -25,7 +26,7 @@ function open(url, auth) {
       v.offers.push({ offer, t });
       v.onOffer?.(offer, t);
     });
-    const timer = setTimeout(() => done(false), 30_000);
+    const timer = setTimeout(() => done(false), 90_000);
     const done = (ok) => {
       clearTimeout(timer);
       resolve(ok ? v : (socket.close(), null));
@@ -141,9 +142,10 @@ process.on('message', async (msg) => {
     switch (msg.cmd) {
       case 'connect': {
         const t0 = now();
+        lastError = null;
         const auths = Array.from({ length: msg.count }, (_, i) => ({ streamId: msg.streamId, viewerId: `${msg.prefix}-${i}` }));
         const failed = await connectAll(msg.url, auths);
-        return reply({ cmd: 'connect', connected: viewers.length, failed, error: failed ? lastError ?? 'timed out' : undefined, ms: now() - t0 });
+        return reply({ cmd: 'connect', connected: viewers.length, failed, refusal: failed ? lastError ?? 'no hello within 90 s' : undefined, ms: now() - t0 });
       }
       case 'heartbeat': {
         // what the SDK does while a video plays: one `watch` event every `everyMs`, staggered

@@ -156,7 +156,7 @@ async function ingestOn(srv) {
   const cs = await clients(P.ingestProcs);
   for (const [i, c] of cs.entries()) {
     const r = await c.ask({ cmd: 'connect', url: srv.url, streamId: srv.stream.id, prefix: `ingest-${i}`, count: P.ingestSockets });
-    if (r.failed) throw new Error(`${r.failed} ingest viewers could not connect (${r.error})`);
+    if (r.failed) throw new Error(`${r.failed} ingest viewers could not connect (${r.refusal})`);
   }
   await srv.ask({ probe: 'reset' });
   const results = await Promise.all(cs.map((c) => c.ask({ cmd: 'ingest', durationMs: P.ingestMs, batch: P.batch })));
@@ -200,7 +200,7 @@ async function connectionsOn(srv) {
   const res = await Promise.all(cs.map((c, i) => c.ask({ cmd: 'connect', url: srv.url, streamId: srv.stream.id, prefix: `conn-${i}`, count: counts[i] })));
   const connectMs = now() - t0;
   const failed = res.reduce((a, r) => a + r.failed, 0);
-  if (failed) throw new Error(`${failed} of ${P.conns} viewers could not connect (${res.find((x) => x.error)?.error})`);
+  if (failed) throw new Error(`${failed} of ${P.conns} viewers could not connect (${res.find((x) => x.refusal)?.refusal})`);
   await Promise.all(cs.map((c) => c.ask({ cmd: 'heartbeat', everyMs: P.heartbeatMs })));
   await sleep(1000);
   await srv.ask({ probe: 'reset' });
@@ -241,7 +241,7 @@ async function fanoutOn(srv, { latency = false } = {}) {
     await Promise.all(cs.map((c) => c.ask({ cmd: 'close' })));
     const res = await Promise.all(cs.map((c, i) => c.ask({ cmd: 'connect', url: srv.url, streamId: srv.stream.id, prefix: `fan-${r}-${i}`, count: counts[i] })));
     const failed = res.reduce((a, x) => a + x.failed, 0);
-    if (failed) throw new Error(`${failed} of ${P.fanout} viewers could not connect (${res.find((x) => x.error)?.error})`);
+    if (failed) throw new Error(`${failed} of ${P.fanout} viewers could not connect (${res.find((x) => x.refusal)?.refusal})`);
   };
   await connectRound(0);
   let lat = null;
