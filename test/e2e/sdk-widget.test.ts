@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import Database from 'better-sqlite3';
-import { startServer, createStream, type TestServer, type StreamKeys } from '../helpers/server.js';
+import { startServer, createStream, client, connect, closeAllClients, type TestServer, type StreamKeys } from '../helpers/server.js';
 import { launch, startSite } from '../helpers/browser.js';
 
 const SHOTS = 'test-results/screenshots';
@@ -55,6 +55,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  closeAllClients();
   await context?.close();
   await browser?.close();
   await site?.close();
@@ -168,16 +169,19 @@ describe('<livetier-widget> in Chromium', () => {
     await p.close();
   });
 
-  it('shows a poll the server opens and records the answer as poll_answer', async () => {
+  it('shows a poll the host opens and records the answer as poll_answer', async () => {
     const p = await open('/en');
     await expect.poll(connected, { timeout: 10_000 }).toBeGreaterThan(0);
-    srv.app.io.of('/viewer').emit('poll', { id: 'poll-e2e', question: 'How do you like this stream?', scale: 5, closesAt: Date.now() + 60_000 });
+    const host = client(srv, '/host', { streamId: stream.id, hostKey: stream.hostKey });
+    await connect(host);
+    const opened = await host.emitWithAck('poll:open', { question: 'How do you like this stream?', seconds: 60 });
+    expect(opened).toMatchObject({ id: expect.any(String), scale: 5 });
     const poll = p.locator('livetier-widget [part~="poll"]');
     await poll.waitFor({ timeout: 10_000 });
     expect(await poll.locator('[part~="question"]').textContent()).toBe('How do you like this stream?');
     expect(await poll.locator('[part~="rating"]').count()).toBe(5);
     await poll.locator('[part~="rating"]').nth(3).click();
-    await expect.poll(() => events('poll_answer').map((e) => JSON.parse(e.data!)), { timeout: 10_000 }).toContainEqual({ pollId: 'poll-e2e', value: 4 });
+    await expect.poll(() => events('poll_answer').map((e) => JSON.parse(e.data!)), { timeout: 10_000 }).toContainEqual({ pollId: opened.id, value: 4 });
     expect(await poll.textContent()).toMatch(/Thanks/);
     await p.close();
   });
