@@ -152,6 +152,20 @@ describe('<livetier-widget> in Chromium', () => {
     await p.close();
   });
 
+  it('animates a new card, except under prefers-reduced-motion', async () => {
+    const p = await open('/en');
+    const animation = async (id: string) => {
+      await showOffer(p, id, 600);
+      const card = p.locator(`livetier-widget [data-offer-id="${id}"]`);
+      await card.waitFor();
+      return card.evaluate((el) => getComputedStyle(el).animationName);
+    };
+    expect(await animation('moving')).not.toBe('none');
+    await p.emulateMedia({ reducedMotion: 'reduce' });
+    expect(await animation('still')).toBe('none');
+    await p.close();
+  });
+
   it('pinned products track product_view, and add-to-cart tracks and tells the page', async () => {
     const p = await open('/en');
     await expect.poll(() => events('product_view').map((e) => JSON.parse(e.data!).sku).sort(), { timeout: 10_000 }).toEqual(
