@@ -195,6 +195,15 @@ describe('<livetier-host-panel> dashboard sections', () => {
     expect(qa(el, '.bars li').map((li) => li.dataset.count)).toEqual(['0', '1', '0', '2', '5']);
     expect(text(poll)).toContain('Rate the tea');
     expect(text(poll)).toContain('8 answers, average 4.13 / 5');
+    expect(qa(el, '.bars progress').map((p) => [(p as HTMLProgressElement).value, (p as HTMLProgressElement).max])).toEqual([[0, 5], [1, 5], [0, 5], [2, 5], [5, 5]]);
+  });
+
+  it('sets no style attribute anywhere, so a strict CSP (no inline styles) holds', async () => {
+    const el = await mount();
+    expect(el.shadowRoot!.querySelectorAll('[style]')).toHaveLength(0);
+    q(el, '[part~=chart-mode][data-mode=lifecycle]')!.click();
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelectorAll('[style]')).toHaveLength(0);
   });
 
   it('opens a poll from the form and shows a refusal', async () => {

@@ -206,12 +206,34 @@ export const styles = css`
     list-style: none;
     font-size: 0.85em;
   }
+  /* no style attributes anywhere (a strict CSP without style-src 'unsafe-inline' blocks them): swatches by class */
   .legend i {
     display: inline-block;
     width: 10px;
     height: 10px;
     margin-right: 4px;
     border-radius: 2px;
+  }
+  .swatch[data-series='high'] {
+    background: #e4393c;
+  }
+  .swatch[data-series='mid'] {
+    background: #f39c12;
+  }
+  .swatch[data-series='potential'] {
+    background: #3b82f6;
+  }
+  .swatch[data-series='new'] {
+    background: #22c55e;
+  }
+  .swatch[data-series='active'] {
+    background: #3b82f6;
+  }
+  .swatch[data-series='at_risk'] {
+    background: #f39c12;
+  }
+  .swatch[data-series='lapsed'] {
+    background: #9ca3af;
   }
   .chart {
     min-height: 180px;
@@ -334,10 +356,24 @@ export const styles = css`
     align-items: center;
     gap: 6px;
   }
-  .bars i {
-    display: block;
+  .bars progress {
+    width: 100%;
     height: 10px;
-    min-width: 2px;
+    appearance: none;
+    border: 0;
+    border-radius: 3px;
+    background: color-mix(in srgb, var(--_fg) 8%, transparent);
+    accent-color: var(--_accent);
+  }
+  .bars progress::-webkit-progress-bar {
+    border-radius: 3px;
+    background: color-mix(in srgb, var(--_fg) 8%, transparent);
+  }
+  .bars progress::-webkit-progress-value {
+    border-radius: 3px;
+    background: var(--_accent);
+  }
+  .bars progress::-moz-progress-bar {
     border-radius: 3px;
     background: var(--_accent);
   }

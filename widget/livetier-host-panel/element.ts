@@ -319,7 +319,7 @@ export class LiveTierHostPanel extends LitElement {
       </header>
       <ul class="legend">
         ${SERIES[mode].map(
-          (s) => html`<li data-series=${s.key}><i style="background:${s.color}"></i>${names[s.key]} <b>${last ? pointValue(last, mode, s.key) : '–'}</b></li>`,
+          (s) => html`<li data-series=${s.key}><i class="swatch" data-series=${s.key}></i>${names[s.key]} <b>${last ? pointValue(last, mode, s.key) : '–'}</b></li>`,
         )}
       </ul>
       <div class="chart" part="chart" data-points=${this.trend.length} role="img" aria-label=${t.trendHeading}></div>
@@ -576,7 +576,7 @@ export class LiveTierHostPanel extends LitElement {
               ${p.counts.map(
                 (n, i) =>
                   html`<li data-value=${i + 1} data-count=${n}>
-                    <span>${i + 1}</span><i style="width:${(n / max) * 100}%"></i><b>${n}</b>
+                    <span>${i + 1}</span><progress max=${max} .value=${n}></progress><b>${n}</b>
                   </li>`,
               )}
             </ol>
