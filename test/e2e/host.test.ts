@@ -229,6 +229,28 @@ describe('the host page', () => {
     await page.close();
   });
 
+  it('works under a strict CSP: no inline script, no inline style, no eval, with the chart drawn', async () => {
+    const ws = srv.url.replace('http', 'ws');
+    const policy = `default-src 'none'; script-src ${srv.url}; style-src ${srv.url}; connect-src ${srv.url} ${ws}; img-src data:`;
+    const strict = await startSite({ '/admin': () => loaderPage().replace(/<script>[\s\S]*?<\/script>/, '').replace('<div id="slot"></div>', `<livetier-host-panel server="${srv.url}" stream="${stream.id}" host-key="${stream.hostKey}"></livetier-host-panel>`) }, { 'content-security-policy': policy });
+    const page = await browser.newPage();
+    const violations: string[] = [];
+    page.on('console', (m) => m.text().includes('Content Security Policy') && violations.push(m.text()));
+    await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => ((window as any).cspViolations ||= []).push(e.violatedDirective)));
+    await page.goto(`${strict.origin}/admin`);
+    await page.locator('livetier-host-panel [part~="status"].live').waitFor({ timeout: 10_000 });
+    await page.locator('livetier-host-panel [part~="chart"] canvas').first().waitFor({ timeout: 10_000 });
+    await page.locator('livetier-host-panel [part~="chart-mode"][data-mode="lifecycle"]').click();
+    await page.locator('livetier-host-panel [part~="chart"] canvas').first().waitFor({ timeout: 10_000 });
+    expect(violations).toEqual([]);
+    expect(await page.evaluate(() => (window as any).cspViolations ?? [])).toEqual([]);
+    // the listener does report: an inline style set now is refused and seen
+    await page.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<p style="color:red">x</p>'));
+    await expect.poll(() => page.evaluate(() => (window as any).cspViolations ?? []), { timeout: 5000 }).toEqual([expect.stringMatching(/^style-src/)]);
+    await page.close();
+    await strict.close();
+  });
+
   it('livetier.js loads the host panel only when a <livetier-host-panel> appears', async () => {
     const page = await browser.newPage();
     const requests: string[] = [];
