@@ -26,8 +26,8 @@ const quick = process.argv.includes('--quick');
 const sockets = Number(process.argv.find((a) => a.startsWith('--ingest-sockets='))?.slice(17) ?? NaN);
 
 const P = quick
-  ? { ingestProcs: 2, ingestSockets: 25, batch: 20, ingestMs: 3_000, conns: 1_000, lagMs: 3_000, heartbeatMs: 10_000, fanout: 1_000, latency: 30, rounds: 2, profiles: 100_000, updates: 300_000 }
-  : { ingestProcs: 2, ingestSockets: 100, batch: 20, ingestMs: 10_000, conns: 10_000, lagMs: 10_000, heartbeatMs: 10_000, fanout: 5_000, latency: 200, rounds: 3, profiles: 1_000_000, updates: 2_000_000 };
+  ? { ingestProcs: 2, ingestSockets: 25, batch: 20, ingestMs: 3_000, ingestReps: 1, conns: 1_000, lagMs: 3_000, heartbeatMs: 10_000, fanout: 1_000, latency: 30, rounds: 2, profiles: 100_000, updates: 300_000 }
+  : { ingestProcs: 2, ingestSockets: 100, batch: 20, ingestMs: 10_000, ingestReps: 3, conns: 10_000, lagMs: 10_000, heartbeatMs: 10_000, fanout: 5_000, latency: 200, rounds: 3, profiles: 1_000_000, updates: 2_000_000 };
 
 if (Number.isInteger(sockets) && sockets > 0) P.ingestSockets = sockets; // per generator process
 
@@ -168,26 +168,51 @@ async function ingestOn(srv) {
   return { perSec: accepted / (elapsed / 1000), accepted, errors, cpu: stats.cpu };
 }
 
-async function ingestPhase() {
+/** One LiveTier ingest run on a fresh server and database, then the no-loss count. */
+async function ingestLiveTier() {
   const lt = await livetier();
   const a = await ingestOn(lt);
   await lt.close(); // graceful: the writer's last commit is done before the process exits
   const db = new Database(lt.db, { readonly: true });
-  const stored = db.prepare("SELECT count(*) AS n FROM events WHERE stream_id = ? AND viewer_id LIKE 'anon:ingest-%'").get(lt.stream.id).n;
+  a.stored = db.prepare("SELECT count(*) AS n FROM events WHERE stream_id = ? AND viewer_id LIKE 'anon:ingest-%'").get(lt.stream.id).n;
   db.close();
+  return a;
+}
+
+async function ingestBare() {
   const b0 = await bare();
   const b = await ingestOn(b0);
   await b0.close();
+  return b;
+}
+
+async function ingestPhase() {
+  // LiveTier and the baseline alternate, `P.ingestReps` runs each; the best run of each counts
+  // (other work on a shared machine only ever slows a run down)
+  const as = [];
+  const bs = [];
+  for (let i = 0; i < P.ingestReps; i++) {
+    as.push(await ingestLiveTier());
+    bs.push(await ingestBare());
+  }
+  const best = (xs) => xs.reduce((m, x) => (x.perSec > m.perSec ? x : m));
+  const a = best(as);
+  const b = best(bs);
   const ratio = a.perSec / b.perSec;
-  row(`Ingest: events/s through \`track\` with acks (${P.ingestProcs * P.ingestSockets} sockets, ${P.batch} events per call, one call in flight each)`,
+  row(`Ingest: events/s through \`track\` with acks (${P.ingestProcs * P.ingestSockets} sockets, ${P.batch} events per call, one call in flight each; best of ${P.ingestReps} alternating runs of ${P.ingestMs / 1000} s)`,
     `${f0(a.perSec)} (server CPU ${f2(a.cpu)} cores)`, `${f0(b.perSec)} (server CPU ${f2(b.cpu)} cores)`, f2(ratio), ratio >= 0.8 ? 'goal ≥ 0.8: met' : 'goal ≥ 0.8: **not met**');
   const cpuPerK = (x) => (x.cpu * (P.ingestMs / 1000) * 1000) / (x.accepted / 1000); // server CPU ms per 1,000 events
-  row('Ingest: server CPU per 1,000 events (ms)', f1(cpuPerK(a)), f1(cpuPerK(b)), f2(cpuPerK(a) / cpuPerK(b)),
+  const ca = Math.min(...as.map(cpuPerK));
+  const cb = Math.min(...bs.map(cpuPerK));
+  row('Ingest: server CPU per 1,000 events (ms, lowest run)', f1(ca), f1(cb), f2(ca / cb),
     'when the baseline server is not saturated, its events/s is bounded by the load generators (one core); this row compares the servers alone');
-  const lost = a.accepted - stored;
-  row('No loss: acknowledged events of the ingest run found in SQLite afterwards', `${f0(stored)} of ${f0(a.accepted)} acked`, '', '', lost === 0 ? 'none lost' : `**${lost} missing**`);
+  const accepted = as.reduce((n, x) => n + x.accepted, 0);
+  const stored = as.reduce((n, x) => n + x.stored, 0);
+  const lost = accepted - stored;
+  row('No loss: acknowledged events of the LiveTier ingest runs found in SQLite afterwards', `${f0(stored)} of ${f0(accepted)} acked`, '', '', lost === 0 ? 'none lost' : `**${lost} missing**`);
   if (lost !== 0) failures.push(`no loss: ${lost} acknowledged events are not in the database`);
-  if (a.errors) failures.push(`ingest: ${a.errors} rejected or failed calls on LiveTier`);
+  const errors = as.reduce((n, x) => n + x.errors, 0);
+  if (errors) failures.push(`ingest: ${errors} rejected or failed calls on LiveTier`);
 }
 
 /** Holds `P.conns` viewers with heartbeats; returns memory per viewer and lag. */
