@@ -1,8 +1,9 @@
 // The LiveTier server under test, from dist/ (the orchestrator builds first), on an ephemeral port
-// with the temporary SQLite file it is given. Rate limits are off: the bench measures capacity.
+// with the temporary SQLite file it is given. Rate limits are off (the bench measures capacity),
+// except with the third argument `limits` (the flood run).
 import { installProbe } from './probe.mjs';
 
-const [db, adminKey] = process.argv.slice(2);
+const [db, adminKey, mode] = process.argv.slice(2); // mode `limits`: keep the default rate limits (the flood run)
 const { serve } = await import('../../dist/server/main.js');
 const { loadConfig } = await import('../../dist/server/config.js');
 const limitsOff = ['--limit-events-per-second', '0', '--limit-events-burst', '0', '--limit-inflight-tracks', '0', '--limit-connections-per-minute', '0',
@@ -10,7 +11,7 @@ const limitsOff = ['--limit-events-per-second', '0', '--limit-events-burst', '0'
 const env = { LIVETIER_ADMIN_KEY: adminKey, LOG_LEVEL: 'error' };
 let config;
 try {
-  config = loadConfig(['--port', '0', '--db', db, ...limitsOff], env, () => adminKey);
+  config = loadConfig(['--port', '0', '--db', db, ...(mode === 'limits' ? [] : limitsOff)], env, () => adminKey);
 } catch {
   config = loadConfig(['--port', '0', '--db', db], env, () => adminKey); // a server without those limits
 }

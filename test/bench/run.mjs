@@ -19,6 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { io } from 'socket.io-client';
 import Database from 'better-sqlite3';
+import { flood } from './flood.mjs';
+import { soak } from './soak.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -84,10 +86,10 @@ function child(file, args = [], { cpu, nodeArgs = [] } = {}) {
   };
 }
 
-async function livetier() {
+async function livetier({ limits = false } = {}) {
   const db = path.join(temp, `livetier-${randomBytes(4).toString('hex')}.db`);
   const adminKey = `bench-admin-${randomBytes(12).toString('hex')}`;
-  const srv = child('livetier-server.mjs', [db, adminKey], { cpu: SERVER_CPU, nodeArgs: ['--expose-gc'] });
+  const srv = child('livetier-server.mjs', [db, adminKey, ...(limits ? ['limits'] : [])], { cpu: SERVER_CPU, nodeArgs: ['--expose-gc'] });
   const { url } = await srv.ready;
   const res = await fetch(`${url}/v1/streams`, {
     method: 'POST',
@@ -321,6 +323,24 @@ async function tierPhase() {
   row(`Tier model: memory per cached profile at ${f0(P.profiles)} profiles`, `${f0(r.bytesPerProfile)} B`, '', '', `JS heap after GC (${r.api === 'computeTier' ? 'profiles' : 'ViewerStates + the channel model\'s registry'}); 30% of profiles with 1–5 purchases`);
 }
 
+/** Issue 8's flood run (test/bench/flood.mjs) on a server with its default limits. */
+async function floodPhase() {
+  const lt = await livetier({ limits: true });
+  const [good, ...abusers] = await clients(3);
+  const r = await flood({ server: lt, abusers, good });
+  for (const [label, value, verdict] of r.rows) row(label, value, '', '', verdict);
+  await lt.close();
+}
+
+/** Issue 8's soak run (test/bench/soak.mjs), only with `--soak MINUTES`. */
+async function soakPhase(minutes) {
+  const lt = await livetier();
+  const cs = await clients(2);
+  const r = await soak({ server: lt, clients: cs, minutes, log: (line) => process.stderr.write(line) });
+  for (const [label, value, verdict] of r.rows) row(`${label}, ${minutes} min`, value, '', '', verdict);
+  await lt.close();
+}
+
 function bundlePhase() {
   const dir = path.join(root, 'dist', 'browser');
   const gz = (f) => gzipSync(readFileSync(f), { level: 9 }).length;
@@ -343,14 +363,23 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => {
   process.exit(130);
 });
 
-// `--only ingest,offers` runs some phases (names: ingest, offers, connections, tier, bundle); the report says so
+// `--only=ingest,offers` runs some phases (names: ingest, offers, connections, tier, flood, bundle); the report says so
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? null;
 const want = (name) => !only || only.includes(name);
+// `--soak MINUTES` (or --soak=MINUTES) adds the soak run; `--only=soak --soak 30` runs it alone
+const soakArg = process.argv.findIndex((a) => a === '--soak' || a.startsWith('--soak='));
+const soakMinutes = soakArg < 0 ? 0 : Number(process.argv[soakArg].includes('=') ? process.argv[soakArg].slice(7) : process.argv[soakArg + 1]);
+if (soakArg >= 0 && !(soakMinutes > 0)) {
+  console.error('--soak needs a number of minutes, e.g. --soak 30');
+  process.exit(2);
+}
 if (want('ingest')) await phase('ingest + no loss', ingestPhase);
 if (want('offers')) await phase('offer latency + fan-out', offersPhase);
 if (want('connections')) await phase('connections', connectionsPhase);
 if (want('tier')) await phase('tier model', tierPhase);
+if (want('flood')) await phase('flood (default limits)', floodPhase);
 if (want('bundle')) await phase('bundle sizes', async () => bundlePhase());
+if (soakMinutes > 0) await phase(`soak (${soakMinutes} min)`, () => soakPhase(soakMinutes));
 rmSync(temp, { recursive: true, force: true });
 
 const cpu = cpus();
