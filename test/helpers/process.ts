@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { httpApi, type Api } from './http.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/livetier.js', import.meta.url));
@@ -22,7 +23,7 @@ export interface Child {
   output: () => string;
   /** resolves with the exit code (or signal name) */
   exited: Promise<number | string>;
-  api: (method: string, path: string, body?: unknown, key?: string) => Promise<{ status: number; body: any }>;
+  api: Api;
 }
 
 /** Starts `livetier serve` and resolves once it listens. */
@@ -45,19 +46,7 @@ export function spawnServer(opts: { db: string; port?: number; args?: string[]; 
       proc.stdout!.off('data', onData);
       const url = m[1]!.replace('localhost', '127.0.0.1');
       const port = Number(new URL(url).port);
-      const api: Child['api'] = async (method, p, body, key) => {
-        const res = await fetch(url + p, {
-          method,
-          headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(key ? { authorization: `Bearer ${key}` } : {}) },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        const text = await res.text();
-        let parsed: any = text;
-        try {
-          parsed = JSON.parse(text);
-        } catch {}
-        return { status: res.status, body: parsed };
-      };
+      const api = httpApi(url);
       resolve({ proc, url, port, output: () => out, exited, api });
     };
     proc.stdout!.on('data', onData);

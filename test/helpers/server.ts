@@ -8,6 +8,7 @@ import path from 'node:path';
 import Fastify from 'fastify';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import livetier, { fastifyOptions, type AppOptions } from '../../server/app.js';
+import { httpApi, type Api } from './http.js';
 import type { Clock } from '../../server/engine.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
@@ -17,7 +18,7 @@ export interface TestServer {
   dbFile: string;
   dir: string;
   app: Awaited<ReturnType<typeof build>>;
-  api: (method: string, path: string, body?: unknown, key?: string, headers?: Record<string, string>) => Promise<{ status: number; body: any }>;
+  api: Api;
   stop: () => Promise<void>;
   close: () => Promise<void>;
 }
@@ -39,23 +40,7 @@ export async function startServer(
   await app.listen({ port: opts.port ?? 0, host: '127.0.0.1' });
   const addr = app.server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  const api: TestServer['api'] = async (method, p, body, key, headers = {}) => {
-    const res = await fetch(url + p, {
-      method,
-      headers: {
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(key ? { authorization: `Bearer ${key}` } : {}),
-        ...headers,
-      },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let parsed: any = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {}
-    return { status: res.status, body: parsed };
-  };
+  const api = httpApi(url);
   let stopped = false;
   const stop = async () => {
     if (stopped) return;

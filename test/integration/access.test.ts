@@ -15,6 +15,7 @@ import { io as ioClient } from 'socket.io-client';
 import livetier, { fastifyOptions } from '../../server/app.js';
 import { signViewerToken } from '../../server/auth/tokens.js';
 import { ADMIN_KEY, until, type StreamKeys } from '../helpers/server.js';
+import { httpApi } from '../helpers/http.js';
 
 type Need = 'admin' | 'host' | 'ingest';
 type Cred =
@@ -33,19 +34,7 @@ let key: Record<Cred, string | undefined>;
 let validToken: string;
 let otherChannelToken: string;
 
-async function api(method: string, p: string, body?: unknown, bearer?: string) {
-  const res = await fetch(url + p, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed: any = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {}
-  return { status: res.status, body: parsed };
-}
+const api = httpApi(() => url);
 
 async function stream(body: Record<string, unknown>): Promise<StreamKeys> {
   const r = await api('POST', '/v1/streams', { title: 'Access', ...body }, ADMIN_KEY);
