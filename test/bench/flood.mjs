@@ -20,7 +20,7 @@ export async function flood({ server, abusers, good, viewers = 50, abusiveSocket
   const quiet = await measure('calm');
   for (const [i, a] of abusers.entries()) {
     const r = await a.ask({ cmd: 'connect', url, streamId: stream.id, prefix: `abuser-${i}`, count: abusiveSockets });
-    if (r.failed) throw new Error(`flood: ${r.failed} abusive sockets could not connect (${r.error})`);
+    if (r.failed) throw new Error(`flood: ${r.failed} abusive sockets could not connect (${r.refusal})`);
   }
   // the abusers send `batch` events per call, back to back, for as long as the measure under flood takes
   const floods = abusers.map((a) => a.ask({ cmd: 'ingest', durationMs: 20_000, batch }));

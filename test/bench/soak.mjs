@@ -66,7 +66,7 @@ export async function soak({ server, clients, minutes, viewers = 400, heartbeatM
   const per = Math.ceil(viewers / clients.length);
   for (const [i, c] of clients.entries()) {
     const r = await c.ask({ cmd: 'connect', url: server.url, streamId: server.stream.id, prefix: `soak-${i}`, count: per });
-    if (r.failed) throw new Error(`soak: ${r.failed} viewers could not connect (${r.error})`);
+    if (r.failed) throw new Error(`soak: ${r.failed} viewers could not connect (${r.refusal})`);
   }
   await Promise.all(clients.map((c) => c.ask({ cmd: 'heartbeat', everyMs: heartbeatMs })));
   const samples = [];
