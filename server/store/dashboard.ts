@@ -55,6 +55,8 @@ export function createDashboardQueries(db: DB) {
     closePolls: db.prepare('UPDATE polls SET closes_at = ? WHERE stream_id = ? AND closes_at > ?'),
     latestPoll: db.prepare('SELECT * FROM polls WHERE stream_id = ? ORDER BY opened_at DESC, rowid DESC LIMIT 1'),
     polls: db.prepare('SELECT * FROM polls WHERE stream_id = ? ORDER BY opened_at'),
+    // the partial index events_poll answers this without a scan
+    answered: db.prepare(`SELECT 1 FROM events WHERE stream_id = ? AND type = 'poll_answer' AND json_extract(data, '$.pollId') = ? AND viewer_id = ? LIMIT 1`),
     // one answer per viewer, the latest wins; answers after the poll closed do not count
     pollAnswers: db.prepare(`SELECT value, COUNT(*) AS n FROM (
         SELECT json_extract(data, '$.value') AS value, MAX(rowid)
@@ -112,6 +114,13 @@ export function createDashboardQueries(db: DB) {
     latestPoll(streamId: string) {
       const r = s.latestPoll.get(streamId);
       return r ? pollFrom(r) : null;
+    },
+    /** The stream's poll still open at `now`, unless this viewer already answered it (answers still queued for the writer are not seen). */
+    openPollFor(streamId: string, viewerId: string, now: number): PollPayload | null {
+      const r = s.latestPoll.get(streamId) as any;
+      if (!r || r.closes_at <= now || s.answered.get(streamId, r.id, viewerId)) return null;
+      const { openedAt: _openedAt, ...poll } = pollFrom(r);
+      return poll;
     },
     polls(streamId: string) {
       return s.polls.all(streamId).map(pollFrom);

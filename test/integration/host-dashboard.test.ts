@@ -148,6 +148,42 @@ describe('poll:open', () => {
     ]);
     expect(pollsElsewhere).toEqual([]);
   });
+
+  it('reaches a viewer who joins or reconnects while it is open, unless they answered it or it closed', async () => {
+    const clock = manualClock();
+    await srv.close();
+    srv = await startServer({ clock });
+    stream = await createStream(srv, { title: 'Late poll', channel: 'late-poll-shop' });
+    /** connects a viewer and returns what it received up to a round trip after `hello`, in order */
+    const join = async (viewerId: string, s = stream) => {
+      const v = client(srv, '/viewer', { streamId: s.id, viewerId });
+      const got: [string, any][] = [];
+      v.onAny((event, payload) => got.push([event, payload]));
+      const hello = waitFor(v, 'hello');
+      await connect(v);
+      await hello;
+      await v.emitWithAck('track', []); // anything sent right after hello has arrived by now
+      return { socket: v, got, polls: () => got.filter(([e]) => e === 'poll').map(([, p]) => p) };
+    };
+    expect((await join('early')).polls()).toEqual([]); // no poll yet
+    const h = await host();
+    const poll = await h.socket.emitWithAck('poll:open', { question: 'Tea or coffee?', seconds: 60 });
+
+    const late = await join('late');
+    expect(late.got.map(([e]) => e).slice(0, 2)).toEqual(['hello', 'poll']);
+    expect(late.polls()).toEqual([poll]);
+    const other = await createStream(srv, { title: 'Other', channel: 'late-poll-shop' });
+    expect((await join('late', other)).polls()).toEqual([]); // another stream's viewers do not get it
+
+    // answered: a reconnect does not ask again; not answered: it does
+    expect((await late.socket.emitWithAck('track', [ev('poll_answer', { pollId: poll.id, value: 3 })])).accepted).toBe(1);
+    late.socket.close();
+    expect((await join('late')).polls()).toEqual([]);
+    expect((await join('early')).polls()).toEqual([poll]);
+
+    clock.advance(61_000);
+    expect((await join('after-close')).polls()).toEqual([]);
+  });
 });
 
 describe('the raw feed', () => {

@@ -9,6 +9,7 @@ import type { ViewerClientToServerEvents, ViewerServerToClientEvents, ViewerSock
 import { checkEvent, MAX_EVENTS_PER_BATCH, type ValidEvent } from '../../ingest/schema.js';
 import { authenticateViewer, originOf, ANON_PREFIX, VIEWER_ID_PATTERN } from '../auth.js';
 import { streamRoom, viewerRoom } from '../rooms.js';
+import { createDashboardQueries } from '../../store/dashboard.js';
 // issue 8: flood limits
 import { DEFAULT_LIMITS, type Limits } from '../../config.js';
 import { authError } from '../auth.js';
@@ -24,6 +25,7 @@ export function createViewerHandlers({ nsp, engine, repo, clock, log, limits = D
   /** issue 8: sockets one viewer has open in a channel (the viewer room); a handshake beyond the cap is refused */
   const viewerSockets = (channel: string, viewerId: string) => nsp.adapter.rooms.get(viewerRoom(channel, viewerId))?.size ?? 0;
   const overCap = (channel: string, viewerId: string) => limits.connectionsPerViewer > 0 && viewerSockets(channel, viewerId) >= limits.connectionsPerViewer;
+  const polls = createDashboardQueries(repo.db);
 
   nsp.use((socket, next) => {
     try {
@@ -79,6 +81,9 @@ export function createViewerHandlers({ nsp, engine, repo, clock, log, limits = D
           }
         }
         socket.emit('hello', { viewerId, verified, serverNow: clock() });
+        // issue 5/6: a viewer who joins (or reconnects) while a poll is open gets it too, unless they answered it
+        const poll = polls.openPollFor(streamId, viewerId, clock());
+        if (poll) socket.emit('poll', poll);
         for (const offer of engine.pendingOffers(channel, viewerId)) sendOffer(socket, offer);
       },
       (err) => {
