@@ -57,11 +57,12 @@ interface StreamLive {
   offers: { issued: number; delivered: number; redeemed: number };
 }
 
+type ReasonsJob = { kind: 'reasons'; channel: string; viewerId: string; tier: Tier; reasons: string[]; lifecycle?: Lifecycle };
 type Job =
   | { kind: 'join'; streamId: string; channel: string; viewerId: string; verified: boolean; now: number }
   | { kind: 'track'; streamId: string; channel: string; viewerId: string; events: ValidEvent[]; now: number }
   | { kind: 'delivered'; offerId: string; now: number }
-  | { kind: 'reasons'; channel: string; viewerId: string; tier: Tier; reasons: string[]; lifecycle?: Lifecycle };
+  | ReasonsJob;
 
 interface JobResult {
   firstTime?: boolean;
@@ -113,6 +114,8 @@ export class Engine {
   /** issue 3: tiering store code and the per-channel tier models */
   readonly viewerStore: ViewerStore;
   private readonly models = new Map<string, TierModel>();
+  /** issue 7: each viewer's queued reasons-only write, updated in place until it commits (one write per viewer per commit) */
+  private readonly queuedReasons = new Map<string, ReasonsJob>();
 
   constructor(
     private readonly repo: Repo,
@@ -255,9 +258,22 @@ export class Engine {
     p.tier = tier;
     p.lifecycle = lifecycle;
     p.reasons = reasons;
+    const k = this.key(p.channel, p.viewerId);
+    const queued = this.queuedReasons.get(k);
+    if (queued) {
+      // a write still waiting for the next commit takes the newest values (and never brings back an older tier)
+      queued.tier = tier;
+      queued.reasons = reasons;
+      queued.lifecycle = lifecycle;
+    }
     if (tier === before && lifecycle === lifeBefore) {
       // only the numbers in the reasons moved (e.g. minutes watched): batch the write
-      void this.writer.submit({ kind: 'reasons', channel: p.channel, viewerId: p.viewerId, tier, reasons, lifecycle }).catch(() => {});
+      if (queued) return null;
+      const job: ReasonsJob = { kind: 'reasons', channel: p.channel, viewerId: p.viewerId, tier, reasons, lifecycle };
+      this.queuedReasons.set(k, job);
+      void this.writer.submit(job).catch(() => {
+        if (this.queuedReasons.get(k) === job) this.queuedReasons.delete(k); // a failed batch: the next change queues anew
+      });
       return null;
     }
     this.repo.setTier(p.channel, p.viewerId, tier, reasons, lifecycle);
@@ -317,6 +333,8 @@ export class Engine {
       return res;
     }
     if (job.kind === 'reasons') {
+      const k = this.key(job.channel, job.viewerId);
+      if (this.queuedReasons.get(k) === job) this.queuedReasons.delete(k);
       this.repo.setTier(job.channel, job.viewerId, job.tier, job.reasons, job.lifecycle);
       return res;
     }

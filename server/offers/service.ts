@@ -195,13 +195,13 @@ export class OfferService {
   // ---------------------------------------------------------------- issuing
 
   /**
-   * The check-and-issue of one offer, in one synchronous transaction: read the campaign's
+   * The check-and-issue of one offer, in one synchronous transaction (a send's, for a batch): read the campaign's
    * counters and the viewer's history, decide, then take stock with a conditional UPDATE and
    * insert the offer (or record the control assignment, or the skip).
    */
   private attempt(stream: StreamRow, c: CampaignRow, viewerId: string, now: number, out?: OfferRow[]): Decision {
     let issued: OfferRow | null = null;
-    const decision = this.deps.db.transaction((): Decision => {
+    const checkAndIssue = (): Decision => {
       const counters = this.store.counters(stream.id, c.id);
       const history = this.store.history(stream.id, c.id, viewerId);
       const arm = armOf(stream.id, c.id, viewerId, c.doc.holdoutPercent ?? 0);
@@ -222,7 +222,10 @@ export class OfferService {
       issued = this.insertOffer(stream, c, viewerId, d.value, now);
       this.store.assign(stream.id, c.id, viewerId, stream.channel, 'treatment', now);
       return d;
-    })();
+    };
+    // Inside a batch (a send) the batch's transaction already holds the whole audience, and an error
+    // rolls all of it back: a savepoint per viewer would only cost time. Alone: its own transaction.
+    const decision = out && this.deps.db.inTransaction ? checkAndIssue() : this.deps.db.transaction(checkAndIssue)();
     if (issued) {
       // inside a batch (a send), the offers are pushed after the batch's transaction commits
       if (out) out.push(issued);

@@ -15,6 +15,10 @@ export function openDatabase(file: string, opts: OpenOptions = {}): DB {
   db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // issue 7: ingest commits often; checkpointing the WAL every 1,000 pages (the default) copied the
+  // same hot index pages into the database again and again. Durability is unchanged (each commit
+  // is in the WAL either way); the WAL grows to about 32 MB between checkpoints.
+  db.pragma('wal_autocheckpoint = 8000');
   migrate(db);
   return db;
 }

@@ -185,4 +185,9 @@ export const MIGRATIONS: string[] = [
     spend = (SELECT COALESCE(SUM(p.amount - p.refunded), 0) FROM purchases p WHERE p.channel = viewers.channel AND p.viewer_id = viewers.id),
     last_purchase_at = (SELECT MAX(p.at) FROM purchases p WHERE p.channel = viewers.channel AND p.viewer_id = viewers.id AND p.amount > p.refunded);
   `,
+  /* issues 3 and 7 (helper P): events(stream_id, type) cost every insert a fifth B-tree for one query (a poll's answers);
+     a partial index holds only poll_answer rows, so other events skip it */ `
+  DROP INDEX events_type;
+  CREATE INDEX events_poll ON events(stream_id, json_extract(data, '$.pollId'), viewer_id) WHERE type = 'poll_answer';
+  `,
 ];

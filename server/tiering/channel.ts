@@ -44,6 +44,8 @@ export class TierModel {
   private keyCuts: KeyCuts | null = null;
   /** viewer id → packed keys of what the viewer contributes now */
   private readonly registered = new Map<string, number>();
+  /** describeScoreRule of the rules in force, built once per rules document */
+  private needs: { doc: TierRulesDoc; high: string; mid: string } | null = null;
 
   constructor(rules: TierRulesDoc = DEFAULT_TIER_RULES) {
     this.doc = rules;
@@ -141,6 +143,13 @@ export class TierModel {
     };
   }
 
+  private ruleTexts(): { high: string; mid: string } {
+    if (this.needs?.doc !== this.doc) {
+      this.needs = { doc: this.doc, high: describeScoreRule(this.doc.scores.high), mid: describeScoreRule(this.doc.scores.mid) };
+    }
+    return this.needs;
+  }
+
   /** "top 10% of spenders" when the channel has enough buyers and this one is in the top half */
   private spenderRank(rfm: RfmValues | null): string | null {
     if (!rfm || !this.usesQuantiles()) return null;
@@ -172,19 +181,21 @@ export class TierModel {
         (r.minFrequencyPlusMonetary == null || (scores.frequency ?? 0) + (scores.monetary ?? 0) >= r.minFrequencyPlusMonetary) &&
         (r.minEngagement == null || scores.engagement >= r.minEngagement) &&
         (rfm !== null || (r.minRecency == null && r.minFrequency == null && r.minMonetary == null && r.minFrequencyPlusMonetary == null));
+      const since = rfm ? daysBetween(rfm.lastAt, now) : 0;
       const facts = rfm
         ? `R ${scores.recency} · F ${scores.frequency} · M ${scores.monetary}: ${plural(rfm.orders, 'verified order')}, ` +
-          `${formatMoney(rfm.spend, cur)} in ${rules.lookbackDays} days, last ${daysBetween(rfm.lastAt, now) === 0 ? 'today' : `${plural(daysBetween(rfm.lastAt, now), 'day')} ago`}`
+          `${formatMoney(rfm.spend, cur)} in ${rules.lookbackDays} days, last ${since === 0 ? 'today' : `${plural(since, 'day')} ago`}`
         : `no verified purchase in ${rules.lookbackDays} days`;
+      const needs = this.ruleTexts();
       if (meets(rules.scores.high)) {
         tier = 'high';
-        reasons = [`${facts} (high needs ${describeScoreRule(rules.scores.high)})`];
+        reasons = [`${facts} (high needs ${needs.high})`];
       } else if (meets(rules.scores.mid)) {
         tier = 'mid';
-        reasons = [facts, `high needs ${describeScoreRule(rules.scores.high)}`];
+        reasons = [facts, `high needs ${needs.high}`];
       } else {
         tier = 'potential';
-        reasons = [rfm ? `${facts} (mid needs ${describeScoreRule(rules.scores.mid)})` : facts];
+        reasons = [rfm ? `${facts} (mid needs ${needs.mid})` : facts];
         const engaged = describeEngagement(state.engagement);
         if (engaged) reasons.push(engaged);
       }

@@ -67,4 +67,13 @@ describe('formatMoney', () => {
     expect(formatMoney(179_700)).toBe('¥1,797');
     expect(formatMoney(12_345, 'USD')).toBe('$123.45');
   });
+
+  it('whole units and cents stay distinct however the calls interleave (formatters are reused)', () => {
+    expect([100, 150, 200, 150].map((m) => formatMoney(m, 'USD'))).toEqual(['$1', '$1.50', '$2', '$1.50']);
+  });
+
+  it('a code Intl does not accept falls back to the plain amount and code, every time', () => {
+    expect(formatMoney(150, 'X1')).toBe('1.50 X1');
+    expect(formatMoney(200, 'X1')).toBe('2.00 X1');
+  });
 });

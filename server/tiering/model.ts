@@ -64,20 +64,35 @@ function windowStats(purchases: VerifiedPurchase[], now: number, days: number) {
   return { orders, spend };
 }
 
+/** Intl.NumberFormat is costly to build: one per currency and fraction style, built on first use (null: unknown currency). */
+const moneyFormats = new Map<string, Intl.NumberFormat | null>();
+function moneyFormat(currency: string, cents: boolean): Intl.NumberFormat | null {
+  const key = cents ? `${currency}.` : currency;
+  let f = moneyFormats.get(key);
+  if (f === undefined) {
+    try {
+      f = new Intl.NumberFormat('en', {
+        style: 'currency',
+        currency,
+        currencyDisplay: 'narrowSymbol',
+        minimumFractionDigits: cents ? 2 : 0,
+        maximumFractionDigits: 2,
+      });
+    } catch {
+      f = null;
+    }
+    // the currency is client input: keep the cache bounded
+    if (moneyFormats.size >= 256) moneyFormats.clear();
+    moneyFormats.set(key, f);
+  }
+  return f;
+}
+
 /** Formats minor units as money, e.g. 179700 CNY → "¥1,797". Whole units when there are no cents. */
 export function formatMoney(minor: number, currency = 'CNY'): string {
   const major = minor / 100;
-  try {
-    return new Intl.NumberFormat('en', {
-      style: 'currency',
-      currency,
-      currencyDisplay: 'narrowSymbol',
-      minimumFractionDigits: Number.isInteger(major) ? 0 : 2,
-      maximumFractionDigits: 2,
-    }).format(major);
-  } catch {
-    return `${major.toFixed(2)} ${currency}`;
-  }
+  const f = moneyFormat(currency, !Number.isInteger(major));
+  return f ? f.format(major) : `${major.toFixed(2)} ${currency}`;
 }
 
 export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from './store/db.js';
+import { createRepo } from './store/repo.js';
+import { Engine } from './engine.js';
+import type { ValidEvent } from './ingest/schema.js';
+
+function setup() {
+  const repo = createRepo(openDatabase(':memory:'));
+  const now = Date.UTC(2026, 0, 15, 12);
+  const engine = new Engine(repo, () => now);
+  repo.ensureChannel('shop', 'secret', now);
+  repo.insertStream({ id: 's1', channel: 'shop', title: 'Live', allowedOrigins: [], hostKeyHash: 'h', ingestKeyHash: 'i', createdAt: now });
+  const comment = (id: string) => ({ id, type: 'comment', ts: now, data: { text: 'hi' } }) as ValidEvent;
+  return { repo, engine, comment };
+}
+
+describe('reasons-only writes (issue 7: one queued write per viewer)', () => {
+  it('a queued reasons write takes the newest values: a tier change before it commits is not undone', async () => {
+    const { repo, engine, comment } = setup();
+    await engine.join('s1', 'v1', true);
+    await engine.track('s1', 'v1', [comment('e1')]);
+    // the comment moved only the numbers in the reasons: their write waits for the next commit
+    expect(engine.writer.pending).toBeGreaterThan(0);
+    engine.recordPurchase('s1', { orderId: 'o1', viewerId: 'v1', amount: 50_000, currency: 'CNY' }); // potential → mid, written at once
+    while (engine.writer.pending) engine.writer.flush();
+    const row = repo.getViewer('shop', 'v1')!;
+    expect(row.tier).toBe('mid');
+    expect(row.reasons).toEqual(engine.tierOf('shop', 'v1').reasons);
+  });
+
+  it('several changes of one viewer before a commit queue one write, with the last reasons', async () => {
+    const { repo, engine, comment } = setup();
+    await engine.join('s1', 'v1', true);
+    while (engine.writer.pending) engine.writer.flush();
+    const tracks = [engine.track('s1', 'v1', [comment('e1')]), engine.track('s1', 'v1', [comment('e2')]), engine.track('s1', 'v1', [comment('e3')])];
+    engine.writer.flush(); // the three tracks commit together; each re-tiers the viewer after the commit
+    await Promise.all(tracks);
+    expect(engine.writer.pending).toBe(1);
+    engine.writer.flush();
+    expect(repo.getViewer('shop', 'v1')!.reasons).toContain('3 comments');
+  });
+});
