@@ -20,6 +20,7 @@ import { reportRoutes } from './routes/reports.js'; // issue 6
 // issue 8: reliability and security
 import rateLimit from '@fastify/rate-limit';
 import { DEFAULT_LIMITS, type Limits } from './config.js';
+import { trustFn, type TrustProxy } from './trust-proxy.js';
 import { RetentionPurger } from './store/retention.js';
 import { keyRoutes } from './routes/keys.js';
 import { collectRoutes } from './routes/collect.js'; // issue 5: the SDK's beacon
@@ -37,6 +38,8 @@ export interface AppOptions {
   retentionDays?: number;
   /** issue 8: flood limits; absent fields take DEFAULT_LIMITS */
   limits?: Partial<Limits>;
+  /** issue 8: trusted proxies for socket.io's per-IP limit; give Fastify the same through fastifyOptions() */
+  trustProxy?: TrustProxy;
 }
 
 declare module 'fastify' {
@@ -72,7 +75,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(websocket, { options: { server: upgrades as any, maxPayload: 4096 } });
 
   const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
-  const realtime = attachRealtime(fastify.server, { engine, repo, clock, log: fastify.log, limits });
+  const realtime = attachRealtime(fastify.server, { engine, repo, clock, log: fastify.log, limits, trustProxy: opts.trustProxy ?? false });
   fastify.decorate('io', realtime.io);
   fastify.decorate('realtime', realtime);
 
@@ -164,9 +167,10 @@ export function logRequest(req: { method: string; url: string; ip?: string; sock
   };
 }
 
-/** Fastify options shared by main.ts and the tests. */
-export function fastifyOptions(logLevel = 'info') {
+/** Fastify options shared by main.ts and the tests; `trustProxy` as in AppOptions (REST's `request.ip`, so its per-IP limit). */
+export function fastifyOptions(logLevel = 'info', trustProxy: TrustProxy = false) {
   return {
+    trustProxy: trustFn(trustProxy) ?? false,
     bodyLimit: BODY_LIMIT_BYTES,
     // issue 8: logs carry no keys or tokens: the raw feed takes `?key=`, so query values of secrets are masked
     logger: logLevel === 'silent' ? false : { level: logLevel, redact: ['req.headers.authorization'], serializers: { req: logRequest } },

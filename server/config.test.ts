@@ -7,7 +7,7 @@ describe('loadConfig', () => {
   it('has defaults and generates an admin key when none is set', () => {
     expect(loadConfig([], {}, gen)).toEqual({
       port: 8080, host: '127.0.0.1', db: './livetier.db', adminKey: 'generated-admin-key', adminKeyGenerated: true, sync: 'normal', logLevel: 'info',
-      retentionDays: 90, limits: DEFAULT_LIMITS,
+      retentionDays: 90, limits: DEFAULT_LIMITS, trustProxy: false,
     });
   });
   it('reads flags over environment', () => {
@@ -20,6 +20,13 @@ describe('loadConfig', () => {
     expect(c.retentionDays).toBe(7);
     expect(c.limits).toEqual({ ...DEFAULT_LIMITS, eventsPerSecond: 5, restPerMinute: 0 });
     expect(loadConfig([], { LIVETIER_RETENTION_DAYS: '0' }, gen).retentionDays).toBe(0);
+  });
+  it('reads --trust-proxy: off, a hop count or a list of addresses / CIDRs', () => {
+    expect(loadConfig(['--trust-proxy', '0'], {}, gen).trustProxy).toBe(false);
+    expect(loadConfig([], { LIVETIER_TRUST_PROXY: 'false' }, gen).trustProxy).toBe(false);
+    expect(loadConfig([], { LIVETIER_TRUST_PROXY: '2' }, gen).trustProxy).toBe(2);
+    expect(loadConfig(['--trust-proxy', '10.0.0.1, 192.168.0.0/16,loopback'], { LIVETIER_TRUST_PROXY: '1' }, gen).trustProxy).toEqual(['10.0.0.1', '192.168.0.0/16', 'loopback']);
+    expect(() => loadConfig(['--trust-proxy', 'my-proxy.example'], {}, gen)).toThrow(/--trust-proxy/);
   });
   it('refuses bad values with a message', () => {
     expect(() => loadConfig(['--port', 'eighty'], {}, gen)).toThrow(ConfigError);

@@ -2,6 +2,7 @@
  * Options from flags and environment, validated once. Flags win over environment.
  */
 import { parseArgs } from 'node:util';
+import { trustFn, type TrustProxy } from './trust-proxy.js';
 
 /** Limits against floods and hostile clients (issue 8). Every one is configurable; 0 turns a rate limit off. */
 export interface Limits {
@@ -33,6 +34,8 @@ export interface Config {
   /** raw events older than this many days are purged in the background; 0 keeps them forever */
   retentionDays: number;
   limits: Limits;
+  /** issue 8: proxies whose `X-Forwarded-For` names the client for the per-IP limits (false: the TCP peer counts) */
+  trustProxy: TrustProxy;
 }
 
 export class ConfigError extends Error {}
@@ -60,6 +63,20 @@ const LIMIT_OPTIONS = {
   'limit-buffered-packets': ['LIVETIER_LIMIT_BUFFERED_PACKETS', 'maxBufferedPackets'],
 } as const satisfies Record<string, readonly [string, keyof Limits]>;
 
+/** `--trust-proxy`: off (`false`, `0`, empty), a hop count, or a comma-separated list of addresses / CIDRs */
+function parseTrustProxy(raw: string | undefined): TrustProxy {
+  const v = raw?.trim() ?? '';
+  if (v === '' || v === 'false' || /^0+$/.test(v)) return false;
+  if (/^\d{1,3}$/.test(v)) return Number(v);
+  const list = v.split(',').map((a) => a.trim()).filter(Boolean);
+  try {
+    trustFn(list);
+  } catch (err) {
+    throw new ConfigError(`--trust-proxy must be a hop count or a comma-separated list of addresses/CIDRs: ${(err as Error).message}`);
+  }
+  return list;
+}
+
 function nonNegativeInt(name: string, raw: string): number {
   if (!/^\d{1,9}$/.test(raw)) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`);
   return Number(raw);
@@ -75,6 +92,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, generateAdmin
       sync: { type: 'string' },
       'log-level': { type: 'string' },
       'retention-days': { type: 'string' },
+      'trust-proxy': { type: 'string' },
       ...Object.fromEntries(Object.keys(LIMIT_OPTIONS).map((k) => [k, { type: 'string' as const }])),
     },
     strict: true,
@@ -104,5 +122,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, generateAdmin
     logLevel: flags['log-level'] ?? env.LOG_LEVEL ?? DEFAULTS.logLevel,
     retentionDays,
     limits,
+    trustProxy: parseTrustProxy(flags['trust-proxy'] ?? env.LIVETIER_TRUST_PROXY),
   };
 }

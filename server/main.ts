@@ -19,13 +19,14 @@ export interface Running {
 }
 
 async function build(config: Config) {
-  const fastify = Fastify(fastifyOptions(config.logLevel));
+  const fastify = Fastify(fastifyOptions(config.logLevel, config.trustProxy));
   await fastify.register(app, {
     db: config.db,
     adminKey: config.adminKey,
     sync: config.sync,
     retentionDays: config.retentionDays,
     limits: config.limits,
+    trustProxy: config.trustProxy,
   });
   return fastify;
 }
@@ -40,10 +41,10 @@ export async function serve(config: Config): Promise<Running> {
 }
 
 const USAGE = `usage: livetier serve [--port 8080] [--host 127.0.0.1] [--db ./livetier.db] [--sync normal|full] [--log-level info]
-                      [--retention-days 90] [--limit-<name> N …]
+                      [--retention-days 90] [--trust-proxy HOPS|ADDR,CIDR…] [--limit-<name> N …]
        livetier backup --db FILE --out FILE
 
-environment: PORT, HOST, LIVETIER_DB, LIVETIER_ADMIN_KEY, LIVETIER_SYNC, LOG_LEVEL, LIVETIER_RETENTION_DAYS,
+environment: PORT, HOST, LIVETIER_DB, LIVETIER_ADMIN_KEY, LIVETIER_SYNC, LOG_LEVEL, LIVETIER_RETENTION_DAYS, LIVETIER_TRUST_PROXY,
              LIVETIER_LIMIT_* (see the README's table of limits)`;
 
 /** `livetier backup --db FILE --out FILE`: an online, consistent copy of a (running) server's database. */

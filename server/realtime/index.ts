@@ -12,22 +12,25 @@ import { createHostHandlers, type HostNamespace } from './handlers/host.js';
 import { DEFAULT_LIMITS, type Limits } from '../config.js';
 import { WindowCounter } from './limits.js';
 import { authError } from './auth.js';
+import { trustFn, clientAddress, type TrustProxy } from '../trust-proxy.js';
 
 export const SOCKET_IO_PATH = '/socket.io/';
 /** the largest socket.io message accepted; bigger ones close that connection, nothing else */
 export const MAX_SOCKET_MESSAGE_BYTES = 256 * 1024;
 
-export function attachRealtime(http: HttpServer, deps: { engine: Engine; repo: Repo; clock: Clock; log: FastifyBaseLogger; limits?: Limits }) {
+export function attachRealtime(http: HttpServer, deps: { engine: Engine; repo: Repo; clock: Clock; log: FastifyBaseLogger; limits?: Limits; trustProxy?: TrustProxy }) {
   // issue 8: new engine sessions and namespace connections per IP per minute; none while shutting down
   const limits = deps.limits ?? DEFAULT_LIMITS;
   // engine sessions get twice the namespace allowance: the namespace check answers first, with a clear code
   const sessionsPerIp = new WindowCounter(limits.connectionsPerMinute * 2, 60_000);
   const connectsPerIp = new WindowCounter(limits.connectionsPerMinute, 60_000);
+  // the client behind trusted proxies (X-Forwarded-For), by the same rule as Fastify's request.ip
+  const trust = trustFn(deps.trustProxy ?? false);
   let closing = false;
   const io = new Server(http, {
     allowRequest: (req, callback) => {
       if (closing) return callback('server shutting down', false);
-      callback(null, sessionsPerIp.hit(req.socket.remoteAddress ?? '', Date.now()));
+      callback(null, sessionsPerIp.hit(clientAddress(req, trust), Date.now()));
     },
     path: SOCKET_IO_PATH,
     serveClient: false,
@@ -42,7 +45,7 @@ export function attachRealtime(http: HttpServer, deps: { engine: Engine; repo: R
   for (const nsp of [io.of('/viewer'), io.of('/host')]) {
     nsp.use((socket, next) => {
       if (closing) return next(authError('unavailable', 'the server is shutting down; reconnect shortly'));
-      if (connectsPerIp.hit(socket.conn.remoteAddress ?? '', Date.now())) return next();
+      if (connectsPerIp.hit(clientAddress(socket.request, trust), Date.now())) return next();
       next(authError('rate_limited', `more than ${limits.connectionsPerMinute} new connections per minute from this address`));
     });
   }

@@ -24,7 +24,7 @@ export interface TestServer {
 }
 
 async function build(dbFile: string, clock?: Clock, extra: Partial<AppOptions> = {}, fastify: Record<string, unknown> = {}) {
-  const app = Fastify({ ...fastifyOptions(process.env.TEST_LOG_LEVEL ?? 'silent'), ...fastify });
+  const app = Fastify({ ...fastifyOptions(process.env.TEST_LOG_LEVEL ?? 'silent', extra.trustProxy), ...fastify });
   await app.register(livetier, { db: dbFile, adminKey: ADMIN_KEY, clock, ...extra });
   return app;
 }

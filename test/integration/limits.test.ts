@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import type { Socket } from 'socket.io-client';
 import { startServer, createStream, connectViewer, client, connect, closeAllClients, eid, until, type TestServer } from '../helpers/server.js';
 import type { Limits } from '../../server/config.js';
+import type { TrustProxy } from '../../server/trust-proxy.js';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -16,8 +17,8 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 
-async function serverWith(limits: Partial<Limits>) {
-  const srv = await startServer({ app: { limits } });
+async function serverWith(limits: Partial<Limits>, trustProxy: TrustProxy = false) {
+  const srv = await startServer({ app: { limits, trustProxy } });
   servers.push(srv);
   return { srv, stream: await createStream(srv) };
 }
@@ -141,6 +142,40 @@ describe('connections', () => {
     // the reader is still served
     expect((await good.emitWithAck('track', likes(2))).accepted).toBe(2);
   });
+});
+
+describe('behind a reverse proxy (--trust-proxy)', () => {
+  const viewer = (srv: TestServer, streamId: string, viewerId: string, forwardedFor: string) =>
+    connect(client(srv, '/viewer', { streamId, viewerId }, { extraHeaders: { 'x-forwarded-for': forwardedFor } })).then(
+      () => 'ok',
+      (e) => e.message,
+    );
+  const summary = (srv: TestServer, s: { id: string; hostKey: string }, forwardedFor: string) =>
+    srv.api('GET', `/v1/streams/${s.id}/summary`, undefined, s.hostKey, { 'x-forwarded-for': forwardedFor }).then((r) => r.status);
+
+  it('off (the default): a spoofed X-Forwarded-For does not escape the per-IP limits', async () => {
+    const { srv, stream } = await serverWith({ connectionsPerMinute: 2, restPerMinute: 3 });
+    expect([await viewer(srv, stream.id, 'a', '203.0.113.1'), await viewer(srv, stream.id, 'b', '203.0.113.2')]).toEqual(['ok', 'ok']);
+    expect(await viewer(srv, stream.id, 'c', '203.0.113.3')).toBe('rate_limited');
+    // createStream used one request
+    expect([await summary(srv, stream, '203.0.113.1'), await summary(srv, stream, '203.0.113.2')]).toEqual([200, 200]);
+    expect(await summary(srv, stream, '203.0.113.3')).toBe(429);
+  });
+
+  for (const trust of [1, ['127.0.0.1']] as TrustProxy[]) {
+    it(`on (${JSON.stringify(trust)}): the forwarded client addresses are counted separately`, async () => {
+      const { srv, stream } = await serverWith({ connectionsPerMinute: 2, restPerMinute: 3 }, trust);
+      for (const ip of ['203.0.113.1', '203.0.113.2']) {
+        expect([await viewer(srv, stream.id, `${ip}-a`, ip), await viewer(srv, stream.id, `${ip}-b`, ip)]).toEqual(['ok', 'ok']);
+        expect(await viewer(srv, stream.id, `${ip}-c`, ip)).toBe('rate_limited');
+      }
+      // createStream counted for 127.0.0.1 (no header), not for the forwarded clients
+      for (const ip of ['203.0.113.1', '203.0.113.2']) {
+        expect([await summary(srv, stream, ip), await summary(srv, stream, ip), await summary(srv, stream, ip)]).toEqual([200, 200, 200]);
+        expect(await summary(srv, stream, ip)).toBe(429);
+      }
+    });
+  }
 });
 
 describe('REST and payload caps', () => {
