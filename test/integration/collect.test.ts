@@ -163,6 +163,8 @@ describe('alias (identify)', () => {
     ];
     expect(await anon.socket.emitWithAck('track', anonEvents)).toMatchObject({ accepted: 2 });
     anon.socket.close();
+    const audience = async () => (await srv.api('GET', `/v1/streams/${stream.id}/summary`, undefined, stream.hostKey)).body.audience as number;
+    const audienceBefore = await audience();
 
     // dave logs in: the SDK reconnects with the token and the anonymous id
     const token = await viewerToken(srv, stream.ingestKey, 'dave');
@@ -180,6 +182,8 @@ describe('alias (identify)', () => {
     const vs = rows<{ comments: number }>('SELECT comments FROM viewer_streams WHERE stream_id = ? AND viewer_id = ?', stream.id, 'dave');
     expect(vs).toEqual([{ comments: 1 }]);
 
+    // the audience counts dave once: the anonymous visit and the verified one are one viewer now
+    expect(await audience()).toBe(audienceBefore);
     // the host's view agrees (the cached profile was reloaded from SQLite)
     const list = await srv.api('GET', `/v1/streams/${stream.id}/viewers`, undefined, stream.hostKey);
     expect(list.status).toBe(200);
