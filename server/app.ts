@@ -28,6 +28,7 @@ import { campaignRoutes } from './routes/campaigns.js'; // issue 4
 // issue 3: viewer detail/list/export/erasure, channel tier rules (refunds are in merchant.ts)
 import { viewerRoutes } from './routes/viewers.js';
 import { channelRoutes } from './routes/channels.js';
+import { corsRoutes } from './routes/cors.js'; // issue 6: the host panel on the streamer's own origin
 
 export interface AppOptions {
   db: string;
@@ -115,6 +116,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   fastify.addHook('onReady', async () => void retention.start());
   await fastify.register(keyRoutes);
 
+  await fastify.register(corsRoutes);
   fastify.get('/healthz', async () => ({ ok: true }));
   await fastify.register(streamRoutes);
   await fastify.register(merchantRoutes);

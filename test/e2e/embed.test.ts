@@ -23,6 +23,12 @@ const streamerPage = () => `<!doctype html>
   <script>document.addEventListener('livetier-error', (e) => (window.ltErrors ||= []).push(e.detail.code));</script>
 </body></html>`;
 
+// the host's own page on the streamer's origin, with the panel (REST calls cross-origin to the server)
+const panelPage = () => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Backstage</title>
+<script src="${srv.url}/livetier.js" defer></script></head>
+<body><livetier-host-panel server="${srv.url}" stream="${stream.id}" host-key="${stream.hostKey}"></livetier-host-panel></body></html>`;
+
 const summary = async () => (await srv.api('GET', `/v1/streams/${stream.id}/summary`, undefined, stream.hostKey)).body;
 const offersOf = (viewerId: string) => {
   const db = new Database(srv.dbFile, { readonly: true });
@@ -32,7 +38,7 @@ const offersOf = (viewerId: string) => {
 };
 
 beforeAll(async () => {
-  site = await startSite({ '/live': () => streamerPage(), '/elsewhere': () => streamerPage() });
+  site = await startSite({ '/live': () => streamerPage(), '/elsewhere': () => streamerPage(), '/backstage': () => panelPage() });
   srv = await startServer();
   stream = await createStream(srv, { title: 'E2E', channel: 'e2e-shop', allowedOrigins: [site.origin] });
   token = await viewerToken(srv, stream.ingestKey, 'wendy');
@@ -92,6 +98,30 @@ describe('a streamer page on another origin', () => {
     expect(hostPage.url()).not.toContain(stream.hostKey);
     await hostPage.close();
     await viewer.close();
+  });
+
+  it("the host panel on the streamer's own origin reads top viewers and campaigns over REST and pauses one", async () => {
+    const page = await browser.newPage();
+    const corsErrors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && /CORS/i.test(m.text()) && corsErrors.push(m.text()));
+    await page.goto(`${site.origin}/backstage`);
+    // wendy bought in the test above: she is a top viewer by value, read from /v1/streams/:id/viewers
+    const wendy = page.locator('livetier-host-panel [part~="viewer"][data-viewer="wendy"]').first();
+    await wendy.waitFor({ timeout: 10_000 });
+    await wendy.click();
+    await page.locator('livetier-host-panel [part~="card"][data-section="viewer"][data-viewer="wendy"]').waitFor({ timeout: 10_000 });
+    // the default campaigns, and Pause (a PATCH, preflighted) takes effect on the server
+    const row = page.locator('livetier-host-panel [part~="campaign"][data-status="active"]').first();
+    await row.waitFor({ timeout: 10_000 });
+    const id = await row.getAttribute('data-campaign');
+    await row.locator('[part~="toggle"]').click();
+    await expect.poll(async () => (await srv.api('GET', `/v1/streams/${stream.id}/campaigns/${id}`, undefined, stream.hostKey)).body.status, { timeout: 10_000 }).toBe('paused');
+    const paused = page.locator(`livetier-host-panel [part~="campaign"][data-campaign="${id}"][data-status="paused"]`);
+    await paused.waitFor({ timeout: 10_000 });
+    await paused.locator('[part~="toggle"]').click(); // resume: leave the stream as it was
+    await expect.poll(async () => (await srv.api('GET', `/v1/streams/${stream.id}/campaigns/${id}`, undefined, stream.hostKey)).body.status, { timeout: 10_000 }).toBe('active');
+    expect(corsErrors).toEqual([]);
+    await page.close();
   });
 
   it('a page from an origin the stream does not allow cannot connect', async () => {

@@ -106,8 +106,8 @@ const ENDPOINTS: { method: string; route: string; need: Need; path: () => string
   { method: 'POST', route: '/v1/refunds', need: 'ingest', path: () => '/v1/refunds', body: () => ({ orderId: 'no-such-order' }) },
   { method: 'POST', route: '/v1/coupons/:code/redeem', need: 'ingest', path: () => '/v1/coupons/ABCDEFGHJK/redeem', body: () => ({ orderId: 'o', viewerId: 'vera' }) },
 ];
-/** Routes open to anyone, each covered elsewhere: static assets and pages, health, the beacon (authenticated like the socket, below). */
-const PUBLIC = ['GET /', 'GET /healthz', 'GET /favicon.ico', 'GET /:name', 'GET /demo/*', 'GET /host/:streamId', 'POST /v1/collect'];
+/** Routes open to anyone, each covered elsewhere: static assets and pages, health, the beacon (authenticated like the socket, below), CORS preflights (test/integration/cors.test.ts). */
+const PUBLIC = ['GET /', 'GET /healthz', 'GET /favicon.ico', 'GET /:name', 'GET /demo/*', 'GET /host/:streamId', 'POST /v1/collect', 'OPTIONS *'];
 /** Covered by its own matrix below (a WebSocket upgrade). */
 const FEED = 'GET /v1/streams/:id/feed';
 
