@@ -49,8 +49,8 @@ export function attachRealtime(http: HttpServer, deps: { engine: Engine; repo: R
       next(authError('rate_limited', `more than ${limits.connectionsPerMinute} new connections per minute from this address`));
     });
   }
-  const viewers = createViewerHandlers({ nsp: io.of('/viewer') as ViewerNamespace, ...deps });
-  const hosts = createHostHandlers({ nsp: io.of('/host') as HostNamespace, ...deps });
+  const viewers = createViewerHandlers({ nsp: io.of('/viewer') as ViewerNamespace, ...deps, limits });
+  const hosts = createHostHandlers({ nsp: io.of('/host') as HostNamespace, ...deps, limits });
   deps.engine.setHooks({ offer: viewers.deliver, changed: hosts.changed });
   /** issue 8: refuses new connections, commits every queued write and lets the acks go out (shutdown, before io.close) */
   async function drain() {

@@ -144,6 +144,34 @@ describe('connections', () => {
   });
 });
 
+describe('a host socket that stopped reading', () => {
+  it('is dropped before more updates pile up for it; a reading host keeps getting them', async () => {
+    const { srv, stream } = await serverWith({ maxBufferedPackets: 5, eventsPerSecond: 0 });
+    const slow = client(srv, '/host', { streamId: stream.id, hostKey: stream.hostKey });
+    const good = client(srv, '/host', { streamId: stream.id, hostKey: stream.hostKey });
+    await Promise.all([connect(slow), connect(good)]);
+    const nsp = srv.app.io.of('/host');
+    await until(() => nsp.sockets.size === 2, 5000, 'both hosts connected');
+    // the slow host's transport can no longer write (its client stopped reading): engine.io buffers for it
+    const stuck = nsp.sockets.get(slow.id!)!;
+    const transport = stuck.conn.transport as unknown as { writable: boolean; send: (p: unknown) => void };
+    transport.writable = false;
+    transport.send = () => {}; // nothing leaves any more
+    let updates = 0;
+    good.on('update', () => updates++);
+    const { socket: viewer } = await connectViewer(srv, { streamId: stream.id, viewerId: 'chatty' });
+    for (let i = 0; i < 12 && nsp.sockets.size === 2; i++) {
+      await viewer.emitWithAck('track', [{ id: eid('c'), type: 'comment', ts: Date.now(), data: { text: `hello ${i}` } }]);
+      await new Promise((r) => setTimeout(r, 300)); // one host update per 250 ms at most
+    }
+    await until(() => nsp.sockets.size === 1, 5000, 'the stalled host dropped');
+    expect(nsp.sockets.has(good.id!)).toBe(true);
+    expect(updates).toBeGreaterThan(0);
+    // what it had buffered went with it: nothing keeps growing for a socket nobody reads
+    expect((stuck.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length).toBe(0);
+  });
+});
+
 describe('behind a reverse proxy (--trust-proxy)', () => {
   const viewer = (srv: TestServer, streamId: string, viewerId: string, forwardedFor: string) =>
     connect(client(srv, '/viewer', { streamId, viewerId }, { extraHeaders: { 'x-forwarded-for': forwardedFor } })).then(

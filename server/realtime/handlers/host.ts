@@ -17,6 +17,8 @@ import { hostRoom, streamRoom } from '../rooms.js';
 import { createDashboardQueries } from '../../store/dashboard.js';
 import { Dashboard } from '../dashboard.js';
 import { HostPushBody } from '../../routes/schemas.js';
+import { DEFAULT_LIMITS, type Limits } from '../../config.js';
+import { bufferedPackets, dropNow, stalled } from '../backpressure.js'; // issue 8
 
 export type HostNamespace = Namespace<HostClientToServerEvents, HostServerToClientEvents, Record<string, never>, HostSocketData>;
 type HostSocket = Socket<HostClientToServerEvents, HostServerToClientEvents, Record<string, never>, HostSocketData>;
@@ -58,12 +60,15 @@ export function createHostHandlers({
   repo,
   log,
   clock = Date.now,
+  limits = DEFAULT_LIMITS,
 }: {
   nsp: HostNamespace;
   engine: Engine;
   repo: Repo;
   log: FastifyBaseLogger;
   clock?: () => number;
+  /** issue 8: `maxBufferedPackets` drops a host socket that stopped reading */
+  limits?: Limits;
 }) {
   const queries = createDashboardQueries(repo.db);
   const dashboard = new Dashboard(queries);
@@ -96,10 +101,21 @@ export function createHostHandlers({
     );
   }
 
+  /** issue 8: a host socket whose client stopped reading is dropped before more is sent to it (it reconnects to a fresh snapshot). */
+  function dropStalled(streamId: string) {
+    for (const id of nsp.adapter.rooms.get(hostRoom(streamId)) ?? []) {
+      const socket = nsp.sockets.get(id);
+      if (!socket || !stalled(socket, limits.maxBufferedPackets)) continue;
+      log.warn({ streamId, buffered: bufferedPackets(socket) }, 'host socket is not reading: closed');
+      dropNow(socket);
+    }
+  }
+
   /** Sends what changed in the stream: the summary, then the dashboard's new trend point, activity, funnel and poll results. */
   function flush(streamId: string) {
     const summary = engine.summary(streamId);
     if (!summary) return;
+    dropStalled(streamId);
     const now = clock();
     const room = nsp.to(hostRoom(streamId));
     const messages: FeedMessage[] = [{ type: 'update', ...summary }];

@@ -14,6 +14,7 @@ import { createDashboardQueries } from '../../store/dashboard.js';
 import { DEFAULT_LIMITS, type Limits } from '../../config.js';
 import { authError } from '../auth.js';
 import { TokenBucket, RATE_LIMITED } from '../limits.js';
+import { bufferedPackets, dropNow, stalled } from '../backpressure.js'; // issue 8
 
 export type ViewerNamespace = Namespace<ViewerClientToServerEvents, ViewerServerToClientEvents, Record<string, never>, ViewerSocketData>;
 type ViewerSocket = Socket<ViewerClientToServerEvents, ViewerServerToClientEvents, Record<string, never>, ViewerSocketData>;
@@ -100,17 +101,12 @@ export function createViewerHandlers({ nsp, engine, repo, clock, log, limits = D
     // backpressure: a socket that stopped reading its acks is closed rather than buffered without bound
     const bucket = new TokenBucket(limits.eventsPerSecond, limits.eventsBurst, Date.now());
     let inflight = 0;
-    const buffered = () => (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
-    const stalled = () => limits.maxBufferedPackets > 0 && buffered() > limits.maxBufferedPackets;
 
     socket.on('track', async (events: unknown, ack: (res: TrackAck | ErrorAck) => void) => {
       const reply = typeof ack === 'function' ? ack : () => {};
-      if (stalled()) {
-        log.warn({ streamId, buffered: buffered() }, 'viewer socket is not reading: closed');
-        // discard what is buffered (waiting for it to drain would never end) and drop the TCP connection now
-        const ws = (socket.conn.transport as unknown as { socket?: { terminate?: () => void } }).socket;
-        socket.conn.close(true);
-        ws?.terminate?.();
+      if (stalled(socket, limits.maxBufferedPackets)) {
+        log.warn({ streamId, buffered: bufferedPackets(socket) }, 'viewer socket is not reading: closed');
+        dropNow(socket);
         return;
       }
       if (!Array.isArray(events)) {
