@@ -144,6 +144,7 @@ export class Engine {
         this.hooks.changed(offer.streamId);
       },
     });
+    this.campaigns.restoreCarts(clock()); // issue 4: carts survive a restart
   }
 
   setHooks(hooks: Partial<EngineHooks>) {

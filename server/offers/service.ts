@@ -84,7 +84,7 @@ export class OfferService {
   private readonly cap: FrequencyCap;
   /** per stream: its campaigns that fire by themselves (not manual), loaded once */
   private readonly triggered = new Map<string, Map<string, CampaignRow>>();
-  /** pending carts by channel and viewer (in memory: a restart forgets them) */
+  /** pending carts by channel and viewer (in memory; restoreCarts rebuilds them from SQLite after a restart) */
   private readonly carts = new Map<string, Cart>();
 
   constructor(private readonly deps: OfferServiceDeps) {
@@ -344,6 +344,24 @@ export class OfferService {
     const cart = this.carts.get(k);
     if (cart && cart.streamId === stream.id) cart.at = now;
     else this.carts.set(k, { streamId: stream.id, at: now, fired: new Set() });
+  }
+
+  /**
+   * After a restart: the carts still open (an add_to_cart in the last day, no purchase since, in a
+   * stream with an active cart_abandoned campaign) get their clocks back, so a cart left while the
+   * server was down still gets its offer (late rather than never); campaigns that already issued
+   * an offer or a holdout assignment since the cart do not fire again. Returns how many.
+   */
+  restoreCarts(now: number): number {
+    let n = 0;
+    for (const c of this.store.openCarts(now - CART_MEMORY_MS)) {
+      const k = `${c.channel}\u0000${c.viewerId}`;
+      const mine = this.carts.get(k);
+      if (mine && mine.at >= c.at) continue;
+      this.carts.set(k, { streamId: c.streamId, at: c.at, fired: new Set(c.answered) });
+      n++;
+    }
+    return n;
   }
 
   /** The viewer bought (a verified purchase, or their own client's purchase event): no cart is abandoned. */

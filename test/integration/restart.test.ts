@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { startServer, createStream, connectViewer, closeAllClients, eid, viewerToken, collect, until, client, connect, type TestServer } from '../helpers/server.js';
+import { startServer, createStream, connectViewer, closeAllClients, eid, viewerToken, collect, until, client, connect, manualClock, type TestServer } from '../helpers/server.js';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -56,6 +56,53 @@ describe('restart', () => {
     await connect(s);
     await until(() => got.length === 1, 5000, 'offer after restart');
     expect(got[0].campaign).toBe('default:deal');
+    rmSync(a.dir, { recursive: true, force: true });
+  });
+
+  it('a cart left before a restart still gets its cart_abandoned offer after it, once; a purchase closes it', async () => {
+    const clock = manualClock();
+    const a = await startServer({ clock });
+    servers.push(a);
+    const stream = await createStream(a, { title: 'Carts', channel: 'cart-shop' });
+    const c = await a.api('POST', `/v1/streams/${stream.id}/campaigns`, {
+      name: 'Cart', trigger: { type: 'cart_abandoned', afterSeconds: 600 },
+      offer: { title: 'Still thinking?', discount: { kind: 'amount', value: 800 }, ttlSeconds: 3600 },
+    }, stream.hostKey);
+    expect(c.status).toBe(201);
+    const join = async (srv: TestServer, id: string) => {
+      const s = client(srv, '/viewer', { streamId: stream.id, viewerId: id, token: await viewerToken(srv, stream.ingestKey, id) });
+      const offers = collect<any>(s, 'offer');
+      await connect(s);
+      return { s, offers: () => offers.filter((o) => o.campaign === c.body.id) };
+    };
+    const cart = (s: any) => s.emitWithAck('track', [{ id: eid('cart'), type: 'add_to_cart', ts: Date.now(), data: { sku: 'TEA-01' } }]);
+    const [ann, ben, cal] = [await join(a, 'ann'), await join(a, 'ben'), await join(a, 'cal')];
+    await cart(cal.s); // cal's cart is answered before the restart
+    clock.advance(601_000);
+    a.app.engine.tick();
+    await until(() => cal.offers().length === 1, 5000, 'cal offer before restart');
+    await Promise.all([cart(ann.s), cart(ben.s)]);
+    await a.api('POST', '/v1/purchases', { orderId: 'ben-1', viewerId: 'ben', amount: 12_800, currency: 'CNY' }, stream.ingestKey);
+    closeAllClients();
+    await a.stop();
+
+    // ten minutes later, after a restart: ann's cart is due, ben bought, cal already had the offer
+    clock.advance(601_000);
+    const b = await startServer({ dbFile: a.dbFile, clock });
+    servers.push(b);
+    const [ann2, ben2, cal2] = [await join(b, 'ann'), await join(b, 'ben'), await join(b, 'cal')];
+    b.app.engine.tick();
+    await until(() => ann2.offers().length === 1, 5000, 'ann cart offer after restart');
+    b.app.engine.tick();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(ann2.offers()).toHaveLength(1);
+    expect(ben2.offers()).toHaveLength(0);
+    // cal's offer from before the restart is re-sent (undelivered offers are), but no second one was issued
+    const db = new Database(b.dbFile, { readonly: true });
+    const rows = db.prepare('SELECT viewer_id FROM offers WHERE campaign = ? ORDER BY viewer_id').all(c.body.id);
+    db.close();
+    expect(rows).toEqual([{ viewer_id: 'ann' }, { viewer_id: 'cal' }]);
+    expect(cal2.offers().length).toBeLessThanOrEqual(1);
     rmSync(a.dir, { recursive: true, force: true });
   });
 });
