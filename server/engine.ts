@@ -583,7 +583,8 @@ export class Engine {
 
   /**
    * New rules for a channel: stored, then every connected viewer of the channel is re-tiered at once
-   * (hosts see it), and the channel's other viewers in the background, in slices.
+   * (hosts see it; one who changes tier fires tier_entered campaigns), and the channel's other
+   * viewers in the background, in slices (offline: no offer).
    */
   setTierRules(channel: string, doc: TierRulesDoc): Promise<void> {
     const now = this.clock();
@@ -596,7 +597,16 @@ export class Engine {
       this.models.delete(channel);
       this.model(channel);
     }
-    for (const p of this.profiles.values()) if (p.channel === channel && p.streams.size > 0) this.retier(p, now);
+    for (const p of this.profiles.values()) {
+      if (p.channel !== channel || p.streams.size === 0) continue;
+      const from = this.retier(p, now);
+      if (from === null) continue;
+      // issue 4: a connected viewer the new rules move enters a tier like any other (tier_entered campaigns, caps apply)
+      for (const sid of p.streams) {
+        const live = this.streams.get(sid);
+        if (live) this.campaigns.tierChanged(live.stream, p.viewerId, from, p.tier, now);
+      }
+    }
     const ids = this.viewerStore.channelViewerIds(channel);
     return new Promise((resolve) => {
       const slice = (from: number) => {

@@ -246,7 +246,7 @@ describe('purchases, refunds, channels (real clock)', () => {
     expect((await srv.api('GET', '/v1/channels/no-such/tier-rules', undefined, ADMIN_KEY)).status).toBe(404);
 
     const { socket } = await verified(stream, 'carol');
-    collect(socket, 'offer');
+    const carolOffers = collect<any>(socket, 'offer');
     await buy(stream, 'g-1', 'carol', 5_000);
     // dave bought too, watched this stream, and left: he is re-tiered in the background
     const dave = await verified(stream, 'dave');
@@ -266,6 +266,8 @@ describe('purchases, refunds, channels (real clock)', () => {
     const d = (await detail(stream, 'carol')).body;
     expect(d.tier).toBe('high');
     expect(d.reasons[0]).toBe('R 5 · F 1 · M 1: 1 verified order, ¥50 in 365 days, last today (high needs R≥4 and F≥1)');
+    // carol, connected, entered high: the VIP campaign (tier_entered high) fires for her, as for any upgrade
+    await until(() => carolOffers.some((o) => o.campaign === 'default:vip'), 3000, 'the VIP perk after the re-tier');
     expect((await srv.api('GET', url, undefined, ADMIN_KEY)).body.mode).toBe('scores');
     await until(async () => {
       const highs = await srv.api('GET', `/v1/streams/${stream.id}/viewers?tier=high`, undefined, stream.hostKey);
