@@ -179,7 +179,7 @@ export class OfferService {
   private stats(c: CampaignRow): CampaignStats {
     const f = this.store.funnel(c.streamId, c.id);
     const windowMs = (c.doc.attributionHours ?? DEFAULT_ATTRIBUTION_HOURS) * 3_600_000;
-    const arms = this.store.arms(c.streamId, c.id, windowMs);
+    const arms = this.store.arms(c.streamId, c.id, c.channel, windowMs);
     const t = arms.find((a) => a.arm === 'treatment') ?? { n: 0, conversions: 0 };
     const k = arms.find((a) => a.arm === 'control') ?? { n: 0, conversions: 0 };
     return {
@@ -333,7 +333,7 @@ export class OfferService {
     let bought: boolean | undefined;
     for (const c of this.auto(stream).values()) {
       if (!watchCrossed(c.doc.trigger, beforeMs, afterMs)) continue;
-      bought ??= this.store.boughtHere(stream.id, viewerId); // "without buying": no verified purchase in this stream
+      bought ??= this.store.boughtHere(stream.channel, stream.id, viewerId); // "without buying": no verified purchase in this stream
       if (!bought) this.fire(stream, c, viewerId, now);
     }
   }

@@ -71,7 +71,7 @@ export function createCampaignStore(db: DB) {
       discount_kind, discount_value, min_spend, currency, created_at, expires_at, value, max_discount, skus)
       VALUES (@id, @code, @channel, @streamId, @viewerId, @campaign, @title, @description, @discountKind, @discountValue,
       @minSpend, @currency, @createdAt, @expiresAt, @value, @maxDiscount, @skus)`),
-    boughtHere: db.prepare('SELECT 1 FROM purchases WHERE stream_id = ? AND viewer_id = ? AND amount > refunded LIMIT 1'),
+    boughtHere: db.prepare('SELECT 1 FROM purchases INDEXED BY purchases_viewer WHERE channel = ? AND viewer_id = ? AND stream_id = ? AND amount > refunded LIMIT 1'),
     // issue 4: the carts a restart must not forget: each viewer's last add_to_cart since @since in a
     // stream with an active cart_abandoned campaign (a range of the received_at index), unless a
     // purchase (their client's event in that stream, or a verified one in the channel) came after it
@@ -81,23 +81,35 @@ export function createCampaignStore(db: DB) {
         AND e.stream_id IN (SELECT stream_id FROM campaigns WHERE status = 'active' AND json_extract(doc, '$.trigger.type') = 'cart_abandoned')
       GROUP BY e.stream_id, e.viewer_id`),
     cartClosed: db.prepare(`SELECT EXISTS (SELECT 1 FROM events WHERE stream_id = @streamId AND viewer_id = @viewerId AND type = 'purchase' AND received_at >= @at)
-      OR EXISTS (SELECT 1 FROM purchases WHERE channel = @channel AND viewer_id = @viewerId AND created_at >= @at) AS closed`),
+      OR EXISTS (SELECT 1 FROM purchases INDEXED BY purchases_viewer WHERE channel = @channel AND viewer_id = @viewerId AND created_at >= @at) AS closed`),
     // the campaigns that already answered this cart: an offer issued, or a holdout assignment, since it
     cartAnswered: db.prepare(`SELECT campaign AS id FROM offers WHERE stream_id = @streamId AND viewer_id = @viewerId AND created_at >= @at
       UNION SELECT campaign_id FROM campaign_assignments WHERE stream_id = @streamId AND viewer_id = @viewerId AND at >= @at`),
     funnel: db.prepare(`SELECT COUNT(*) AS issued, COUNT(delivered_at) AS delivered, COUNT(seen_at) AS seen,
       COUNT(clicked_at) AS clicked, COUNT(redeemed_at) AS redeemed FROM offers WHERE stream_id = ? AND campaign = ?`),
     // a viewer converts with a verified purchase (not fully refunded) that carries one of their
-    // codes of this campaign (any time), or any such purchase within the window after assignment
-    arms: db.prepare(`SELECT a.arm AS arm, COUNT(*) AS n, COALESCE(SUM(
-        EXISTS (SELECT 1 FROM purchases p WHERE p.channel = a.channel AND p.viewer_id = a.viewer_id
-                AND p.amount > p.refunded AND p.at > a.at AND p.at <= a.at + @windowMs)
-        OR EXISTS (SELECT 1 FROM offers o JOIN purchases p ON p.channel = o.channel AND p.coupon_code = o.code
-                WHERE o.stream_id = a.stream_id AND o.campaign = a.campaign_id AND o.viewer_id = a.viewer_id AND p.amount > p.refunded)
-        OR EXISTS (SELECT 1 FROM offers o JOIN purchases p ON p.channel = o.channel AND p.order_id = o.redeemed_order
-                WHERE o.stream_id = a.stream_id AND o.campaign = a.campaign_id AND o.viewer_id = a.viewer_id AND p.amount > p.refunded)
-      ), 0) AS conversions
-      FROM campaign_assignments a WHERE a.stream_id = @streamId AND a.campaign_id = @campaign GROUP BY a.arm`),
+    // codes of this campaign (any time), or any such purchase within the window after assignment.
+    // Set-based, driven by the (few) purchases rather than by the (many) assigned viewers: the
+    // channel's purchases in the campaign's time span (purchases_at), its coupon purchases
+    // (purchases_code) and its redeemed offers (offers_redeemed), then one pass over the assignments.
+    arms: db.prepare(`WITH span AS (
+        SELECT MIN(at) AS first_at, MAX(at) AS last_at FROM campaign_assignments WHERE stream_id = @streamId AND campaign_id = @campaign
+      ), conv(viewer_id) AS (
+        SELECT a.viewer_id FROM span, purchases p INDEXED BY purchases_at
+          JOIN campaign_assignments a ON a.stream_id = @streamId AND a.campaign_id = @campaign AND a.viewer_id = p.viewer_id
+          WHERE p.channel = @channel AND p.at > span.first_at AND p.at <= span.last_at + @windowMs AND p.amount > p.refunded
+            AND p.at > a.at AND p.at <= a.at + @windowMs
+        UNION
+        SELECT o.viewer_id FROM purchases p INDEXED BY purchases_code JOIN offers o ON o.code = p.coupon_code
+          WHERE p.channel = @channel AND p.coupon_code IS NOT NULL AND p.amount > p.refunded
+            AND o.channel = p.channel AND o.stream_id = @streamId AND o.campaign = @campaign
+        UNION
+        SELECT o.viewer_id FROM offers o INDEXED BY offers_redeemed JOIN purchases p ON p.channel = o.channel AND p.order_id = o.redeemed_order
+          WHERE o.stream_id = @streamId AND o.campaign = @campaign AND o.redeemed_order IS NOT NULL AND p.amount > p.refunded
+      )
+      SELECT a.arm AS arm, COUNT(*) AS n, COUNT(c.viewer_id) AS conversions
+      FROM campaign_assignments a LEFT JOIN conv c ON c.viewer_id = a.viewer_id
+      WHERE a.stream_id = @streamId AND a.campaign_id = @campaign GROUP BY a.arm`),
   };
 
   const skips: Record<SkipReason, typeof s.skipCapped> = {
@@ -145,8 +157,8 @@ export function createCampaignStore(db: DB) {
     insertOffer(o: CampaignOfferRow) {
       s.insertOffer.run({ ...o, skus: o.skus ? JSON.stringify(o.skus) : null });
     },
-    boughtHere(streamId: string, viewerId: string): boolean {
-      return !!s.boughtHere.get(streamId, viewerId);
+    boughtHere(channel: string, streamId: string, viewerId: string): boolean {
+      return !!s.boughtHere.get(channel, viewerId, streamId);
     },
     /** issue 4: the carts still open since `since`, with the campaigns that already answered each (a restart rebuilds its cart clocks from them) */
     openCarts(since: number): { streamId: string; channel: string; viewerId: string; at: number; answered: string[] }[] {
@@ -160,8 +172,8 @@ export function createCampaignStore(db: DB) {
     funnel(streamId: string, campaign: string) {
       return s.funnel.get(streamId, campaign) as { issued: number; delivered: number; seen: number; clicked: number; redeemed: number };
     },
-    arms(streamId: string, campaign: string, windowMs: number): ArmRow[] {
-      return s.arms.all({ streamId, campaign, windowMs }) as ArmRow[];
+    arms(streamId: string, campaign: string, channel: string, windowMs: number): ArmRow[] {
+      return s.arms.all({ streamId, campaign, channel, windowMs }) as ArmRow[];
     },
   };
 }

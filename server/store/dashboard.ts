@@ -48,7 +48,7 @@ export function createDashboardQueries(db: DB) {
   const s = {
     funnel: db.prepare(`SELECT v.tier AS tier, COUNT(*) AS viewers,
         SUM(vs.product_views > 0) AS productViews, SUM(vs.add_to_carts > 0) AS addToCarts, SUM(vs.checkouts > 0) AS checkouts,
-        SUM(EXISTS (SELECT 1 FROM purchases p WHERE p.channel = v.channel AND p.viewer_id = vs.viewer_id AND p.stream_id = vs.stream_id)) AS purchases
+        SUM(EXISTS (SELECT 1 FROM purchases p INDEXED BY purchases_viewer WHERE p.channel = v.channel AND p.viewer_id = vs.viewer_id AND p.stream_id = vs.stream_id)) AS purchases
       FROM viewer_streams vs JOIN viewers v ON v.channel = @channel AND v.id = vs.viewer_id
       WHERE vs.stream_id = @streamId GROUP BY v.tier`),
     insertPoll: db.prepare('INSERT INTO polls (id, stream_id, question, scale, opened_at, closes_at) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -67,11 +67,11 @@ export function createDashboardQueries(db: DB) {
         v.first_seen_at, v.last_seen_at,
         vs.watch_ms AS s_watch_ms, vs.comments AS s_comments, vs.product_views AS s_product_views,
         vs.add_to_carts AS s_add_to_carts, vs.checkouts AS s_checkouts,
-        (SELECT COUNT(*) FROM purchases p WHERE p.channel = v.channel AND p.viewer_id = v.id AND p.amount > p.refunded) AS purchases,
-        (SELECT COALESCE(SUM(p.amount - p.refunded), 0) FROM purchases p WHERE p.channel = v.channel AND p.viewer_id = v.id) AS spend,
-        (SELECT MAX(p.at) FROM purchases p WHERE p.channel = v.channel AND p.viewer_id = v.id) AS last_purchase_at,
-        (SELECT COUNT(*) FROM purchases p WHERE p.channel = v.channel AND p.viewer_id = v.id AND p.stream_id = vs.stream_id) AS s_purchases,
-        (SELECT COALESCE(SUM(p.amount - p.refunded), 0) FROM purchases p WHERE p.channel = v.channel AND p.viewer_id = v.id AND p.stream_id = vs.stream_id) AS s_spend
+        (SELECT COUNT(*) FROM purchases p INDEXED BY purchases_viewer WHERE p.channel = v.channel AND p.viewer_id = v.id AND p.amount > p.refunded) AS purchases,
+        (SELECT COALESCE(SUM(p.amount - p.refunded), 0) FROM purchases p INDEXED BY purchases_viewer WHERE p.channel = v.channel AND p.viewer_id = v.id) AS spend,
+        (SELECT MAX(p.at) FROM purchases p INDEXED BY purchases_viewer WHERE p.channel = v.channel AND p.viewer_id = v.id) AS last_purchase_at,
+        (SELECT COUNT(*) FROM purchases p INDEXED BY purchases_viewer WHERE p.channel = v.channel AND p.viewer_id = v.id AND p.stream_id = vs.stream_id) AS s_purchases,
+        (SELECT COALESCE(SUM(p.amount - p.refunded), 0) FROM purchases p INDEXED BY purchases_viewer WHERE p.channel = v.channel AND p.viewer_id = v.id AND p.stream_id = vs.stream_id) AS s_spend
       FROM viewer_streams vs JOIN viewers v ON v.channel = @channel AND v.id = vs.viewer_id
       WHERE vs.stream_id = @streamId ORDER BY vs.first_seen_at, v.id`),
     campaignCounts: db.prepare(`SELECT campaign, MIN(title) AS title, COUNT(*) AS issued, COUNT(delivered_at) AS delivered,

@@ -190,4 +190,9 @@ export const MIGRATIONS: string[] = [
   DROP INDEX events_type;
   CREATE INDEX events_poll ON events(stream_id, json_extract(data, '$.pollId'), viewer_id) WHERE type = 'poll_answer';
   `,
+  /* issues 4 and 6: campaign stats (uplift) from the purchases side: the channel's purchases by time,
+     and the few redeemed offers of a campaign */ `
+  CREATE INDEX purchases_at ON purchases(channel, at);
+  CREATE INDEX offers_redeemed ON offers(stream_id, campaign) WHERE redeemed_order IS NOT NULL;
+  `,
 ];

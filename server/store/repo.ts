@@ -149,7 +149,7 @@ export function createRepo(db: DB) {
     getPurchase: db.prepare('SELECT * FROM purchases WHERE channel = ? AND order_id = ?'),
     insertPurchase: db.prepare(`INSERT INTO purchases (channel, order_id, stream_id, viewer_id, amount, currency, items, coupon_code, at, created_at)
       VALUES (@channel, @orderId, @streamId, @viewerId, @amount, @currency, @items, @couponCode, @at, @createdAt)`),
-    viewerPurchases: db.prepare('SELECT order_id, amount - refunded AS net, at, currency FROM purchases WHERE channel = ? AND viewer_id = ?'),
+    viewerPurchases: db.prepare('SELECT order_id, amount - refunded AS net, at, currency FROM purchases INDEXED BY purchases_viewer WHERE channel = ? AND viewer_id = ?'),
     streamSales: db.prepare('SELECT COUNT(*) AS orders, COALESCE(SUM(amount - refunded), 0) AS gmv FROM purchases WHERE stream_id = ?'),
     audience: db.prepare('SELECT COUNT(*) AS n FROM viewer_streams WHERE stream_id = ?'),
     insertOffer: db.prepare(`INSERT INTO offers (id, code, channel, stream_id, viewer_id, campaign, title, description,

@@ -44,16 +44,16 @@ export function createViewerStore(db: DB) {
     purchaseGross: db.prepare('SELECT viewer_id, stream_id, amount, refunded FROM purchases WHERE channel = ? AND order_id = ?'),
     setRefunded: db.prepare('UPDATE purchases SET refunded = ? WHERE channel = ? AND order_id = ?'),
     refreshValue: db.prepare(`UPDATE viewers SET
-      orders = (SELECT COUNT(*) FROM purchases p WHERE p.channel = @channel AND p.viewer_id = @id AND p.amount > p.refunded),
-      spend = (SELECT COALESCE(SUM(p.amount - p.refunded), 0) FROM purchases p WHERE p.channel = @channel AND p.viewer_id = @id),
-      last_purchase_at = (SELECT MAX(p.at) FROM purchases p WHERE p.channel = @channel AND p.viewer_id = @id AND p.amount > p.refunded)
+      orders = (SELECT COUNT(*) FROM purchases p INDEXED BY purchases_viewer WHERE p.channel = @channel AND p.viewer_id = @id AND p.amount > p.refunded),
+      spend = (SELECT COALESCE(SUM(p.amount - p.refunded), 0) FROM purchases p INDEXED BY purchases_viewer WHERE p.channel = @channel AND p.viewer_id = @id),
+      last_purchase_at = (SELECT MAX(p.at) FROM purchases p INDEXED BY purchases_viewer WHERE p.channel = @channel AND p.viewer_id = @id AND p.amount > p.refunded)
       WHERE channel = @channel AND id = @id`),
     streamIds: db.prepare('SELECT id FROM streams WHERE channel = ?'),
     exportViewer: db.prepare('SELECT * FROM viewers WHERE channel = ? AND id = ?'),
     exportStreams: db.prepare(`SELECT vs.* FROM streams s CROSS JOIN viewer_streams vs WHERE vs.viewer_id = ? AND s.channel = ? AND vs.stream_id = s.id`),
     exportEvents: db.prepare(`SELECT e.stream_id, e.id, e.type, e.client_ts, e.received_at, e.credit_ms, e.data
       FROM streams s CROSS JOIN events e INDEXED BY events_viewer WHERE e.viewer_id = ? AND s.channel = ? AND e.stream_id = s.id ORDER BY +e.received_at`),
-    exportPurchases: db.prepare('SELECT * FROM purchases WHERE channel = ? AND viewer_id = ? ORDER BY at'),
+    exportPurchases: db.prepare('SELECT * FROM purchases INDEXED BY purchases_viewer WHERE channel = ? AND viewer_id = ? ORDER BY at'),
     exportOffers: db.prepare('SELECT * FROM offers WHERE channel = ? AND viewer_id = ? ORDER BY created_at'),
     exportAliases: db.prepare('SELECT anon_id, viewer_id, events, at FROM viewer_aliases WHERE channel = ? AND (viewer_id = ? OR anon_id = ?)'),
   };

@@ -474,4 +474,24 @@ describe('holdout and uplift', () => {
     db.close();
     expect(arms).toEqual([{ arm: 'control', n: 10 }, { arm: 'treatment', n: 20 }]);
   });
+
+  it('after the window, a purchase still converts when it carries the code or redeemed it, and only then', async () => {
+    const c = await create(manual({ name: 'Codes', attributionHours: 1, offer: { title: '¥5 off', discount: { kind: 'amount', value: 500 }, ttlSeconds: 86_400 } }));
+    const vs = await viewers(['k1', 'k2', 'k3', 'k4']);
+    expect((await host('POST', `/campaigns/${c.id}/send`)).body.sent).toBe(4);
+    await until(() => ['k1', 'k2', 'k3', 'k4'].every((id) => vs.get(id)!.offers.length === 1), 5000, 'offers');
+    clock.advance(2 * 3_600_000); // past the 1 h attribution window
+    const code = (id: string) => vs.get(id)!.offers[0].code;
+    expect((await buy('k1-late', 'k1', 3000, { couponCode: code('k1') })).status).toBe(201); // carries the code
+    expect((await buy('k2-late', 'k2', 3000)).status).toBe(201); // the merchant redeems the code for this order
+    expect((await srv.api('POST', `/v1/coupons/${code('k2')}/redeem`, { orderId: 'k2-late', viewerId: 'k2' }, stream.ingestKey)).status).toBe(200);
+    expect((await buy('k3-late', 'k3', 3000)).status).toBe(201); // neither: not the campaign's doing
+    expect((await buy('k4-refunded', 'k4', 3000, { couponCode: code('k4') })).status).toBe(201);
+    expect((await srv.api('POST', '/v1/refunds', { orderId: 'k4-refunded' }, stream.ingestKey)).status).toBe(200); // fully refunded: no conversion
+    const stats = (await host('GET', `/campaigns/${c.id}`)).body.stats;
+    expect(stats).toMatchObject({ eligible: 4, redeemed: 3, treatedConversion: 0.5, uplift: { conversions: { treated: 2, control: 0 } } });
+    // the list computes the same numbers
+    const listed = (await host('GET', '/campaigns')).body.campaigns.find((x: any) => x.id === c.id);
+    expect(listed.stats).toEqual(stats);
+  });
 });
