@@ -1,0 +1,55 @@
+/**
+ * Query plans: every statement the stores prepare that reads purchases, offers or campaign
+ * assignments is planned with an index that matches its lookup. Without statistics SQLite once
+ * searched purchases by its primary key on `channel` alone (a scan of the channel's orders per
+ * viewer); this keeps such a plan from coming back unnoticed.
+ */
+import { describe, expect, it } from 'vitest';
+import { openDatabase, type DB } from './db.js';
+import { createRepo } from './repo.js';
+import { createViewerStore } from './viewers.js';
+import { createCampaignStore } from './campaigns.js';
+import { createDashboardQueries } from './dashboard.js';
+
+function preparedStatements(): { db: DB; sqls: string[] } {
+  const db = openDatabase(':memory:');
+  const prepare = db.prepare.bind(db);
+  const sqls: string[] = [];
+  db.prepare = ((sql: string) => {
+    if (/\b(purchases|offers|campaign_assignments)\b/.test(sql) && !/^\s*(INSERT|CREATE)/i.test(sql)) sqls.push(sql);
+    return prepare(sql);
+  }) as DB['prepare'];
+  createRepo(db);
+  createViewerStore(db);
+  createCampaignStore(db);
+  createDashboardQueries(db);
+  db.prepare = prepare;
+  return { db, sqls };
+}
+
+function plan(db: DB, sql: string): string[] {
+  const st = db.prepare(`EXPLAIN QUERY PLAN ${sql}`);
+  const named = Object.fromEntries([...sql.matchAll(/@(\w+)/g)].map((m) => [m[1], null]));
+  const rows = (Object.keys(named).length ? st.all(named) : st.all(...Array((sql.match(/\?/g) ?? []).length).fill(null))) as { detail: string }[];
+  return rows.map((r) => r.detail);
+}
+
+describe('query plans', () => {
+  const { db, sqls } = preparedStatements();
+
+  it('finds the statements', () => {
+    expect(sqls.length).toBeGreaterThan(20);
+  });
+
+  it("never searches purchases by channel alone (a scan of the channel's orders)", () => {
+    const bad = sqls
+      .map((sql) => ({ sql: sql.replace(/\s+/g, ' ').slice(0, 120), steps: plan(db, sql).filter((d) => /purchases.*PRIMARY KEY \(channel=\?\)$|SEARCH p USING PRIMARY KEY \(channel=\?\)$/.test(d)) }))
+      .filter((x) => x.steps.length);
+    expect(bad).toEqual([]);
+  });
+
+  it('scans no table of them whole', () => {
+    const scans = sqls.flatMap((sql) => plan(db, sql).filter((d) => /^SCAN (purchases|offers|campaign_assignments|p|o|a)\b/.test(d)).map((d) => `${d}: ${sql.replace(/\s+/g, ' ').slice(0, 100)}`));
+    expect(scans).toEqual([]);
+  });
+});
