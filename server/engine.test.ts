@@ -40,3 +40,18 @@ describe('reasons-only writes (issue 7: one queued write per viewer)', () => {
     expect(repo.getViewer('shop', 'v1')!.reasons).toContain('3 comments');
   });
 });
+
+describe('alias (issue 5)', () => {
+  it("moves the anonymous viewer's events still queued for the next commit too", async () => {
+    const { repo, engine, comment } = setup();
+    await engine.join('s1', 'anon:v_x', false);
+    const queued = engine.track('s1', 'anon:v_x', [comment('e1'), comment('e2')]); // not committed yet
+    expect(engine.writer.pending).toBeGreaterThan(0);
+    expect(engine.alias('shop', 'anon:v_x', 'dave')).toMatchObject({ merged: true, events: 2 });
+    await queued;
+    const owners = repo.db.prepare("SELECT DISTINCT viewer_id FROM events WHERE id IN ('e1', 'e2')").all();
+    expect(owners).toEqual([{ viewer_id: 'dave' }]);
+    expect(repo.getViewer('shop', 'dave')).toMatchObject({ comments: 2 });
+    expect(repo.getViewer('shop', 'anon:v_x')).toBeNull();
+  });
+});

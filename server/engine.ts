@@ -741,6 +741,8 @@ export class Engine {
    */
   alias(channel: string, anonId: string, viewerId: string): AliasResult {
     const now = this.clock();
+    // commit what is queued first, so the anonymous viewer's last events move with the rest
+    while (this.writer.pending) this.writer.flush();
     const r = mergeViewers(this.repo.db, channel, anonId, viewerId, now);
     if (!r.merged) return r;
     for (const id of [anonId, viewerId]) {
