@@ -54,4 +54,12 @@ describe('alias (issue 5)', () => {
     expect(repo.getViewer('shop', 'dave')).toMatchObject({ comments: 2 });
     expect(repo.getViewer('shop', 'anon:v_x')).toBeNull();
   });
+
+  it("moves the anonymous viewer's holdout assignments, so their later purchases count for that arm", async () => {
+    const { repo, engine } = setup();
+    await engine.join('s1', 'anon:v_y', false);
+    repo.db.prepare("INSERT INTO campaign_assignments (stream_id, campaign_id, viewer_id, channel, arm, at) VALUES ('s1', 'c1', 'anon:v_y', 'shop', 'control', 1)").run();
+    engine.alias('shop', 'anon:v_y', 'erin');
+    expect(repo.db.prepare("SELECT viewer_id, arm FROM campaign_assignments WHERE campaign_id = 'c1'").all()).toEqual([{ viewer_id: 'erin', arm: 'control' }]);
+  });
 });

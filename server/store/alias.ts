@@ -44,6 +44,9 @@ function prepare(db: DB) {
     events: db.prepare(`UPDATE events SET viewer_id = @into WHERE viewer_id = @from AND ${inChannel}`),
     // a campaign the verified viewer already got in that stream stays with the anonymous id (offers_once)
     offers: db.prepare('UPDATE OR IGNORE offers SET viewer_id = @into WHERE channel = @channel AND viewer_id = @from AND redeemed_at IS NULL'),
+    // holdout assignments follow the viewer, so their later purchases count for the arm they were in
+    // (one already assigned to the same campaign as the verified viewer keeps that arm)
+    assignments: db.prepare('UPDATE OR IGNORE campaign_assignments SET viewer_id = @into WHERE channel = @channel AND viewer_id = @from'),
   };
 }
 
@@ -62,6 +65,7 @@ export function mergeViewers(db: DB, channel: string, from: string, into: string
     q.dropStreams.run(p);
     const events = q.events.run(p).changes;
     q.offers.run(p);
+    q.assignments.run(p);
     q.link.run({ ...p, events, now });
     return { merged: true, viewerId: into, events };
   })();

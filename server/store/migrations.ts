@@ -195,4 +195,7 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX purchases_at ON purchases(channel, at);
   CREATE INDEX offers_redeemed ON offers(stream_id, campaign) WHERE redeemed_order IS NOT NULL;
   `,
+  /* issue 5: an alias (and an erasure) finds a viewer's holdout assignments without a scan */ `
+  CREATE INDEX campaign_assignments_viewer ON campaign_assignments(channel, viewer_id);
+  `,
 ];

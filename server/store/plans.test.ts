@@ -10,6 +10,7 @@ import { createRepo } from './repo.js';
 import { createViewerStore } from './viewers.js';
 import { createCampaignStore } from './campaigns.js';
 import { createDashboardQueries } from './dashboard.js';
+import { mergeViewers } from './alias.js';
 
 function preparedStatements(): { db: DB; sqls: string[] } {
   const db = openDatabase(':memory:');
@@ -23,6 +24,7 @@ function preparedStatements(): { db: DB; sqls: string[] } {
   createViewerStore(db);
   createCampaignStore(db);
   createDashboardQueries(db);
+  mergeViewers(db, 'shop', 'anon:a', 'b', 1); // prepares the alias statements
   db.prepare = prepare;
   return { db, sqls };
 }
