@@ -73,10 +73,10 @@ export function createCampaignStore(db: DB) {
       @minSpend, @currency, @createdAt, @expiresAt, @value, @maxDiscount, @skus)`),
     boughtHere: db.prepare('SELECT 1 FROM purchases INDEXED BY purchases_viewer WHERE channel = ? AND viewer_id = ? AND stream_id = ? AND amount > refunded LIMIT 1'),
     // issue 4: the carts a restart must not forget: each viewer's last add_to_cart since @since in a
-    // stream with an active cart_abandoned campaign (a range of the received_at index), unless a
-    // purchase (their client's event in that stream, or a verified one in the channel) came after it
+    // stream with an active cart_abandoned campaign (a range of the partial events_cart index), unless
+    // a purchase (their client's event in that stream, or a verified one in the channel) came after it
     openCarts: db.prepare(`SELECT e.stream_id AS streamId, s.channel AS channel, e.viewer_id AS viewerId, MAX(e.received_at) AS at
-      FROM events e INDEXED BY events_received JOIN streams s ON s.id = e.stream_id
+      FROM events e INDEXED BY events_cart JOIN streams s ON s.id = e.stream_id
       WHERE e.received_at > @since AND e.type = 'add_to_cart'
         AND e.stream_id IN (SELECT stream_id FROM campaigns WHERE status = 'active' AND json_extract(doc, '$.trigger.type') = 'cart_abandoned')
       GROUP BY e.stream_id, e.viewer_id`),

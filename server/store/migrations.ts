@@ -198,4 +198,8 @@ export const MIGRATIONS: string[] = [
   /* issue 5: an alias (and an erasure) finds a viewer's holdout assignments without a scan */ `
   CREATE INDEX campaign_assignments_viewer ON campaign_assignments(channel, viewer_id);
   `,
+  /* issue 4: the open carts a restart rebuilds, read from a partial index of add_to_cart events only
+     (start-up reads a day of carts, not a day of all events) */ `
+  CREATE INDEX events_cart ON events(received_at) WHERE type = 'add_to_cart';
+  `,
 ];
