@@ -158,6 +158,25 @@ describe('<livetier-widget>', () => {
     expect(text(shadow(el).querySelector('[part~=timer]'))).toBe('Ends in 2:00:05');
   });
 
+  it("shows a percent offer's cap and the products it is limited to, by their pinned names", async () => {
+    const el = await mount();
+    el.products = [{ sku: 'TEA-01', name: 'Oolong tea', price: 12800 }];
+    el.addOffer(offer({ id: 'cap', maxDiscount: 5000, skus: ['TEA-01', 'CUP-02'] }));
+    await el.updateComplete;
+    const card = text(shadow(el).querySelector('[data-offer-id="cap"]'));
+    expect(card).toContain('Up to ¥50 off');
+    expect(card).toContain('On Oolong tea, CUP-02'); // an SKU that is not pinned shows as itself
+    el.lang = 'zh-CN';
+    await el.updateComplete;
+    const zh = text(shadow(el).querySelector('[data-offer-id="cap"]'));
+    expect(zh).toContain('最高减¥50');
+    expect(zh).toContain('限Oolong tea、CUP-02');
+    // without them, neither line
+    el.addOffer(offer({ id: 'plain' }));
+    await el.updateComplete;
+    expect(text(shadow(el).querySelector('[data-offer-id="plain"]'))).not.toMatch(/最高|限/);
+  });
+
   it('speaks Chinese with lang="zh-CN"', async () => {
     const el = await mount({ lang: 'zh-CN' });
     el.addOffer(offer());

@@ -12,6 +12,8 @@ const TEXT = {
     percentOff: (p: number) => `${new Intl.NumberFormat('en', { style: 'percent', maximumFractionDigits: 1 }).format(p / 100)} off`,
     amountOff: (m: string) => `${m} off`,
     minSpend: (m: string) => `Min. spend ${m}`,
+    upTo: (m: string) => `Up to ${m} off`,
+    only: (names: string[]) => `On ${names.join(', ')}`,
     endsIn: (t: string) => `Ends in ${t}`,
     copy: 'Copy',
     copied: 'Copied',
@@ -31,6 +33,8 @@ const TEXT = {
     percentOff: (p: number) => (p >= 100 ? '免费' : `${Math.round(1000 - p * 10) / 100}折`),
     amountOff: (m: string) => `立减${m}`,
     minSpend: (m: string) => `满${m}可用`,
+    upTo: (m: string) => `最高减${m}`,
+    only: (names: string[]) => `限${names.join('、')}`,
     endsIn: (t: string) => `剩余 ${t}`,
     copy: '复制',
     copied: '已复制',
@@ -321,6 +325,8 @@ export class LiveTierWidget extends LitElement {
       <h3 part="title" class="title">${offer.title}</h3>
       ${offer.description ? html`<p part="description" class="description">${offer.description}</p>` : nothing}
       ${offer.minSpend ? html`<p class="min">${t.minSpend(formatMoney(offer.minSpend, offer.currency, lang))}</p>` : nothing}
+      ${offer.maxDiscount ? html`<p class="min">${t.upTo(formatMoney(offer.maxDiscount, offer.currency, lang))}</p>` : nothing}
+      ${offer.skus?.length ? html`<p class="min">${t.only(offer.skus.map((sku) => this.pinned.find((p) => p.sku === sku)?.name || sku))}</p>` : nothing}
       <div class="redeem">
         <code part="code" class="code">${offer.code}</code>
         <button part="copy" class="copy" type="button" aria-label=${copied ? t.copied : t.copyLabel(offer.code)} @click=${() => this.copy(offer)}>
