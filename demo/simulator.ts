@@ -204,6 +204,8 @@ class SimViewer {
   private pending: TrackEvent[] = [];
   private purchases = new Set<Promise<void>>();
   private left = false;
+  /** The `track` call waiting for its ack, if any: leave() lets it finish so its count is not lost. */
+  private inflight: Promise<void> | undefined;
   private done!: () => void;
 
   constructor(
@@ -299,7 +301,14 @@ class SimViewer {
     this.pending.push({ id: randomUUID(), type, ts: Date.now(), ...(data ? { data } : {}) });
   }
 
-  private async flush() {
+  private flush(): Promise<void> {
+    if (this.inflight) return this.inflight;
+    const p = this.send().finally(() => { this.inflight = undefined; });
+    this.inflight = p;
+    return p;
+  }
+
+  private async send() {
     if (!this.pending.length || !this.socket?.connected) return;
     const batch = this.pending.splice(0);
     try {
@@ -317,10 +326,11 @@ class SimViewer {
     if (this.left) return;
     this.left = true;
     await Promise.all(this.purchases);
+    await this.inflight; // a batch the server may already have stored: wait for its ack before closing
     if (this.pending.length && this.socket?.connected) {
       const batch = this.pending.splice(0);
       try {
-        const ack = await this.socket.timeout(5000).emitWithAck('track', batch);
+        const ack = await this.socket.timeout(10_000).emitWithAck('track', batch);
         if (!('error' in ack)) {
           this.sim.stats.events += batch.length;
           this.sim.stats.acked += ack.accepted + ack.duplicates;
