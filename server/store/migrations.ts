@@ -202,4 +202,8 @@ export const MIGRATIONS: string[] = [
      (start-up reads a day of carts, not a day of all events) */ `
   CREATE INDEX events_cart ON events(received_at) WHERE type = 'add_to_cart';
   `,
+  /* issues 7 and 8: retention finds old events by rowid (rows are appended in the order the server
+     received them), so no insert pays for an index on received_at any more */ `
+  DROP INDEX events_received;
+  `,
 ];

@@ -2,7 +2,12 @@
  * Retention: raw events older than `days` are deleted in the background, a small batch at a
  * time, each batch its own short statement between ingest commits (better-sqlite3 is
  * synchronous, so a batch never interleaves with a group commit; it only delays the next one by
- * the time one small DELETE takes). The aggregates the tiers need (viewers, viewer_streams,
+ * the time one small DELETE takes). Events are appended in the order the server received them, so
+ * old events are the ones with the lowest rowids: the purge finds the first rowid that is still
+ * kept with a binary search over rowids (about 30 primary-key lookups) instead of an index on
+ * `received_at`, which every insert would pay for. A row below that boundary is deleted only if
+ * its own `received_at` is old too (a clock set back never purges a recent event early; such a
+ * row waits until the boundary passes it). The aggregates the tiers need (viewers, viewer_streams,
  * purchases) and the offers are never touched: purging events changes no tier and no summary.
  */
 import type { DB } from './db.js';
@@ -23,6 +28,8 @@ export interface RetentionOptions {
 
 export class RetentionPurger {
   private readonly del;
+  private readonly bounds;
+  private readonly at;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private stopped = false;
@@ -33,14 +40,31 @@ export class RetentionPurger {
     db: DB,
     private readonly opts: RetentionOptions,
   ) {
-    // events has a rowid and an index on received_at: each batch is an index range scan
-    this.del = db.prepare('DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE received_at < ? LIMIT ?)');
+    // each batch is a range of the table's rowid (its B-tree key), from the oldest row up
+    this.del = db.prepare(`DELETE FROM events WHERE rowid IN
+      (SELECT rowid FROM events WHERE rowid < @boundary AND received_at < @cutoff ORDER BY rowid LIMIT @batch)`);
+    this.bounds = db.prepare('SELECT MIN(rowid) AS lo, MAX(rowid) AS hi FROM events');
+    this.at = db.prepare('SELECT rowid AS id, received_at AS at FROM events WHERE rowid >= ? ORDER BY rowid LIMIT 1');
+  }
+
+  /** The lowest rowid received at or after `cutoff` (one past the last row when every row is older). */
+  boundary(cutoff: number): number {
+    const { lo, hi } = this.bounds.get() as { lo: number | null; hi: number | null };
+    if (lo === null || hi === null) return 0;
+    let a = lo, b = hi + 1; // invariant: rows below a are older than cutoff; the row at or after b is not
+    while (a < b) {
+      const mid = a + Math.floor((b - a) / 2);
+      const r = this.at.get(mid) as { id: number; at: number } | undefined; // the first row at or after mid
+      if (r && r.at < cutoff) a = r.id + 1;
+      else b = mid;
+    }
+    return a;
   }
 
   /** Deletes at most one batch of expired events now; returns how many rows went. */
   purgeBatch(now = this.opts.clock()): number {
     const cutoff = now - this.opts.days * DAY_MS;
-    const n = this.del.run(cutoff, this.opts.batch ?? RETENTION_BATCH).changes;
+    const n = this.del.run({ boundary: this.boundary(cutoff), cutoff, batch: this.opts.batch ?? RETENTION_BATCH }).changes;
     this.stats.deleted += n;
     this.stats.batches++;
     return n;
