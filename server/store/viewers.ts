@@ -40,7 +40,7 @@ export function createViewerStore(db: DB) {
     checkouts: db.prepare(`SELECT e.received_at AS at FROM streams s CROSS JOIN events e INDEXED BY events_viewer
       WHERE e.viewer_id = ? AND s.channel = ? AND e.stream_id = s.id AND e.type = 'checkout' ORDER BY +e.received_at DESC LIMIT ?`),
     recentOffers: db.prepare(`SELECT id, expires_at, clicked_at, redeemed_at FROM offers WHERE channel = ? AND viewer_id = ?
-      ORDER BY expires_at DESC LIMIT ?`),
+      ORDER BY expires_at DESC, id LIMIT ?`),
     purchaseGross: db.prepare('SELECT viewer_id, stream_id, amount, refunded FROM purchases WHERE channel = ? AND order_id = ?'),
     setRefunded: db.prepare('UPDATE purchases SET refunded = ? WHERE channel = ? AND order_id = ?'),
     refreshValue: db.prepare(`UPDATE viewers SET

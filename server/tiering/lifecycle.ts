@@ -45,9 +45,13 @@ export function abandonedInRow(input: Pick<LifecycleInput, 'purchases' | 'checko
   return n;
 }
 
-/** expired offers in a row, newest first, with no click and no redemption */
+/**
+ * Expired offers in a row, newest first, with no click and no redemption. Offers that expired at
+ * the same moment have no order between them: an engaged one counts as the newer (it breaks the
+ * row), so the answer never depends on the order the offers were listed in.
+ */
 export function ignoredInRow(offers: LifecycleInput['offers'], now: number): number {
-  const expired = offers.filter((o) => o.expiresAt <= now).sort((a, b) => b.expiresAt - a.expiresAt);
+  const expired = offers.filter((o) => o.expiresAt <= now).sort((a, b) => b.expiresAt - a.expiresAt || Number(b.engaged) - Number(a.engaged));
   let n = 0;
   for (const o of expired) {
     if (o.engaged) break;

@@ -92,7 +92,8 @@ export function refundPurchase(s: ViewerState, orderId: string, gross: number, r
 export function addOffer(s: ViewerState, o: { id: string; expiresAt: number; engaged?: boolean }): void {
   if (s.offers.some((x) => x.id === o.id)) return;
   s.offers.push({ id: o.id, expiresAt: o.expiresAt, engaged: !!o.engaged });
-  s.offers.sort((a, b) => b.expiresAt - a.expiresAt);
+  // newest first; ties by id, so the offers kept do not depend on the order they arrived in
+  s.offers.sort((a, b) => b.expiresAt - a.expiresAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   s.offers.length = Math.min(s.offers.length, RECENT_KEPT);
 }
 
