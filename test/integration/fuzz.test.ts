@@ -12,6 +12,9 @@ import { startServer, createStream, connectViewer, closeAllClients, ADMIN_KEY, t
 import { checkEvent } from '../../server/ingest/schema.js';
 import { EVENT_TYPES } from '../../server/realtime/events.js';
 
+/** FC_SCALE=5 npx vitest run … multiplies the property runs (to hunt rare counterexamples) */
+const runs = (n: number) => Math.round(n * Number(process.env.FC_SCALE ?? 1));
+
 let srv: TestServer;
 let A: StreamKeys;
 let R: StreamKeys; // a stream whose keys the fuzzer may rotate
@@ -79,7 +82,7 @@ describe('track payloads', () => {
         for (const r of rows) expect(valid.some((v) => v.event.id === r.id && v.event.type === r.type), `stored ${r.id} ${r.type}`).toBe(true);
         expect(rows.length).toBe(ack.accepted);
       }),
-      { numRuns: 150 },
+      { numRuns: runs(150) },
     );
     expect(socket.connected).toBe(true);
   });
@@ -105,7 +108,7 @@ describe('handshake auth', () => {
         const plain = !!a && typeof a === 'object' && !Array.isArray(a);
         expect(got === 'ok' || CODES.has(got) || (!plain && got === 'closed'), `${got} for ${JSON.stringify(a)}`).toBe(true);
       }),
-      { numRuns: 80 },
+      { numRuns: runs(80) },
     );
   });
 });
@@ -127,7 +130,7 @@ describe('host socket payloads', () => {
         else if (event === 'push') expect(ack).toMatchObject({ sent: expect.any(Number) });
         else expect(ack).toMatchObject({ id: expect.any(String), closesAt: expect.any(Number) });
       }),
-      { numRuns: 80 },
+      { numRuns: runs(80) },
     );
     expect(host.connected).toBe(true);
     host.close();
@@ -162,7 +165,7 @@ describe('REST', () => {
           expect(r.status, JSON.stringify(r.body)).toBeLessThan(500);
           if (r.status >= 400) expect(r.body).toMatchObject({ statusCode: r.status, error: expect.any(String), message: expect.any(String) });
         }),
-        { numRuns: 60 },
+        { numRuns: runs(60) },
       );
     });
   }
@@ -190,7 +193,7 @@ describe('REST', () => {
           expect(r.status, `${p} ${JSON.stringify(r.body).slice(0, 200)}`).toBeLessThan(500);
         }
       }),
-      { numRuns: 40 },
+      { numRuns: runs(40) },
     );
     // erasure with random ids and channels: never a 5xx (and the sentinels are checked at the end)
     await fc.assert(
@@ -198,7 +201,7 @@ describe('REST', () => {
         const r = await srv.api('DELETE', `/v1/viewers/${encodeURIComponent(seg)}?channel=${encodeURIComponent(ch)}`, undefined, ADMIN_KEY);
         expect(r.status).toBeLessThan(500);
       }),
-      { numRuns: 40 },
+      { numRuns: runs(40) },
     );
   });
 
@@ -214,7 +217,7 @@ describe('REST', () => {
         const r = await srv.api('POST', '/v1/collect', text, undefined, { 'content-type': 'text/plain;charset=UTF-8' });
         expect(r.status, String(r.body).slice(0, 200)).toBeLessThan(500);
       }),
-      { numRuns: 100 },
+      { numRuns: runs(100) },
     );
   });
 });
