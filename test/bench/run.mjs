@@ -201,13 +201,19 @@ async function ingestPhase() {
   const a = best(as);
   const b = best(bs);
   const ratio = a.perSec / b.perSec; // shown rounded down, so 0.797 reads 0.79 beside "not met"
-  row(`Ingest: events/s through \`track\` with acks (${P.ingestProcs * P.ingestSockets} sockets, ${P.batch} events per call, one call in flight each; best of ${P.ingestReps} alternating runs of ${P.ingestMs / 1000} s)`,
-    `${f0(a.perSec)} (server CPU ${f2(a.cpu)} cores)`, `${f0(b.perSec)} (server CPU ${f2(b.cpu)} cores)`, f2(Math.floor(ratio * 100) / 100), `${ratio >= 0.8 ? 'goal ≥ 0.8: met' : 'goal ≥ 0.8: **not met**'}; every run (k events/s): LiveTier ${as.map((x) => f0(x.perSec / 1000)).join(', ')}, baseline ${bs.map((x) => f0(x.perSec / 1000)).join(', ')}`);
   const cpuPerK = (x) => (x.cpu * (P.ingestMs / 1000) * 1000) / (x.accepted / 1000); // server CPU ms per 1,000 events
   const ca = Math.min(...as.map(cpuPerK));
   const cb = Math.min(...bs.map(cpuPerK));
+  // the bare server needs a fraction of a core for what one generator core can send: when it is not
+  // saturated, the baseline's events/s is the generators' rate, which swings with the machine
+  const generatorBound = b.cpu < 0.8;
+  const verdict = ratio < 0.8 ? 'goal ≥ 0.8: **not met**'
+    : generatorBound ? `goal ≥ 0.8: met only against the load generators' rate (the bare server used ${f2(b.cpu)} cores), not against bare socket.io's capacity: see the next row`
+      : 'goal ≥ 0.8: met';
+  row(`Ingest: events/s through \`track\` with acks (${P.ingestProcs * P.ingestSockets} sockets, ${P.batch} events per call, one call in flight each; best of ${P.ingestReps} alternating runs of ${P.ingestMs / 1000} s)`,
+    `${f0(a.perSec)} (server CPU ${f2(a.cpu)} cores)`, `${f0(b.perSec)} (server CPU ${f2(b.cpu)} cores)`, f2(Math.floor(ratio * 100) / 100), `${verdict}; every run (k events/s): LiveTier ${as.map((x) => f0(x.perSec / 1000)).join(', ')}, baseline ${bs.map((x) => f0(x.perSec / 1000)).join(', ')}`);
   row('Ingest: server CPU per 1,000 events (ms, lowest run)', f1(ca), f1(cb), f2(ca / cb),
-    'when the baseline server is not saturated, its events/s is bounded by the load generators (one core); this row compares the servers alone');
+    `the servers alone: per core of CPU LiveTier stores, dedups and tiers ${f2(cb / ca)}× the events bare socket.io acks${generatorBound ? "; the baseline's events/s above is bounded by the load generators (one core)" : ''}`);
   const accepted = as.reduce((n, x) => n + x.accepted, 0);
   const stored = as.reduce((n, x) => n + x.stored, 0);
   const lost = accepted - stored;
