@@ -206,4 +206,8 @@ export const MIGRATIONS: string[] = [
      received them), so no insert pays for an index on received_at any more */ `
   DROP INDEX events_received;
   `,
+  /* issues 3 and 5: a channel's streams without reading every stream of every channel (a profile load's
+     checkout history, alias, export and erasure start from them) */ `
+  CREATE INDEX streams_channel ON streams(channel, id);
+  `,
 ];

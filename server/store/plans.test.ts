@@ -12,12 +12,14 @@ import { createCampaignStore } from './campaigns.js';
 import { createDashboardQueries } from './dashboard.js';
 import { mergeViewers } from './alias.js';
 
-function preparedStatements(): { db: DB; sqls: string[] } {
+function preparedStatements(): { db: DB; sqls: string[]; byChannel: string[] } {
   const db = openDatabase(':memory:');
   const prepare = db.prepare.bind(db);
   const sqls: string[] = [];
+  const byChannel: string[] = [];
   db.prepare = ((sql: string) => {
     if (/\b(purchases|offers|campaign_assignments)\b/.test(sql) && !/^\s*(INSERT|CREATE)/i.test(sql)) sqls.push(sql);
+    if (/\bstreams\b/.test(sql) && /channel = [?@]/.test(sql)) byChannel.push(sql);
     return prepare(sql);
   }) as DB['prepare'];
   createRepo(db);
@@ -26,7 +28,7 @@ function preparedStatements(): { db: DB; sqls: string[] } {
   createDashboardQueries(db);
   mergeViewers(db, 'shop', 'anon:a', 'b', 1); // prepares the alias statements
   db.prepare = prepare;
-  return { db, sqls };
+  return { db, sqls, byChannel };
 }
 
 function plan(db: DB, sql: string): string[] {
@@ -37,7 +39,7 @@ function plan(db: DB, sql: string): string[] {
 }
 
 describe('query plans', () => {
-  const { db, sqls } = preparedStatements();
+  const { db, sqls, byChannel } = preparedStatements();
 
   it('finds the statements', () => {
     expect(sqls.length).toBeGreaterThan(20);
@@ -52,6 +54,12 @@ describe('query plans', () => {
 
   it('scans no table of them whole', () => {
     const scans = sqls.flatMap((sql) => plan(db, sql).filter((d) => /^SCAN (purchases|offers|campaign_assignments|p|o|a)\b/.test(d)).map((d) => `${d}: ${sql.replace(/\s+/g, ' ').slice(0, 100)}`));
+    expect(scans).toEqual([]);
+  });
+
+  it("reads a channel's streams from the streams_channel index, never every stream of every channel", () => {
+    expect(byChannel.length).toBeGreaterThan(3);
+    const scans = byChannel.flatMap((sql) => plan(db, sql).filter((d) => /^SCAN (streams|s)\b/.test(d)).map((d) => `${d}: ${sql.replace(/\s+/g, ' ').slice(0, 100)}`));
     expect(scans).toEqual([]);
   });
 });
