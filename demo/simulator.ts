@@ -327,16 +327,7 @@ class SimViewer {
     this.left = true;
     await Promise.all(this.purchases);
     await this.inflight; // a batch the server may already have stored: wait for its ack before closing
-    if (this.pending.length && this.socket?.connected) {
-      const batch = this.pending.splice(0);
-      try {
-        const ack = await this.socket.timeout(10_000).emitWithAck('track', batch);
-        if (!('error' in ack)) {
-          this.sim.stats.events += batch.length;
-          this.sim.stats.acked += ack.accepted + ack.duplicates;
-        }
-      } catch {}
-    }
+    await this.flush(); // what is still pending (left: a failure drops it rather than queueing it again)
     this.socket?.close();
     this.done?.();
   }

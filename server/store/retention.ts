@@ -51,7 +51,7 @@ export class RetentionPurger {
   boundary(cutoff: number): number {
     const { lo, hi } = this.bounds.get() as { lo: number | null; hi: number | null };
     if (lo === null || hi === null) return 0;
-    let a = lo, b = hi + 1; // invariant: rows below a are older than cutoff; the row at or after b is not
+    let a = lo, b = hi + 1; // with rows in time order: rows below a are older than cutoff, the row at or after b is not
     while (a < b) {
       const mid = a + Math.floor((b - a) / 2);
       const r = this.at.get(mid) as { id: number; at: number } | undefined; // the first row at or after mid

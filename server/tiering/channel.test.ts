@@ -6,9 +6,8 @@ import { KeyHistogram, moneyKey, moneyOfKey } from './histogram.js';
 import { computeLifecycle, abandonedInRow, ignoredInRow } from './lifecycle.js';
 import { engagementScore, engagementWeight, engagementPoints } from './engagement.js';
 import { addActivity, addCheckout, addOffer, addPurchase, emptyState, noActivity, offerEngaged, refundPurchase, seen, type ViewerState } from './state.js';
+import { runs } from '../../test/helpers/property.js';
 
-/** FC_SCALE=20 npx vitest run … multiplies the property runs (to hunt rare counterexamples) */
-const runs = (n: number) => Math.round(n * Number(process.env.FC_SCALE ?? 1));
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 23, 12);

@@ -11,9 +11,8 @@ import { io as ioClient, type Socket } from 'socket.io-client';
 import { startServer, createStream, connectViewer, closeAllClients, ADMIN_KEY, type TestServer, type StreamKeys } from '../helpers/server.js';
 import { checkEvent } from '../../server/ingest/schema.js';
 import { EVENT_TYPES } from '../../server/realtime/events.js';
+import { runs } from '../helpers/property.js';
 
-/** FC_SCALE=5 npx vitest run … multiplies the property runs (to hunt rare counterexamples) */
-const runs = (n: number) => Math.round(n * Number(process.env.FC_SCALE ?? 1));
 
 let srv: TestServer;
 let A: StreamKeys;
