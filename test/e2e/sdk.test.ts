@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import Database from 'better-sqlite3';
 import { startServer, createStream, viewerToken, type TestServer, type StreamKeys } from '../helpers/server.js';
-import { launch, startSite } from '../helpers/browser.js';
+import { closeContext, launch, startSite } from '../helpers/browser.js';
 
 let srv: TestServer;
 let stream: StreamKeys;
@@ -155,10 +155,12 @@ describe('no lost events', () => {
       }));
       await expect.poll(() => has(id), { timeout: 10_000 }).toBe(true);
       expect(posts.length).toBeGreaterThan(0);
+      // let the navigation commit before closing: a close that races it can hang in Chromium
+      await within('navigation commits', p.waitForURL('about:blank'));
     } finally {
       srv.app.server.off('request', seen);
     }
-    await within('close context', context.close());
+    await closeContext(context);
   });
 });
 
