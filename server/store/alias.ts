@@ -41,7 +41,10 @@ function prepare(db: DB) {
       ON CONFLICT (stream_id, viewer_id) DO UPDATE SET ${sums(STREAM_SUMS)},
         first_seen_at = MIN(first_seen_at, excluded.first_seen_at), last_seen_at = MAX(last_seen_at, excluded.last_seen_at)`),
     dropStreams: db.prepare(`DELETE FROM viewer_streams WHERE viewer_id = @from AND ${inChannel}`),
-    events: db.prepare(`UPDATE events SET viewer_id = @into WHERE viewer_id = @from AND ${inChannel}`),
+    // events are keyed per viewer (stream_id, viewer_id, id): an event the browser resent as the
+    // verified viewer is already there, so the anonymous copy is a duplicate and is dropped
+    events: db.prepare(`UPDATE OR IGNORE events SET viewer_id = @into WHERE viewer_id = @from AND ${inChannel}`),
+    dropEvents: db.prepare(`DELETE FROM events WHERE viewer_id = @from AND ${inChannel}`),
     // a campaign the verified viewer already got in that stream stays with the anonymous id (offers_once)
     offers: db.prepare('UPDATE OR IGNORE offers SET viewer_id = @into WHERE channel = @channel AND viewer_id = @from AND redeemed_at IS NULL'),
     // holdout assignments follow the viewer, so their later purchases count for the arm they were in
@@ -64,6 +67,7 @@ export function mergeViewers(db: DB, channel: string, from: string, into: string
     q.streams.run(p);
     q.dropStreams.run(p);
     const events = q.events.run(p).changes;
+    q.dropEvents.run(p);
     q.offers.run(p);
     q.assignments.run(p);
     q.link.run({ ...p, events, now });

@@ -210,4 +210,27 @@ export const MIGRATIONS: string[] = [
      checkout history, alias, export and erasure start from them) */ `
   CREATE INDEX streams_channel ON streams(channel, id);
   `,
+  /* issue 7: one key instead of two. Events were deduplicated by (stream_id, id) and found per viewer
+     by (stream_id, viewer_id): two B-trees with random insert points per event. A viewer's event ids
+     are unique per stream, so (stream_id, viewer_id, id) is both the dedup key and the per-viewer
+     lookup (one viewer can no longer make another's event id a "duplicate" either). The table is
+     rebuilt in rowid order (retention reads rowids as arrival order). */ `
+  CREATE TABLE events_new (
+    stream_id    TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    viewer_id    TEXT NOT NULL,
+    type         TEXT NOT NULL,
+    client_ts    INTEGER NOT NULL,
+    received_at  INTEGER NOT NULL,
+    credit_ms    INTEGER,
+    data         TEXT
+  );
+  INSERT INTO events_new (rowid, stream_id, id, viewer_id, type, client_ts, received_at, credit_ms, data)
+    SELECT rowid, stream_id, id, viewer_id, type, client_ts, received_at, credit_ms, data FROM events ORDER BY rowid;
+  DROP TABLE events;
+  ALTER TABLE events_new RENAME TO events;
+  CREATE UNIQUE INDEX events_key ON events(stream_id, viewer_id, id);
+  CREATE INDEX events_poll ON events(stream_id, json_extract(data, '$.pollId'), viewer_id) WHERE type = 'poll_answer';
+  CREATE INDEX events_cart ON events(received_at) WHERE type = 'add_to_cart';
+  `,
 ];

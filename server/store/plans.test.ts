@@ -12,12 +12,14 @@ import { createCampaignStore } from './campaigns.js';
 import { createDashboardQueries } from './dashboard.js';
 import { mergeViewers } from './alias.js';
 
-function preparedStatements(): { db: DB; sqls: string[]; byChannel: string[] } {
+function preparedStatements(): { db: DB; sqls: string[]; byChannel: string[]; events: string[] } {
   const db = openDatabase(':memory:');
   const prepare = db.prepare.bind(db);
   const sqls: string[] = [];
   const byChannel: string[] = [];
+  const events: string[] = [];
   db.prepare = ((sql: string) => {
+    if (/\bevents\b/.test(sql) && !/^\s*(INSERT|CREATE)/i.test(sql)) events.push(sql);
     if (/\b(purchases|offers|campaign_assignments)\b/.test(sql) && !/^\s*(INSERT|CREATE)/i.test(sql)) sqls.push(sql);
     if (/\bstreams\b/.test(sql) && /channel = [?@]/.test(sql)) byChannel.push(sql);
     return prepare(sql);
@@ -28,7 +30,7 @@ function preparedStatements(): { db: DB; sqls: string[]; byChannel: string[] } {
   createDashboardQueries(db);
   mergeViewers(db, 'shop', 'anon:a', 'b', 1); // prepares the alias statements
   db.prepare = prepare;
-  return { db, sqls, byChannel };
+  return { db, sqls, byChannel, events };
 }
 
 function plan(db: DB, sql: string): string[] {
@@ -39,7 +41,7 @@ function plan(db: DB, sql: string): string[] {
 }
 
 describe('query plans', () => {
-  const { db, sqls, byChannel } = preparedStatements();
+  const { db, sqls, byChannel, events } = preparedStatements();
 
   it('finds the statements', () => {
     expect(sqls.length).toBeGreaterThan(20);
@@ -60,6 +62,12 @@ describe('query plans', () => {
   it("reads a channel's streams from the streams_channel index, never every stream of every channel", () => {
     expect(byChannel.length).toBeGreaterThan(3);
     const scans = byChannel.flatMap((sql) => plan(db, sql).filter((d) => /^SCAN (streams|s)\b/.test(d)).map((d) => `${d}: ${sql.replace(/\s+/g, ' ').slice(0, 100)}`));
+    expect(scans).toEqual([]);
+  });
+
+  it('reads events of a viewer, a stream or a poll through an index, never a scan of every event', () => {
+    expect(events.length).toBeGreaterThan(5);
+    const scans = events.flatMap((sql) => plan(db, sql).filter((d) => /^SCAN (events|e)\b/.test(d)).map((d) => `${d}: ${sql.replace(/\s+/g, ' ').slice(0, 100)}`));
     expect(scans).toEqual([]);
   });
 });

@@ -36,8 +36,8 @@ export function createViewerStore(db: DB) {
     channelViewerIds: db.prepare('SELECT id FROM viewers WHERE channel = ?'),
     buyers: db.prepare(`SELECT viewer_id, COUNT(*) AS orders, SUM(amount - refunded) AS spend, MAX(at) AS last_at
       FROM purchases WHERE channel = ? AND amount > refunded AND at >= ? AND at <= ? GROUP BY viewer_id`),
-    // CROSS JOIN fixes the order: the channel's streams, then the (stream_id, viewer_id) index, never a scan of events
-    checkouts: db.prepare(`SELECT e.received_at AS at FROM streams s CROSS JOIN events e INDEXED BY events_viewer
+    // CROSS JOIN fixes the order: the channel's streams, then the (stream_id, viewer_id, id) key, never a scan of events
+    checkouts: db.prepare(`SELECT e.received_at AS at FROM streams s CROSS JOIN events e INDEXED BY events_key
       WHERE e.viewer_id = ? AND s.channel = ? AND e.stream_id = s.id AND e.type = 'checkout' ORDER BY +e.received_at DESC LIMIT ?`),
     recentOffers: db.prepare(`SELECT id, expires_at, clicked_at, redeemed_at FROM offers WHERE channel = ? AND viewer_id = ?
       ORDER BY expires_at DESC, id LIMIT ?`),
@@ -52,7 +52,7 @@ export function createViewerStore(db: DB) {
     exportViewer: db.prepare('SELECT * FROM viewers WHERE channel = ? AND id = ?'),
     exportStreams: db.prepare(`SELECT vs.* FROM streams s CROSS JOIN viewer_streams vs WHERE vs.viewer_id = ? AND s.channel = ? AND vs.stream_id = s.id`),
     exportEvents: db.prepare(`SELECT e.stream_id, e.id, e.type, e.client_ts, e.received_at, e.credit_ms, e.data
-      FROM streams s CROSS JOIN events e INDEXED BY events_viewer WHERE e.viewer_id = ? AND s.channel = ? AND e.stream_id = s.id ORDER BY +e.received_at`),
+      FROM streams s CROSS JOIN events e INDEXED BY events_key WHERE e.viewer_id = ? AND s.channel = ? AND e.stream_id = s.id ORDER BY +e.received_at`),
     exportPurchases: db.prepare('SELECT * FROM purchases INDEXED BY purchases_viewer WHERE channel = ? AND viewer_id = ? ORDER BY at'),
     exportOffers: db.prepare('SELECT * FROM offers WHERE channel = ? AND viewer_id = ? ORDER BY created_at'),
     exportAliases: db.prepare('SELECT anon_id, viewer_id, events, at FROM viewer_aliases WHERE channel = ? AND (viewer_id = ? OR anon_id = ?)'),

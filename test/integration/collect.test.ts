@@ -9,6 +9,8 @@ import {
   createStream,
   viewerToken,
   connectViewer,
+  client,
+  connect,
   closeAllClients,
   eid,
   until,
@@ -201,6 +203,23 @@ describe('alias (identify)', () => {
     expect(rows('SELECT 1 FROM events WHERE viewer_id = ?', 'eve')).toHaveLength(0);
     expect(rows<{ viewer_id: string }>('SELECT viewer_id FROM viewer_aliases WHERE anon_id = ?', 'anon:v_dave')).toEqual([{ viewer_id: 'dave' }]);
     eve.socket.close();
+  });
+
+  it('an event stored while anonymous and resent at once after login (its ack lost in the reconnect) is stored and counted once', async () => {
+    const anon = await connectViewer(srv, { streamId: stream.id, viewerId: 'v_gina' });
+    const comment = { id: eid(), type: 'comment', ts: Date.now(), data: { text: 'is the blue one in stock?' } };
+    expect(await anon.socket.emitWithAck('track', [comment])).toMatchObject({ accepted: 1 });
+    anon.socket.close();
+    // the SDK resends its unacknowledged queue as soon as the new socket connects, before `hello`
+    const token = await viewerToken(srv, stream.ingestKey, 'gina');
+    const known = client(srv, '/viewer', { streamId: stream.id, viewerId: 'v_gina', token, alias: 'v_gina' });
+    const resent = known.emitWithAck('track', [comment, { id: eid(), type: 'like', ts: Date.now() }]);
+    await connect(known);
+    expect(await resent).toMatchObject({ accepted: 1, duplicates: 1 });
+    expect(rows<{ viewer_id: string }>('SELECT viewer_id FROM events WHERE id = ?', comment.id)).toEqual([{ viewer_id: 'gina' }]);
+    const [gina] = rows<{ comments: number; likes: number }>('SELECT comments, likes FROM viewers WHERE channel = ? AND id = ?', 'collect-shop', 'gina');
+    expect(gina).toEqual({ comments: 1, likes: 1 });
+    known.close();
   });
 
   it('never aliases without a valid token', async () => {

@@ -68,19 +68,22 @@ export function createViewerHandlers({ nsp, engine, repo, clock, log, limits = D
     socket.join([viewerRoom(channel, viewerId), streamRoom(streamId)]);
     let joined = false;
 
+    // issue 5: identify() sends the browser's anonymous id once the viewer is verified; link it (once),
+    // before this socket's first track is queued: events the browser resends as the verified viewer
+    // then find the anonymous copies already moved and are deduplicated against them
+    const alias = (socket.handshake.auth as { alias?: unknown } | undefined)?.alias;
+    if (verified && typeof alias === 'string' && VIEWER_ID_PATTERN.test(alias)) {
+      try {
+        engine.alias(channel, alias.startsWith(ANON_PREFIX) ? alias : ANON_PREFIX + alias, viewerId);
+      } catch (err) {
+        log.error({ err }, 'viewer alias failed');
+      }
+    }
+
     engine.join(streamId, viewerId, verified).then(
       () => {
         joined = true;
         if (socket.disconnected) return engine.leave(streamId, viewerId);
-        // issue 5: identify() sends the browser's anonymous id once the viewer is verified; link it (once)
-        const alias = (socket.handshake.auth as { alias?: unknown } | undefined)?.alias;
-        if (verified && typeof alias === 'string' && VIEWER_ID_PATTERN.test(alias)) {
-          try {
-            engine.alias(channel, alias.startsWith(ANON_PREFIX) ? alias : ANON_PREFIX + alias, viewerId);
-          } catch (err) {
-            log.error({ err }, 'viewer alias failed');
-          }
-        }
         socket.emit('hello', { viewerId, verified, serverNow: clock() });
         // issue 5/6: a viewer who joins (or reconnects) while a poll is open gets it too, unless they answered it
         const poll = polls.openPollFor(streamId, viewerId, clock());
