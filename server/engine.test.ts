@@ -22,7 +22,7 @@ describe('reasons-only writes (issue 7: one queued write per viewer)', () => {
     // the comment moved only the numbers in the reasons: their write waits for the next commit
     expect(engine.writer.pending).toBeGreaterThan(0);
     engine.recordPurchase('s1', { orderId: 'o1', viewerId: 'v1', amount: 50_000, currency: 'CNY' }); // potential → mid, written at once
-    while (engine.writer.pending) engine.writer.flush();
+    engine.writer.flushAll();
     const row = repo.getViewer('shop', 'v1')!;
     expect(row.tier).toBe('mid');
     expect(row.reasons).toEqual(engine.tierOf('shop', 'v1').reasons);
@@ -31,7 +31,7 @@ describe('reasons-only writes (issue 7: one queued write per viewer)', () => {
   it('several changes of one viewer before a commit queue one write, with the last reasons', async () => {
     const { repo, engine, comment } = setup();
     await engine.join('s1', 'v1', true);
-    while (engine.writer.pending) engine.writer.flush();
+    engine.writer.flushAll();
     const tracks = [engine.track('s1', 'v1', [comment('e1')]), engine.track('s1', 'v1', [comment('e2')]), engine.track('s1', 'v1', [comment('e3')])];
     engine.writer.flush(); // the three tracks commit together; each re-tiers the viewer after the commit
     await Promise.all(tracks);

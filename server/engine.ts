@@ -711,7 +711,7 @@ export class Engine {
    */
   erase(channel: string, viewerId: string): boolean {
     // commit what is queued first, so no job for this viewer lands (or reloads their profile) after the erasure
-    while (this.writer.pending) this.writer.flush();
+    this.writer.flushAll();
     const k = this.key(channel, viewerId);
     const p = this.profiles.get(k);
     if (p) {
@@ -742,7 +742,7 @@ export class Engine {
   alias(channel: string, anonId: string, viewerId: string): AliasResult {
     const now = this.clock();
     // commit what is queued first, so the anonymous viewer's last events move with the rest
-    while (this.writer.pending) this.writer.flush();
+    this.writer.flushAll();
     const r = mergeViewers(this.repo.db, channel, anonId, viewerId, now);
     if (!r.merged) return r;
     for (const id of [anonId, viewerId]) {

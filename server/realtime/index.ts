@@ -55,7 +55,7 @@ export function attachRealtime(http: HttpServer, deps: { engine: Engine; repo: R
   /** issue 8: refuses new connections, commits every queued write and lets the acks go out (shutdown, before io.close) */
   async function drain() {
     closing = true;
-    while (deps.engine.writer.pending) deps.engine.writer.flush();
+    deps.engine.writer.flushAll();
     await new Promise((r) => setImmediate(r));
   }
   return { io, hosts, drain };

@@ -78,9 +78,14 @@ export class GroupCommitWriter<J, R> {
     }
   }
 
+  /** Commits everything queued so far, batch after batch, synchronously. */
+  flushAll(): void {
+    while (this.queue.length) this.flush();
+  }
+
   /** Commits what is queued and refuses new jobs. */
   close(): void {
     this.closed = true;
-    while (this.queue.length) this.flush();
+    this.flushAll();
   }
 }

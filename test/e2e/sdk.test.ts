@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import Database from 'better-sqlite3';
 import { startServer, createStream, viewerToken, type TestServer, type StreamKeys } from '../helpers/server.js';
-import { closeContext, launch, startSite } from '../helpers/browser.js';
+import { closeContext, launch, startSite, within } from '../helpers/browser.js';
 
 let srv: TestServer;
 let stream: StreamKeys;
@@ -33,16 +33,6 @@ function storedEvents(): { id: string; type: string; viewer_id: string; data: st
     return db.prepare('SELECT id, type, viewer_id, data FROM events WHERE stream_id = ?').all(stream.id) as any[];
   } finally {
     db.close();
-  }
-}
-/** Fails with the step's name when a browser call hangs (instead of the whole test timing out silently). */
-async function within<T>(label: string, work: Promise<T>, ms = 15_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${label}: no answer within ${ms} ms`)), ms)));
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 const has = (id: string) => storedEvents().some((e) => e.id === id);

@@ -47,6 +47,20 @@ export async function startSite(pages: Record<string, string | (() => string)>, 
   };
 }
 
+/** A browser step that gave no answer in time (see `within`). */
+export class TooLate extends Error {}
+
+/** Fails with the step's name when a browser call hangs (instead of the whole test timing out silently). */
+export async function within<T>(label: string, work: Promise<T>, ms = 15_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TooLate(`${label}: no answer within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Closes a context, giving up (with a warning) after `ms`. Chromium can acknowledge a tab close that
  * races a navigation commit without ever closing the tab (crbug.com/536385539; Playwright issue
@@ -54,13 +68,10 @@ export async function startSite(pages: Record<string, string | (() => string)>, 
  * teardown, not a failure: the browser itself is closed after the file.
  */
 export async function closeContext(context: BrowserContext, ms = 10_000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), ms)));
   try {
-    if ((await Promise.race([context.close().then(() => 'closed' as const), late])) === 'late') {
-      console.warn(`browser context did not close within ${ms} ms (Chromium close/navigation race); left to browser.close()`);
-    }
-  } finally {
-    clearTimeout(timer);
+    await within('close context', context.close(), ms);
+  } catch (err) {
+    if (!(err instanceof TooLate)) throw err;
+    console.warn(`${err.message} (Chromium close/navigation race); left to browser.close()`);
   }
 }
