@@ -7,8 +7,8 @@ import fp from 'fastify-plugin';
 import websocket from '@fastify/websocket';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Server as SocketIOServer } from 'socket.io';
-import { openDatabase } from './store/db.js';
-import { createRepo, type Repo } from './store/repo.js';
+import { openDatabase } from './store/sqlite/db.js';
+import { createRepo, type Repo } from './store/sqlite/repo.js';
 import { Engine, type Clock } from './engine.js';
 import { attachRealtime, SOCKET_IO_PATH } from './realtime/index.js';
 import { HttpError } from './routes/guards.js';
@@ -21,7 +21,7 @@ import { reportRoutes } from './routes/reports.js'; // issue 6
 import rateLimit from '@fastify/rate-limit';
 import { DEFAULT_LIMITS, type Limits } from './config.js';
 import { trustFn, type TrustProxy } from './trust-proxy.js';
-import { RetentionPurger } from './store/retention.js';
+import { RetentionPurger } from './store/sqlite/retention.js';
 import { keyRoutes } from './routes/keys.js';
 import { collectRoutes } from './routes/collect.js'; // issue 5: the SDK's beacon
 import { campaignRoutes } from './routes/campaigns.js'; // issue 4

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from './store/db.js';
-import { createRepo } from './store/repo.js';
+import { openDatabase } from './store/sqlite/db.js';
+import { createRepo } from './store/sqlite/repo.js';
 import { Engine } from './engine.js';
 import type { ValidEvent } from './ingest/schema.js';
 

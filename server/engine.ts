@@ -4,10 +4,10 @@
  * subscribes to its hooks (`offer`, `changed`) and does the sending.
  */
 import { randomUUID } from 'node:crypto';
-import type { Repo, OfferRow, StreamRow, Deltas, PurchaseRow } from './store/repo.js';
-import { zeroDeltas } from './store/repo.js';
+import type { Repo, OfferRow, StreamRow, Deltas, PurchaseRow } from './store/sqlite/repo.js';
+import { zeroDeltas } from './store/sqlite/repo.js';
 import { GroupCommitWriter } from './store/writer.js';
-import { mergeViewers, type AliasResult } from './store/alias.js';
+import { mergeViewers, type AliasResult } from './store/sqlite/alias.js';
 import type { ValidEvent } from './ingest/schema.js';
 import { creditWatch } from './ingest/watch.js';
 import { emptyEngagement, type TierRules, DEFAULT_RULES } from './tiering/model.js';
@@ -17,7 +17,7 @@ import { TierModel, type Evaluation } from './tiering/channel.js';
 import { rulesDoc, type TierRulesDoc } from './tiering/rules.js';
 import type { Scores } from './tiering/rfm.js';
 import { addActivity, addCheckout, addOffer, addPurchase, activityWeight, offerEngaged, refundPurchase, seen, noActivity, RECENT_KEPT, type ViewerState } from './tiering/state.js';
-import { createViewerStore, type ViewerStore } from './store/viewers.js';
+import { createViewerStore, type ViewerStore } from './store/sqlite/viewers.js';
 import type { Lifecycle, LifecycleCounts } from './realtime/events.js';
 import type { OfferPayload, StreamSummary, Tier, TierCounts, TrackAck, Discount } from './realtime/events.js';
 import type { ActivityItem } from './realtime/events.js'; // issue 6

@@ -9,7 +9,7 @@ import Fastify from 'fastify';
 import app, { fastifyOptions } from './app.js';
 import { loadConfig, ConfigError, type Config } from './config.js';
 import { generateKey } from './auth/keys.js';
-import { backupDatabase } from './store/backup.js';
+import { backupDatabase } from './store/sqlite/backup.js';
 
 export interface Running {
   url: string;

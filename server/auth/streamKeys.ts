@@ -6,8 +6,8 @@
  * usable about any other key).
  */
 import type { Statement } from 'better-sqlite3';
-import type { DB } from '../store/db.js';
-import type { Repo, StreamRow } from '../store/repo.js';
+import type { DB } from '../store/sqlite/db.js';
+import type { Repo, StreamRow } from '../store/sqlite/repo.js';
 import { generateKey, hashKey, safeEqual } from './keys.js';
 
 export type KeyKind = 'host' | 'ingest';

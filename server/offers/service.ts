@@ -6,9 +6,9 @@
  * is the caller's job (`deps.issued`).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { DB } from '../store/db.js';
-import type { OfferRow, StreamRow } from '../store/repo.js';
-import { createCampaignStore, type CampaignRow, type CampaignStatus } from '../store/campaigns.js';
+import type { DB } from '../store/sqlite/db.js';
+import type { OfferRow, StreamRow } from '../store/sqlite/repo.js';
+import { createCampaignStore, type CampaignRow, type CampaignStatus } from '../store/sqlite/campaigns.js';
 import type { Discount, Tier } from '../realtime/events.js';
 import {
   applyPatch, DEFAULT_ATTRIBUTION_HOURS, DEFAULT_CAMPAIGNS, DEFAULT_PER_VIEWER, type CampaignDoc, type CampaignPatch,

@@ -3,7 +3,7 @@
  * `message` is a code from the closed set in events.ts and whose `data.message` says why.
  */
 import type { Socket } from 'socket.io';
-import type { Repo, StreamRow } from '../store/repo.js';
+import type { Repo, StreamRow } from '../store/sqlite/repo.js';
 import type { ErrorCode } from './events.js';
 import { verifyViewerToken } from '../auth/tokens.js';
 import { isHostKey } from '../auth/streamKeys.js'; // issue 8: rotated keys in their grace period

@@ -4,7 +4,7 @@
  * Kept in memory (the trend and the activity restart empty with the server); the funnel and the
  * polls come from SQLite. No sockets here: host.ts sends what this returns.
  */
-import type { DashboardQueries } from '../store/dashboard.js';
+import type { DashboardQueries } from '../store/sqlite/dashboard.js';
 import type { ActivityEvent } from '../engine.js';
 import type { ActivityItem, PollPayload, PollResults, StreamFunnel, StreamSummary, TrendPoint } from './events.js';
 

@@ -5,7 +5,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Engine, Clock } from '../engine.js';
-import type { Repo } from '../store/repo.js';
+import type { Repo } from '../store/sqlite/repo.js';
 import { createViewerHandlers, type ViewerNamespace } from './handlers/viewer.js';
 import { createHostHandlers, type HostNamespace } from './handlers/host.js';
 // issue 8: flood limits

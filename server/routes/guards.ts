@@ -4,7 +4,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { bearer, safeEqual } from '../auth/keys.js';
-import type { StreamRow } from '../store/repo.js';
+import type { StreamRow } from '../store/sqlite/repo.js';
 // issue 8: keys in their grace period after a rotation count too
 import { isHostKey, isStreamKey, streamForIngestKey } from '../auth/streamKeys.js';
 

@@ -8,7 +8,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { ErrorReply, StreamParams } from './schemas.js';
 import { notFound, requireHost } from './guards.js';
-import type { CsvViewerRow } from '../store/dashboard.js';
+import type { CsvViewerRow } from '../store/sqlite/dashboard.js';
 
 export const CSV_COLUMNS = [
   'id',

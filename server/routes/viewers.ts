@@ -7,7 +7,7 @@ import Type from 'typebox';
 import { ErrorReply, Slug, StreamParams, TierName, ViewerId } from './schemas.js';
 import { HttpError, notFound, requireAdmin, requireHost } from './guards.js';
 import { viewerRoom } from '../realtime/rooms.js';
-import type { ViewerSort } from '../store/viewers.js';
+import type { ViewerSort } from '../store/sqlite/viewers.js';
 
 export const LifecycleName = Type.Union([Type.Literal('new'), Type.Literal('active'), Type.Literal('at_risk'), Type.Literal('lapsed')]);
 const Score = Type.Union([Type.Integer({ minimum: 1, maximum: 5 }), Type.Null()]);

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { openDatabase, type DB } from './db.js';
-import { MIGRATIONS } from './migrations.js';
+import { openDatabase, type DB } from './sqlite/db.js';
+import { MIGRATIONS } from './sqlite/migrations.js';
 import { GroupCommitWriter } from './writer.js';
 
 let dir: string;

@@ -4,7 +4,7 @@
  * previous one ends (no timer). A job's promise resolves only after its transaction committed,
  * so callers ack only what is durable.
  */
-import type { DB } from './db.js';
+import type { DB } from './sqlite/db.js';
 
 interface Pending<J, R> {
   job: J;

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { startServer, createStream, connectViewer, closeAllClients, eid, manualClock, type TestServer } from '../helpers/server.js';
-import { RetentionPurger, DAY_MS } from '../../server/store/retention.js';
+import { RetentionPurger, DAY_MS } from '../../server/store/sqlite/retention.js';
 
 const servers: TestServer[] = [];
 afterEach(async () => {

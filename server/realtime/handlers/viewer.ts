@@ -4,12 +4,12 @@
 import type { Namespace, Socket } from 'socket.io';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Engine, Clock } from '../../engine.js';
-import type { Repo, OfferRow } from '../../store/repo.js';
+import type { Repo, OfferRow } from '../../store/sqlite/repo.js';
 import type { ViewerClientToServerEvents, ViewerServerToClientEvents, ViewerSocketData, TrackAck, ErrorAck } from '../events.js';
 import { checkEvent, MAX_EVENTS_PER_BATCH, type ValidEvent } from '../../ingest/schema.js';
 import { authenticateViewer, originOf, ANON_PREFIX, VIEWER_ID_PATTERN } from '../auth.js';
 import { streamRoom, viewerRoom } from '../rooms.js';
-import { createDashboardQueries } from '../../store/dashboard.js';
+import { createDashboardQueries } from '../../store/sqlite/dashboard.js';
 // issue 8: flood limits
 import { DEFAULT_LIMITS, type Limits } from '../../config.js';
 import { authError } from '../auth.js';

@@ -3,7 +3,7 @@
  * per-campaign offer counts). Prepared once per database; callers get plain objects back.
  */
 import type { DB } from './db.js';
-import type { FunnelCounts, PollPayload, Tier } from '../realtime/events.js';
+import type { FunnelCounts, PollPayload, Tier } from '../../realtime/events.js';
 
 export interface CsvViewerRow {
   id: string;

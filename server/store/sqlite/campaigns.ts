@@ -4,8 +4,8 @@
  */
 import type { DB } from './db.js';
 import type { OfferRow } from './repo.js';
-import type { CampaignDoc } from '../offers/campaign.js';
-import type { CampaignCounters, SkipReason, ViewerHistory } from '../offers/rules.js';
+import type { CampaignDoc } from '../../offers/campaign.js';
+import type { CampaignCounters, SkipReason, ViewerHistory } from '../../offers/rules.js';
 
 export type CampaignStatus = 'active' | 'paused';
 

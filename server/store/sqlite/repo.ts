@@ -2,7 +2,7 @@
  * Every SQL statement LiveTier runs, prepared once. Callers get plain objects back.
  */
 import type { DB } from './db.js';
-import type { Tier } from '../realtime/events.js';
+import type { Tier } from '../../realtime/events.js';
 
 export interface StreamRow {
   id: string;
