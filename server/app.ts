@@ -7,8 +7,8 @@ import fp from 'fastify-plugin';
 import websocket from '@fastify/websocket';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Server as SocketIOServer } from 'socket.io';
-import { openDatabase } from './store/sqlite/db.js';
-import { createRepo, type Repo } from './store/sqlite/repo.js';
+import { openStore } from './store/index.js';
+import { StoreUnavailableError, type Store } from './store/types.js';
 import { Engine, type Clock } from './engine.js';
 import { attachRealtime, SOCKET_IO_PATH } from './realtime/index.js';
 import { HttpError } from './routes/guards.js';
@@ -16,41 +16,43 @@ import { streamRoutes } from './routes/streams.js';
 import { merchantRoutes } from './routes/merchant.js';
 import { assetRoutes } from './routes/assets.js';
 import { feedRoutes } from './routes/feed.js';
-import { reportRoutes } from './routes/reports.js'; // issue 6
-// issue 8: reliability and security
+import { reportRoutes } from './routes/reports.js';
 import rateLimit from '@fastify/rate-limit';
 import { DEFAULT_LIMITS, type Limits } from './config.js';
 import { trustFn, type TrustProxy } from './trust-proxy.js';
-import { RetentionPurger } from './store/sqlite/retention.js';
+import { RetentionPurger } from './store/retention.js';
 import { keyRoutes } from './routes/keys.js';
-import { collectRoutes } from './routes/collect.js'; // issue 5: the SDK's beacon
-import { campaignRoutes } from './routes/campaigns.js'; // issue 4
-// issue 3: viewer detail/list/export/erasure, channel tier rules (refunds are in merchant.ts)
+import { collectRoutes } from './routes/collect.js'; // the SDK's beacon
+import { campaignRoutes } from './routes/campaigns.js';
+// viewer detail/list/export/erasure, channel tier rules (refunds are in merchant.ts)
 import { viewerRoutes } from './routes/viewers.js';
 import { channelRoutes } from './routes/channels.js';
-import { corsRoutes } from './routes/cors.js'; // issue 6: the host panel on the streamer's own origin
+import { corsRoutes } from './routes/cors.js'; // the host panel on the streamer's own origin
 
 export interface AppOptions {
+  /** a SQLite file path, or a postgres:// URL */
   db: string;
+  /** PostgreSQL: connections in the pool */
+  dbPool?: number;
   adminKey: string;
   sync?: 'normal' | 'full';
   clock?: Clock;
-  /** issue 8: raw events older than this many days are purged in the background (0 or absent: kept) */
+  /** raw events older than this many days are purged in the background (0 or absent: kept) */
   retentionDays?: number;
-  /** issue 8: flood limits; absent fields take DEFAULT_LIMITS */
+  /** flood limits; absent fields take DEFAULT_LIMITS */
   limits?: Partial<Limits>;
-  /** issue 8: trusted proxies for socket.io's per-IP limit; give Fastify the same through fastifyOptions() */
+  /** trusted proxies for socket.io's per-IP limit; give Fastify the same through fastifyOptions() */
   trustProxy?: TrustProxy;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     config: { adminKey: string };
-    repo: Repo;
+    store: Store;
     engine: Engine;
     io: SocketIOServer;
     realtime: ReturnType<typeof attachRealtime>;
-    /** issue 8: the background purge of old events */
+    /** the background purge of old events */
     retention: RetentionPurger;
   }
 }
@@ -60,12 +62,18 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 
 async function app(fastify: FastifyInstance, opts: AppOptions) {
   const clock = opts.clock ?? Date.now;
-  const db = openDatabase(opts.db, { synchronous: opts.sync });
-  const repo = createRepo(db);
-  const engine = new Engine(repo, clock);
+  const store = await openStore(opts.db, { sync: opts.sync, poolSize: opts.dbPool });
+  const engine = new Engine(store, clock, undefined, (err) => fastify.log.error({ err }, 'after-commit work failed'));
   fastify.decorate('config', { adminKey: opts.adminKey });
-  fastify.decorate('repo', repo);
+  fastify.decorate('store', store);
   fastify.decorate('engine', engine);
+  // a store that fails to start leaves nothing open
+  try {
+    await engine.start();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
 
   // The upgrade split: socket.io handles upgrades on its own path; every other upgrade goes to
   // @fastify/websocket through its own emitter, so neither answers the other's requests with 404.
@@ -76,11 +84,17 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(websocket, { options: { server: upgrades as any, maxPayload: 4096 } });
 
   const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
-  const realtime = attachRealtime(fastify.server, { engine, repo, clock, log: fastify.log, limits, trustProxy: opts.trustProxy ?? false });
+  const realtime = attachRealtime(fastify.server, { engine, store, clock, log: fastify.log, limits, trustProxy: opts.trustProxy ?? false });
   fastify.decorate('io', realtime.io);
   fastify.decorate('realtime', realtime);
 
-  fastify.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
+  fastify.setErrorHandler((err: FastifyError | HttpError | StoreUnavailableError, req, reply) => {
+    if (err instanceof StoreUnavailableError) {
+      // the database is out of reach: nothing was changed; clients retry
+      req.log.warn({ err: err.message }, 'store unavailable');
+      const seconds = Math.max(1, Math.ceil(err.retryAfterMs / 1000));
+      return reply.code(503).header('retry-after', String(seconds)).send({ statusCode: 503, error: 'unavailable', message: 'the database is unavailable; retry shortly' });
+    }
     if (err instanceof HttpError) {
       return reply.code(err.statusCode).send({ statusCode: err.statusCode, error: err.code, message: err.message });
     }
@@ -101,7 +115,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
     reply.code(404).send({ statusCode: 404, error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` });
   });
 
-  // issue 8: per-IP REST limit (429 rate_limited through the error handler above); retention purge
+  // per-IP REST limit (429 rate_limited through the error handler above); retention purge
   if (limits.restPerMinute > 0) {
     await fastify.register(rateLimit, {
       max: limits.restPerMinute,
@@ -111,33 +125,47 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
         new HttpError(429, 'rate_limited', `more than ${ctx.max} requests per minute from this address; retry in ${ctx.after}`),
     });
   }
-  const retention = new RetentionPurger(db, { days: opts.retentionDays ?? 0, clock, onError: (err) => fastify.log.error({ err }, 'retention purge failed') });
+  const retention = new RetentionPurger((cutoff, batch) => store.purgeEvents(cutoff, batch), {
+    days: opts.retentionDays ?? 0,
+    clock,
+    onError: (err) => fastify.log.error({ err }, 'retention purge failed'),
+  });
   fastify.decorate('retention', retention);
   fastify.addHook('onReady', async () => void retention.start());
   await fastify.register(keyRoutes);
 
   await fastify.register(corsRoutes);
-  fastify.get('/healthz', async () => ({ ok: true }));
+  // 503 while the store is out of reach, so a load balancer sends traffic elsewhere
+  fastify.get('/healthz', async (_req, reply) => {
+    try {
+      await store.ping();
+      return { ok: true };
+    } catch {
+      return reply.code(503).header('retry-after', '1').send({ ok: false, error: 'unavailable', message: 'the database is unavailable' });
+    }
+  });
   await fastify.register(streamRoutes);
   await fastify.register(merchantRoutes);
   await fastify.register(feedRoutes);
-  await fastify.register(reportRoutes); // issue 6: viewers.csv and the stream report
-  await fastify.register(collectRoutes); // issue 5
-  await fastify.register(campaignRoutes); // issue 4: campaigns, stats, manual sends
-  await fastify.register(viewerRoutes); // issue 3
-  await fastify.register(channelRoutes); // issue 3
-  // issue 4: time-driven triggers (cart_abandoned) are swept once a second on the engine's clock
+  await fastify.register(reportRoutes); // viewers.csv and the stream report
+  await fastify.register(collectRoutes);
+  await fastify.register(campaignRoutes); // campaigns, stats, manual sends
+  await fastify.register(viewerRoutes);
+  await fastify.register(channelRoutes);
+  // time-driven triggers (cart_abandoned) are swept once a second on the engine's clock
+  let ticking = false;
   const ticker = setInterval(() => {
-    try {
-      engine.tick();
-    } catch (err) {
-      fastify.log.error({ err }, 'campaign sweep failed');
-    }
+    if (ticking) return;
+    ticking = true;
+    engine
+      .tick()
+      .catch((err) => fastify.log.error({ err }, 'campaign sweep failed'))
+      .finally(() => (ticking = false));
   }, 1000);
   ticker.unref();
   await fastify.register(assetRoutes);
 
-  // issue 8: before the HTTP server closes (it would wait for the open sockets): refuse new sockets,
+  // before the HTTP server closes (it would wait for the open sockets): refuse new sockets,
   // commit what is queued and let those acks go out, then close every transport (clients see
   // "transport close" and reconnect to the next server by themselves)
   fastify.addHook('preClose', async () => {
@@ -147,17 +175,17 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   });
 
   fastify.addHook('onClose', async () => {
-    clearInterval(ticker); // issue 4
+    clearInterval(ticker);
     realtime.hosts.close();
     await new Promise<void>((resolve) => realtime.io.close(() => resolve()));
-    engine.close();
-    db.close();
+    await engine.close();
+    await store.close();
   });
 }
 
 export default fp(app, { name: 'livetier', fastify: '5.x' });
 
-/** issue 8: what a request log line says: no headers, no body, secret query values and coupon codes masked. */
+/** what a request log line says: no headers, no body, secret query values and coupon codes masked. */
 export function logRequest(req: { method: string; url: string; ip?: string; socket?: { remotePort?: number } }) {
   return {
     method: req.method,
@@ -174,7 +202,7 @@ export function fastifyOptions(logLevel = 'info', trustProxy: TrustProxy = false
   return {
     trustProxy: trustFn(trustProxy) ?? false,
     bodyLimit: BODY_LIMIT_BYTES,
-    // issue 8: logs carry no keys or tokens: the raw feed takes `?key=`, so query values of secrets are masked
+    // logs carry no keys or tokens: the raw feed takes `?key=`, so query values of secrets are masked
     logger: logLevel === 'silent' ? false : { level: logLevel, redact: ['req.headers.authorization'], serializers: { req: logRequest } },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     schemaErrorFormatter: (errors: any[], dataVar: string) => {

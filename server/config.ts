@@ -25,7 +25,10 @@ export interface Limits {
 export interface Config {
   port: number;
   host: string;
+  /** a SQLite file path, or a postgres:// (postgresql://) URL */
   db: string;
+  /** PostgreSQL: connections in each process's pool */
+  dbPool: number;
   /** admin key; when not configured one is generated at start and printed once */
   adminKey: string;
   adminKeyGenerated: boolean;
@@ -34,7 +37,7 @@ export interface Config {
   /** raw events older than this many days are purged in the background; 0 keeps them forever */
   retentionDays: number;
   limits: Limits;
-  /** issue 8: proxies whose `X-Forwarded-For` names the client for the per-IP limits (false: the TCP peer counts) */
+  /** proxies whose `X-Forwarded-For` names the client for the per-IP limits (false: the TCP peer counts) */
   trustProxy: TrustProxy;
 }
 
@@ -50,7 +53,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxBufferedPackets: 1000,
 };
 
-export const DEFAULTS = { port: 8080, host: '127.0.0.1', db: './livetier.db', sync: 'normal', logLevel: 'info', retentionDays: 90 } as const;
+export const DEFAULTS = { port: 8080, host: '127.0.0.1', db: './livetier.db', dbPool: 10, sync: 'normal', logLevel: 'info', retentionDays: 90 } as const;
 
 /** flag → [environment variable, Limits field] */
 const LIMIT_OPTIONS = {
@@ -89,6 +92,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, generateAdmin
       port: { type: 'string' },
       host: { type: 'string' },
       db: { type: 'string' },
+      'db-pool': { type: 'string' },
       sync: { type: 'string' },
       'log-level': { type: 'string' },
       'retention-days': { type: 'string' },
@@ -107,6 +111,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, generateAdmin
   const configuredKey = env.LIVETIER_ADMIN_KEY;
   if (configuredKey !== undefined && configuredKey.length < 16) throw new ConfigError('LIVETIER_ADMIN_KEY must be at least 16 characters');
   const retentionDays = nonNegativeInt('--retention-days', flags['retention-days'] ?? env.LIVETIER_RETENTION_DAYS ?? String(DEFAULTS.retentionDays));
+  const dbPool = nonNegativeInt('--db-pool', flags['db-pool'] ?? env.LIVETIER_DB_POOL ?? String(DEFAULTS.dbPool));
+  if (dbPool < 1) throw new ConfigError('--db-pool must be at least 1');
   const limits: Limits = { ...DEFAULT_LIMITS };
   for (const [flag, [envName, field]] of Object.entries(LIMIT_OPTIONS)) {
     const raw = flags[flag] ?? env[envName];
@@ -116,6 +122,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, generateAdmin
     port,
     host: flags.host ?? env.HOST ?? DEFAULTS.host,
     db: flags.db ?? env.LIVETIER_DB ?? DEFAULTS.db,
+    dbPool,
     adminKey: configuredKey ?? generateAdminKey(),
     adminKeyGenerated: configuredKey === undefined,
     sync,

@@ -1,65 +1,75 @@
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from './store/sqlite/db.js';
-import { createRepo } from './store/sqlite/repo.js';
+import { openSqliteStore } from './store/sqlite/index.js';
 import { Engine } from './engine.js';
 import type { ValidEvent } from './ingest/schema.js';
 
-function setup() {
-  const repo = createRepo(openDatabase(':memory:'));
+async function setup() {
+  const store = openSqliteStore(':memory:');
   const now = Date.UTC(2026, 0, 15, 12);
-  const engine = new Engine(repo, () => now);
-  repo.ensureChannel('shop', 'secret', now);
-  repo.insertStream({ id: 's1', channel: 'shop', title: 'Live', allowedOrigins: [], hostKeyHash: 'h', ingestKeyHash: 'i', createdAt: now });
+  const engine = new Engine(store, () => now);
+  await store.createStream({ id: 's1', channel: 'shop', title: 'Live', allowedOrigins: [], hostKeyHash: 'h', ingestKeyHash: 'i', createdAt: now }, 'secret');
   const comment = (id: string) => ({ id, type: 'comment', ts: now, data: { text: 'hi' } }) as ValidEvent;
-  return { repo, engine, comment };
+  return { store, engine, comment };
 }
 
-describe('reasons-only writes (issue 7: one queued write per viewer)', () => {
+describe('tier writes: one queued write per viewer', () => {
   it('a queued reasons write takes the newest values: a tier change before it commits is not undone', async () => {
-    const { repo, engine, comment } = setup();
+    const { store, engine, comment } = await setup();
     await engine.join('s1', 'v1', true);
     await engine.track('s1', 'v1', [comment('e1')]);
     // the comment moved only the numbers in the reasons: their write waits for the next commit
     expect(engine.writer.pending).toBeGreaterThan(0);
-    engine.recordPurchase('s1', { orderId: 'o1', viewerId: 'v1', amount: 50_000, currency: 'CNY' }); // potential → mid, written at once
-    engine.writer.flushAll();
-    const row = repo.getViewer('shop', 'v1')!;
+    await engine.recordPurchase('s1', { orderId: 'o1', viewerId: 'v1', amount: 50_000, currency: 'CNY' }); // potential → mid
+    await engine.writer.flushAll();
+    const row = (await store.getViewer('shop', 'v1'))!;
     expect(row.tier).toBe('mid');
-    expect(row.reasons).toEqual(engine.tierOf('shop', 'v1').reasons);
+    expect(row.reasons).toEqual((await engine.tierOf('shop', 'v1')).reasons);
   });
 
   it('several changes of one viewer before a commit queue one write, with the last reasons', async () => {
-    const { repo, engine, comment } = setup();
+    const { store, engine, comment } = await setup();
     await engine.join('s1', 'v1', true);
-    engine.writer.flushAll();
+    await engine.writer.flushAll();
     const tracks = [engine.track('s1', 'v1', [comment('e1')]), engine.track('s1', 'v1', [comment('e2')]), engine.track('s1', 'v1', [comment('e3')])];
-    engine.writer.flush(); // the three tracks commit together; each re-tiers the viewer after the commit
-    await Promise.all(tracks);
-    expect(engine.writer.pending).toBe(1);
-    engine.writer.flush();
-    expect(repo.getViewer('shop', 'v1')!.reasons).toContain('3 comments');
+    await Promise.all(tracks); // each re-tiers the viewer after its commit; their reasons writes share one queued job
+    await engine.writer.flushAll();
+    expect((await store.getViewer('shop', 'v1'))!.reasons).toContain('3 comments');
+  });
+
+  it("a purchase's response comes after the viewer's new tier is stored", async () => {
+    const { store, engine } = await setup();
+    await engine.join('s1', 'v2', true);
+    await engine.recordPurchase('s1', { orderId: 'o2', viewerId: 'v2', amount: 50_000, currency: 'CNY' });
+    expect((await store.getViewer('shop', 'v2'))!.tier).toBe('mid');
   });
 });
 
-describe('alias (issue 5)', () => {
+describe('watch credit on the server clock', () => {
+  it("a viewer's heartbeats queued together are credited once, not once per heartbeat", async () => {
+    let now = Date.UTC(2026, 0, 15, 12);
+    const store = openSqliteStore(':memory:');
+    const engine = new Engine(store, () => now);
+    await store.createStream({ id: 's1', channel: 'shop', title: 'Live', allowedOrigins: [], hostKeyHash: 'h', ingestKeyHash: 'i', createdAt: now }, 'secret');
+    await engine.join('s1', 'v1', true);
+    now += 10_000;
+    const beat = (id: string) => ({ id, type: 'watch', ts: now, data: { engagedMs: 10_000 } }) as ValidEvent;
+    // two tabs' heartbeats land in one group commit: 10 s passed on the server, 10 s are credited
+    await Promise.all([engine.track('s1', 'v1', [beat('w1')]), engine.track('s1', 'v1', [beat('w2')])]);
+    expect((await store.getViewer('shop', 'v1'))!.watchMs).toBe(10_000);
+  });
+});
+
+describe('alias', () => {
   it("moves the anonymous viewer's events still queued for the next commit too", async () => {
-    const { repo, engine, comment } = setup();
+    const { store, engine, comment } = await setup();
     await engine.join('s1', 'anon:v_x', false);
     const queued = engine.track('s1', 'anon:v_x', [comment('e1'), comment('e2')]); // not committed yet
     expect(engine.writer.pending).toBeGreaterThan(0);
-    expect(engine.alias('shop', 'anon:v_x', 'dave')).toMatchObject({ merged: true, events: 2 });
+    expect(await engine.alias('shop', 'anon:v_x', 'dave')).toMatchObject({ merged: true, events: 2 });
     await queued;
-    const owners = repo.db.prepare("SELECT DISTINCT viewer_id FROM events WHERE id IN ('e1', 'e2')").all();
-    expect(owners).toEqual([{ viewer_id: 'dave' }]);
-    expect(repo.getViewer('shop', 'dave')).toMatchObject({ comments: 2 });
-    expect(repo.getViewer('shop', 'anon:v_x')).toBeNull();
-  });
-
-  it("moves the anonymous viewer's holdout assignments, so their later purchases count for that arm", async () => {
-    const { repo, engine } = setup();
-    await engine.join('s1', 'anon:v_y', false);
-    repo.db.prepare("INSERT INTO campaign_assignments (stream_id, campaign_id, viewer_id, channel, arm, at) VALUES ('s1', 'c1', 'anon:v_y', 'shop', 'control', 1)").run();
-    engine.alias('shop', 'anon:v_y', 'erin');
-    expect(repo.db.prepare("SELECT viewer_id, arm FROM campaign_assignments WHERE campaign_id = 'c1'").all()).toEqual([{ viewer_id: 'erin', arm: 'control' }]);
+    const exported = (await store.exportViewer('shop', 'dave'))!;
+    expect(exported.events.map((e) => e.id).sort()).toEqual(['e1', 'e2']);
+    expect(await store.getViewer('shop', 'dave')).toMatchObject({ comments: 2 });
+    expect(await store.getViewer('shop', 'anon:v_x')).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 /**
- * The CLI: `livetier serve [--port 8080] [--host 127.0.0.1] [--db ./livetier.db] …` and
- * `livetier backup --db FILE --out FILE`. Builds the app, listens, and shuts down cleanly on
+ * The CLI: `livetier serve [--port 8080] [--host 127.0.0.1] [--db ./livetier.db | postgres://…] …`,
+ * `livetier backup --db FILE --out FILE` and `livetier migrate-db --from FILE --to postgres://…`. Builds the app, listens, and shuts down cleanly on
  * SIGINT/SIGTERM: no new connections, queued writes committed and acked, clients told to
  * reconnect (their transport closes), exit within 5 s.
  */
@@ -10,6 +10,9 @@ import app, { fastifyOptions } from './app.js';
 import { loadConfig, ConfigError, type Config } from './config.js';
 import { generateKey } from './auth/keys.js';
 import { backupDatabase } from './store/sqlite/backup.js';
+import { describeDb, isPostgresUrl } from './store/index.js';
+import { StoreUnavailableError } from './store/types.js';
+import { migrateDbCommand } from './store/migrate-db.js';
 
 export interface Running {
   url: string;
@@ -22,6 +25,7 @@ async function build(config: Config) {
   const fastify = Fastify(fastifyOptions(config.logLevel, config.trustProxy));
   await fastify.register(app, {
     db: config.db,
+    dbPool: config.dbPool,
     adminKey: config.adminKey,
     sync: config.sync,
     retentionDays: config.retentionDays,
@@ -40,11 +44,12 @@ export async function serve(config: Config): Promise<Running> {
   return { url: `http://${host}:${port}`, config, app: fastify, close: () => fastify.close() };
 }
 
-const USAGE = `usage: livetier serve [--port 8080] [--host 127.0.0.1] [--db ./livetier.db] [--sync normal|full] [--log-level info]
+const USAGE = `usage: livetier serve [--port 8080] [--host 127.0.0.1] [--db ./livetier.db | postgres://…] [--db-pool 10] [--sync normal|full] [--log-level info]
                       [--retention-days 90] [--trust-proxy HOPS|ADDR,CIDR…] [--limit-<name> N …]
        livetier backup --db FILE --out FILE
+       livetier migrate-db --from ./livetier.db --to postgres://…
 
-environment: PORT, HOST, LIVETIER_DB, LIVETIER_ADMIN_KEY, LIVETIER_SYNC, LOG_LEVEL, LIVETIER_RETENTION_DAYS, LIVETIER_TRUST_PROXY,
+environment: PORT, HOST, LIVETIER_DB, LIVETIER_DB_POOL, LIVETIER_ADMIN_KEY, LIVETIER_SYNC, LOG_LEVEL, LIVETIER_RETENTION_DAYS, LIVETIER_TRUST_PROXY,
              LIVETIER_LIMIT_* (see the README's table of limits)`;
 
 /** `livetier backup --db FILE --out FILE`: an online, consistent copy of a (running) server's database. */
@@ -60,6 +65,11 @@ async function backupCommand(argv: string[]): Promise<void> {
   const db = values.db ?? process.env.LIVETIER_DB;
   if (!db || !values.out) {
     console.error(`backup needs --db FILE and --out FILE\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (isPostgresUrl(db)) {
+    console.error(`backup copies a SQLite file; for PostgreSQL use its own tools, e.g. pg_dump --format=custom --file=livetier.dump '${describeDb(db)}'`);
     process.exitCode = 2;
     return;
   }
@@ -80,6 +90,7 @@ export async function cli(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'backup') return backupCommand(rest);
+  if (command === 'migrate-db') return migrateDbCommand(rest, USAGE);
   if (command !== 'serve') {
     console.error(`unknown command "${command}"\n${USAGE}`);
     process.exitCode = 2;
@@ -96,7 +107,18 @@ export async function cli(argv: string[]): Promise<void> {
     }
     throw err;
   }
-  const running = await serve(config);
+  let running: Running;
+  try {
+    running = await serve(config);
+  } catch (err) {
+    if (err instanceof StoreUnavailableError) {
+      // one clear line, no stack: the operator's fix is outside this process
+      console.error(`livetier: ${err.message}`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
   if (config.adminKeyGenerated) {
     // printed once, on stdout, never logged: set LIVETIER_ADMIN_KEY to keep a fixed key
     process.stdout.write(`LiveTier admin key (generated; set LIVETIER_ADMIN_KEY to choose one): ${config.adminKey}\n`);

@@ -1,14 +1,12 @@
 /**
  * The campaign machinery the engine calls: it keeps each stream's campaigns (creating the four
- * defaults on first use), evaluates triggers with the pure rules, and issues offers with one
- * synchronous SQLite transaction per check-and-issue, so quotas, budgets, per-viewer limits and
- * the frequency cap hold however many triggers and host sends arrive at once. Sending the offer
- * is the caller's job (`deps.issued`).
+ * defaults on first use), evaluates triggers with the pure rules, and issues offers through the
+ * store's atomic check-and-issue (`issueOffers`), so quotas, budgets, per-viewer limits and the
+ * frequency cap hold in the database however many triggers, host sends and servers act at once.
+ * Sending the offer is the caller's job (`deps.issued`).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { DB } from '../store/sqlite/db.js';
-import type { OfferRow, StreamRow } from '../store/sqlite/repo.js';
-import { createCampaignStore, type CampaignRow, type CampaignStatus } from '../store/sqlite/campaigns.js';
+import type { CampaignRow, CampaignStatus, OfferRow, Store, StreamRow } from '../store/types.js';
 import type { Discount, Tier } from '../realtime/events.js';
 import {
   applyPatch, DEFAULT_ATTRIBUTION_HOURS, DEFAULT_CAMPAIGNS, DEFAULT_PER_VIEWER, type CampaignDoc, type CampaignPatch,
@@ -18,13 +16,14 @@ import {
   type Decision, type FrequencyCap, type SkipReason,
 } from './rules.js';
 import { rate, uplift, type Uplift } from './uplift.js';
-import { generateCode } from './codes.js';
+import { viewerKey } from '../services/hooks.js';
+import type { IssueResult } from '../store/types.js';
 
 export interface OfferServiceDeps {
-  db: DB;
+  store: Store;
   clock: () => number;
   /** what the rules need to know of a viewer now */
-  viewer: (channel: string, viewerId: string) => { tier: Tier; lifecycle?: string | null; currency: string };
+  viewer: (channel: string, viewerId: string) => Promise<{ tier: Tier; lifecycle?: string | null; currency: string }>;
   /** viewers connected to the stream now */
   connected: (streamId: string) => Iterable<string>;
   /** an offer was issued (committed): push it and count it */
@@ -71,6 +70,8 @@ export interface CampaignView extends CampaignDoc {
 
 interface Cart {
   streamId: string;
+  channel: string;
+  viewerId: string;
   at: number;
   /** cart_abandoned campaigns already evaluated for this cart */
   fired: Set<string>;
@@ -80,106 +81,84 @@ interface Cart {
 const CART_MEMORY_MS = 86_400_000;
 
 export class OfferService {
-  private readonly store;
+  private readonly store: Store;
   private readonly cap: FrequencyCap;
   /** per stream: its campaigns that fire by themselves (not manual), loaded once */
-  private readonly triggered = new Map<string, Map<string, CampaignRow>>();
-  /** pending carts by channel and viewer (in memory; restoreCarts rebuilds them from SQLite after a restart) */
+  private readonly triggered = new Map<string, Promise<Map<string, CampaignRow>>>();
+  /** pending carts by channel and viewer (in memory; restoreCarts rebuilds them from the store after a restart) */
   private readonly carts = new Map<string, Cart>();
 
   constructor(private readonly deps: OfferServiceDeps) {
-    this.store = createCampaignStore(deps.db);
+    this.store = deps.store;
     this.cap = deps.cap ?? DEFAULT_CAP;
   }
 
   // ---------------------------------------------------------------- campaigns
 
   /** The stream's self-firing campaigns; the four defaults are created on the stream's first use. */
-  private auto(stream: StreamRow): Map<string, CampaignRow> {
+  private auto(stream: StreamRow): Promise<Map<string, CampaignRow>> {
     let m = this.triggered.get(stream.id);
-    if (m) return m;
-    const now = this.deps.clock();
-    this.deps.db.transaction(() => {
-      for (const d of DEFAULT_CAMPAIGNS) this.store.insert({ streamId: stream.id, id: d.id, channel: stream.channel, doc: d.doc, now });
-    })();
-    m = new Map(this.store.listTriggered(stream.id).map((c) => [c.id, c]));
-    this.triggered.set(stream.id, m);
+    if (!m) {
+      m = (async () => {
+        await this.store.ensureCampaigns(stream.id, stream.channel, DEFAULT_CAMPAIGNS, this.deps.clock());
+        return new Map((await this.store.listTriggered(stream.id)).map((c) => [c.id, c]));
+      })();
+      this.triggered.set(stream.id, m);
+      m.catch(() => this.triggered.delete(stream.id)); // a store that failed: load again next time
+    }
     return m;
   }
 
-  list(stream: StreamRow, withStats = true): CampaignView[] {
-    this.auto(stream);
-    // the defaults first, in their order; then the merchant's campaigns; ad-hoc pushes last (the store's order)
-    const rank = (id: string) => {
-      const i = DEFAULT_CAMPAIGNS.findIndex((d) => d.id === id);
-      return i < 0 ? DEFAULT_CAMPAIGNS.length : i;
-    };
-    const rows = this.store.list(stream.id).map((c, i) => ({ c, i }));
+  async list(stream: StreamRow, withStats = true): Promise<CampaignView[]> {
+    await this.auto(stream);
+    const rows = (await this.store.listCampaigns(stream.id)).map((c, i) => ({ c, i }));
     rows.sort((a, b) => Number(a.c.adhoc) - Number(b.c.adhoc) || rank(a.c.id) - rank(b.c.id) || a.i - b.i);
-    return rows.map(({ c }) => this.view(c, withStats));
+    return Promise.all(rows.map(({ c }) => this.view(c, withStats)));
   }
 
-  get(stream: StreamRow, id: string, withStats = true): CampaignView | null {
-    this.auto(stream);
-    const c = this.store.get(stream.id, id);
+  async get(stream: StreamRow, id: string, withStats = true): Promise<CampaignView | null> {
+    await this.auto(stream);
+    const c = await this.store.getCampaign(stream.id, id);
     return c ? this.view(c, withStats) : null;
   }
 
   /** Creates a campaign from a checked document; returns its view. */
-  create(stream: StreamRow, doc: CampaignDoc, opts: { id?: string; adhoc?: boolean } = {}): CampaignView {
-    this.auto(stream);
+  async create(stream: StreamRow, doc: CampaignDoc, opts: { id?: string; adhoc?: boolean } = {}): Promise<CampaignView> {
+    await this.auto(stream);
     const id = opts.id ?? `c_${randomBytes(8).toString('base64url')}`;
-    const now = this.deps.clock();
-    this.store.insert({ streamId: stream.id, id, channel: stream.channel, doc, adhoc: opts.adhoc, now });
-    const row = this.store.get(stream.id, id)!;
-    this.remember(row);
+    await this.store.insertCampaign({ streamId: stream.id, id, channel: stream.channel, doc, adhoc: opts.adhoc, now: this.deps.clock() });
+    const row = (await this.store.getCampaign(stream.id, id))!;
+    await this.remember(row);
     return this.view(row, false);
   }
 
   /** Pause, resume or edit; null for an unknown campaign. Throws CampaignError for a bad result. */
-  update(stream: StreamRow, id: string, patch: CampaignPatch): CampaignView | null {
-    this.auto(stream);
-    const c = this.store.get(stream.id, id);
+  async update(stream: StreamRow, id: string, patch: CampaignPatch): Promise<CampaignView | null> {
+    await this.auto(stream);
+    const c = await this.store.getCampaign(stream.id, id);
     if (!c) return null;
     const { status, ...parts } = patch;
     const doc = Object.keys(parts).length ? applyPatch(c.doc, patch) : c.doc;
-    this.store.update(stream.id, id, doc, status ?? c.status, this.deps.clock());
-    const row = this.store.get(stream.id, id)!;
-    this.remember(row);
+    await this.store.updateCampaign(stream.id, id, doc, status ?? c.status, this.deps.clock());
+    const row = (await this.store.getCampaign(stream.id, id))!;
+    await this.remember(row);
     return this.view(row, true);
   }
 
-  private remember(c: CampaignRow) {
-    const m = this.triggered.get(c.streamId);
+  private async remember(c: CampaignRow) {
+    const m = await this.triggered.get(c.streamId);
     if (!m) return;
     if (c.doc.trigger.type === 'manual') m.delete(c.id);
     else m.set(c.id, c);
   }
 
-  private view(c: CampaignRow, withStats: boolean): CampaignView {
-    const budget = c.doc.limits?.budget;
-    return {
-      id: c.id,
-      ...c.doc,
-      status: c.status,
-      adhoc: c.adhoc,
-      limits: { ...c.doc.limits, perViewer: c.doc.limits?.perViewer ?? DEFAULT_PER_VIEWER },
-      holdoutPercent: c.doc.holdoutPercent ?? 0,
-      attributionHours: c.doc.attributionHours ?? DEFAULT_ATTRIBUTION_HOURS,
-      issued: c.issued,
-      committed: c.committed,
-      budgetLeft: budget === undefined ? null : Math.max(0, budget - c.committed),
-      skipped: c.skipped,
-      createdAt: c.createdAt,
-      updatedAt: c.updatedAt,
-      ...(withStats ? { stats: this.stats(c) } : {}),
-    };
+  private async view(c: CampaignRow, withStats: boolean): Promise<CampaignView> {
+    return campaignView(c, withStats ? await this.stats(c) : undefined);
   }
 
-  private stats(c: CampaignRow): CampaignStats {
-    const f = this.store.funnel(c.streamId, c.id);
+  private async stats(c: CampaignRow): Promise<CampaignStats> {
     const windowMs = (c.doc.attributionHours ?? DEFAULT_ATTRIBUTION_HOURS) * 3_600_000;
-    const arms = this.store.arms(c.streamId, c.id, c.channel, windowMs);
+    const [f, arms] = await Promise.all([this.store.campaignFunnel(c.streamId, c.id), this.store.campaignArms(c.streamId, c.id, c.channel, windowMs)]);
     const t = arms.find((a) => a.arm === 'treatment') ?? { n: 0, conversions: 0 };
     const k = arms.find((a) => a.arm === 'control') ?? { n: 0, conversions: 0 };
     return {
@@ -195,126 +174,68 @@ export class OfferService {
   // ---------------------------------------------------------------- issuing
 
   /**
-   * The check-and-issue of one offer, in one synchronous transaction (a send's, for a batch): read the campaign's
-   * counters and the viewer's history, decide, then take stock with a conditional UPDATE and
-   * insert the offer (or record the control assignment, or the skip).
+   * The check-and-issue of one campaign for some viewers: what the rules need of each viewer is
+   * read first; the store then decides for each viewer (with the pure rules, against the campaign
+   * and the viewer's history as they are inside its transaction) and issues atomically. The
+   * offers are pushed after the commit.
    */
-  private attempt(stream: StreamRow, c: CampaignRow, viewerId: string, now: number, out?: OfferRow[]): Decision {
-    let issued: OfferRow | null = null;
-    const checkAndIssue = (): Decision => {
-      const counters = this.store.counters(stream.id, c.id);
-      const history = this.store.history(stream.id, c.id, viewerId);
-      const arm = armOf(stream.id, c.id, viewerId, c.doc.holdoutPercent ?? 0);
-      const d = decide(c.doc, counters, history, arm, now, this.cap);
-      if (d.kind === 'skip') {
-        this.store.skip(stream.id, c.id, d.reason);
-        return d;
-      }
-      if (d.kind === 'hold') {
-        this.store.assign(stream.id, c.id, viewerId, stream.channel, 'control', now);
-        return d;
-      }
-      if (!this.store.take(stream.id, c.id, d.value)) {
-        // only reachable if the document and the columns disagree; the columns are the guarantee
-        this.store.skip(stream.id, c.id, 'quota');
-        return { kind: 'skip', reason: 'quota' };
-      }
-      issued = this.insertOffer(stream, c, viewerId, d.value, now);
-      this.store.assign(stream.id, c.id, viewerId, stream.channel, 'treatment', now);
-      return d;
-    };
-    // Inside a batch (a send) the batch's transaction already holds the whole audience, and an error
-    // rolls all of it back: a savepoint per viewer would only cost time. Alone: its own transaction.
-    const decision = out && this.deps.db.inTransaction ? checkAndIssue() : this.deps.db.transaction(checkAndIssue)();
-    if (issued) {
-      // inside a batch (a send), the offers are pushed after the batch's transaction commits
-      if (out) out.push(issued);
-      else this.deps.issued(issued);
-    }
-    return decision;
-  }
-
-  private insertOffer(stream: StreamRow, c: CampaignRow, viewerId: string, value: number, now: number): OfferRow {
-    const o = c.doc.offer;
-    const row = {
-      id: randomUUID(),
-      code: '',
-      channel: stream.channel,
+  private async fire(stream: StreamRow, c: CampaignRow, viewerIds: string[], now: number): Promise<IssueResult[]> {
+    if (c.status !== 'active' || viewerIds.length === 0) return [];
+    const facts = new Map<string, { tier: Tier; lifecycle?: string | null; currency: string }>();
+    for (const id of viewerIds) facts.set(id, await this.deps.viewer(stream.channel, id));
+    const audience = viewerIds.filter((id) => inAudience(c.doc.audience, facts.get(id)!));
+    if (!audience.length) return [];
+    const cap = this.cap;
+    const results = await this.store.issueOffers({
       streamId: stream.id,
-      viewerId,
-      campaign: c.id,
-      title: o.title,
-      description: o.description ?? null,
-      discountKind: o.discount.kind,
-      discountValue: o.discount.value,
-      minSpend: o.minSpend ?? null,
-      currency: this.deps.viewer(stream.channel, viewerId).currency,
-      createdAt: now,
-      expiresAt: now + o.ttlSeconds * 1000,
-      value,
-      maxDiscount: o.maxDiscount ?? null,
-      skus: o.skus ?? null,
-    };
-    for (let attempt = 0; ; attempt++) {
-      row.code = generateCode();
-      try {
-        this.store.insertOffer(row);
-        break;
-      } catch (err: any) {
-        // a code collision (2^-49 per pair) is retried; anything else is a real error
-        if (attempt < 5 && err?.code === 'SQLITE_CONSTRAINT_UNIQUE' && String(err.message).includes('offers.code')) continue;
-        throw err;
-      }
-    }
-    const { value: _v, ...offer } = row;
-    return { ...offer, deliveredAt: null, seenAt: null, clickedAt: null, redeemedAt: null, redeemedOrder: null };
-  }
-
-  /** Evaluates the audience, then attempts; null when the viewer is not in the audience. */
-  private fire(stream: StreamRow, c: CampaignRow, viewerId: string, now: number, out?: OfferRow[]): Decision | null {
-    if (c.status !== 'active') return null;
-    if (!inAudience(c.doc.audience, this.deps.viewer(stream.channel, viewerId))) return null;
-    return this.attempt(stream, c, viewerId, now, out);
+      channel: stream.channel,
+      campaignId: c.id,
+      now,
+      viewers: audience.map((viewerId) => ({ viewerId, currency: facts.get(viewerId)!.currency })),
+      decide: (campaign, history, viewerId) => {
+        // the campaign as stored now: paused, or edited to another audience, on another server
+        if (campaign.status !== 'active' || !inAudience(campaign.doc.audience, facts.get(viewerId)!)) return null;
+        const arm = armOf(stream.id, campaign.id, viewerId, campaign.doc.holdoutPercent ?? 0);
+        return decide(campaign.doc, { issued: campaign.issued, committed: campaign.committed }, history, arm, now, cap);
+      },
+      offer: (campaign, viewerId, currency, value) => offerFor(stream, campaign, viewerId, currency, value, now),
+    });
+    for (const r of results) if (r.offer) this.deps.issued(r.offer);
+    return results;
   }
 
   /**
    * A manual send: the campaign's audience among the viewers connected now. Null for an unknown
    * campaign; `'not_manual'` / `'paused'` when it cannot be sent.
    */
-  send(stream: StreamRow, id: string): SendResult | 'not_manual' | 'paused' | null {
-    this.auto(stream);
-    const c = this.store.get(stream.id, id);
+  async send(stream: StreamRow, id: string): Promise<SendResult | 'not_manual' | 'paused' | null> {
+    await this.auto(stream);
+    const c = await this.store.getCampaign(stream.id, id);
     if (!c) return null;
     if (c.doc.trigger.type !== 'manual') return 'not_manual';
     if (c.status !== 'active') return 'paused';
     return this.sendTo(stream, c);
   }
 
-  private sendTo(stream: StreamRow, c: CampaignRow): SendResult {
-    const now = this.deps.clock();
+  private async sendTo(stream: StreamRow, c: CampaignRow): Promise<SendResult> {
     const res: SendResult = { sent: 0, held: 0, skipped: { capped: 0, budget: 0, quota: 0, alreadyHas: 0 } };
-    const issued: OfferRow[] = [];
-    // one outer transaction for the whole audience (each viewer's check-and-issue is a savepoint in it)
-    this.deps.db.transaction(() => {
-      for (const viewerId of [...this.deps.connected(stream.id)]) {
-        const d = this.fire(stream, c, viewerId, now, issued);
-        if (!d) continue;
-        if (d.kind === 'issue') res.sent++;
-        else if (d.kind === 'hold') res.held++;
-        else res.skipped[d.reason]++;
-      }
-    })();
-    for (const o of issued) this.deps.issued(o);
+    for (const r of await this.fire(stream, c, [...this.deps.connected(stream.id)], this.deps.clock())) {
+      const d = r.decision;
+      if (!d) continue;
+      if (d.kind === 'issue') res.sent++;
+      else if (d.kind === 'hold') res.held++;
+      else res.skipped[d.reason]++;
+    }
     return res;
   }
 
   /** The host's one-click push: an ad-hoc manual campaign for one tier, sent now. */
-  push(stream: StreamRow, tier: Tier, offer: { title: string; description?: string; discount: Discount; ttlSeconds: number; minSpend?: number }) {
-    this.auto(stream);
+  async push(stream: StreamRow, tier: Tier, offer: { title: string; description?: string; discount: Discount; ttlSeconds: number; minSpend?: number }) {
+    await this.auto(stream);
     const doc: CampaignDoc = { name: `Push to ${tier}`, trigger: { type: 'manual' }, audience: { tiers: [tier] }, offer: { ...offer } };
     const id = `push:${randomUUID()}`;
-    this.store.insert({ streamId: stream.id, id, channel: stream.channel, doc, adhoc: true, now: this.deps.clock() });
-    const r = this.sendTo(stream, this.store.get(stream.id, id)!);
+    await this.store.insertCampaign({ streamId: stream.id, id, channel: stream.channel, doc, adhoc: true, now: this.deps.clock() });
+    const r = await this.sendTo(stream, (await this.store.getCampaign(stream.id, id))!);
     const s = r.skipped;
     return { campaign: id, ...r, skippedTotal: r.held + s.capped + s.budget + s.quota + s.alreadyHas };
   }
@@ -322,28 +243,28 @@ export class OfferService {
   // ---------------------------------------------------------------- triggers
 
   /** A viewer's tier changed (`tier_entered` fires on a move up). */
-  tierChanged(stream: StreamRow, viewerId: string, from: Tier, to: Tier, now: number) {
-    for (const c of this.auto(stream).values()) {
-      if (tierEntered(c.doc.trigger, from, to)) this.fire(stream, c, viewerId, now);
+  async tierChanged(stream: StreamRow, viewerId: string, from: Tier, to: Tier, now: number) {
+    for (const c of (await this.auto(stream)).values()) {
+      if (tierEntered(c.doc.trigger, from, to)) await this.fire(stream, c, [viewerId], now);
     }
   }
 
   /** This stream's credited watch time went from `beforeMs` to `afterMs`. */
-  watched(stream: StreamRow, viewerId: string, beforeMs: number, afterMs: number, now: number) {
+  async watched(stream: StreamRow, viewerId: string, beforeMs: number, afterMs: number, now: number) {
     let bought: boolean | undefined;
-    for (const c of this.auto(stream).values()) {
+    for (const c of (await this.auto(stream)).values()) {
       if (!watchCrossed(c.doc.trigger, beforeMs, afterMs)) continue;
-      bought ??= this.store.boughtHere(stream.channel, stream.id, viewerId); // "without buying": no verified purchase in this stream
-      if (!bought) this.fire(stream, c, viewerId, now);
+      bought ??= await this.store.boughtHere(stream.channel, stream.id, viewerId); // "without buying": no verified purchase in this stream
+      if (!bought) await this.fire(stream, c, [viewerId], now);
     }
   }
 
   /** An add_to_cart was accepted: the cart clock (re)starts. */
   cartAdded(stream: StreamRow, viewerId: string, now: number) {
-    const k = `${stream.channel}\u0000${viewerId}`;
+    const k = viewerKey(stream.channel, viewerId);
     const cart = this.carts.get(k);
     if (cart && cart.streamId === stream.id) cart.at = now;
-    else this.carts.set(k, { streamId: stream.id, at: now, fired: new Set() });
+    else this.carts.set(k, { streamId: stream.id, channel: stream.channel, viewerId, at: now, fired: new Set() });
   }
 
   /**
@@ -352,13 +273,13 @@ export class OfferService {
    * server was down still gets its offer (late rather than never); campaigns that already issued
    * an offer or a holdout assignment since the cart do not fire again. Returns how many.
    */
-  restoreCarts(now: number): number {
+  async restoreCarts(now: number): Promise<number> {
     let n = 0;
-    for (const c of this.store.openCarts(now - CART_MEMORY_MS)) {
-      const k = `${c.channel}\u0000${c.viewerId}`;
+    for (const c of await this.store.openCarts(now - CART_MEMORY_MS)) {
+      const k = viewerKey(c.channel, c.viewerId);
       const mine = this.carts.get(k);
       if (mine && mine.at >= c.at) continue;
-      this.carts.set(k, { streamId: c.streamId, at: c.at, fired: new Set(c.answered) });
+      this.carts.set(k, { streamId: c.streamId, channel: c.channel, viewerId: c.viewerId, at: c.at, fired: new Set(c.answered) });
       n++;
     }
     return n;
@@ -366,41 +287,91 @@ export class OfferService {
 
   /** The viewer bought (a verified purchase, or their own client's purchase event): no cart is abandoned. */
   bought(channel: string, viewerId: string) {
-    this.carts.delete(`${channel}\u0000${viewerId}`);
+    this.carts.delete(viewerKey(channel, viewerId));
   }
 
   /** A verified purchase: `purchase` campaigns whose SKUs match fire, and the viewer's cart is closed. */
-  purchased(stream: StreamRow, viewerId: string, skus: string[], now: number) {
+  async purchased(stream: StreamRow, viewerId: string, skus: string[], now: number) {
     this.bought(stream.channel, viewerId);
-    for (const c of this.auto(stream).values()) {
-      if (purchaseMatches(c.doc.trigger, skus)) this.fire(stream, c, viewerId, now);
+    for (const c of (await this.auto(stream)).values()) {
+      if (purchaseMatches(c.doc.trigger, skus)) await this.fire(stream, c, [viewerId], now);
     }
   }
 
   /** Time passed: carts left long enough fire their `cart_abandoned` campaigns. */
-  sweep(now: number, streamOf: (id: string) => StreamRow | null) {
-    for (const [k, cart] of this.carts) {
+  async sweep(now: number, streamOf: (id: string) => Promise<StreamRow | null>) {
+    for (const [k, cart] of [...this.carts]) {
+      if (this.carts.get(k) !== cart) continue; // replaced or closed meanwhile
       if (now - cart.at > CART_MEMORY_MS) {
         this.carts.delete(k);
         continue;
       }
-      const stream = streamOf(cart.streamId);
+      const stream = await streamOf(cart.streamId);
       if (!stream) {
         this.carts.delete(k);
         continue;
       }
-      const viewerId = k.slice(k.indexOf('\u0000') + 1);
       let waiting = false;
-      for (const c of this.auto(stream).values()) {
+      for (const c of (await this.auto(stream)).values()) {
         if (c.doc.trigger.type !== 'cart_abandoned' || cart.fired.has(c.id)) continue;
         if (!cartDue(c.doc.trigger, cart.at, now)) {
           waiting = true;
           continue;
         }
         cart.fired.add(c.id);
-        this.fire(stream, c, viewerId, now);
+        await this.fire(stream, c, [cart.viewerId], now);
       }
-      if (!waiting) this.carts.delete(k);
+      if (!waiting && this.carts.get(k) === cart) this.carts.delete(k);
     }
   }
+}
+
+/** the defaults first, in their order; then the merchant's campaigns; ad-hoc pushes last (the store's order) */
+function rank(id: string): number {
+  const i = DEFAULT_CAMPAIGNS.findIndex((d) => d.id === id);
+  return i < 0 ? DEFAULT_CAMPAIGNS.length : i;
+}
+
+/** what the API shows of a campaign */
+export function campaignView(c: CampaignRow, stats?: CampaignStats): CampaignView {
+  const budget = c.doc.limits?.budget;
+  return {
+    id: c.id,
+    ...c.doc,
+    status: c.status,
+    adhoc: c.adhoc,
+    limits: { ...c.doc.limits, perViewer: c.doc.limits?.perViewer ?? DEFAULT_PER_VIEWER },
+    holdoutPercent: c.doc.holdoutPercent ?? 0,
+    attributionHours: c.doc.attributionHours ?? DEFAULT_ATTRIBUTION_HOURS,
+    issued: c.issued,
+    committed: c.committed,
+    budgetLeft: budget === undefined ? null : Math.max(0, budget - c.committed),
+    skipped: c.skipped,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+    ...(stats ? { stats } : {}),
+  };
+}
+
+/** the offer a campaign issues to one viewer (the store sets its code) */
+function offerFor(stream: StreamRow, c: CampaignRow, viewerId: string, currency: string, value: number, now: number) {
+  const o = c.doc.offer;
+  return {
+    id: randomUUID(),
+    channel: stream.channel,
+    streamId: stream.id,
+    viewerId,
+    campaign: c.id,
+    title: o.title,
+    description: o.description ?? null,
+    discountKind: o.discount.kind,
+    discountValue: o.discount.value,
+    minSpend: o.minSpend ?? null,
+    currency,
+    createdAt: now,
+    expiresAt: now + o.ttlSeconds * 1000,
+    value,
+    maxDiscount: o.maxDiscount ?? null,
+    skus: o.skus ?? null,
+  };
 }

@@ -3,10 +3,10 @@
  * `message` is a code from the closed set in events.ts and whose `data.message` says why.
  */
 import type { Socket } from 'socket.io';
-import type { Repo, StreamRow } from '../store/sqlite/repo.js';
+import { StoreUnavailableError, type Store, type StreamRow } from '../store/types.js';
 import type { ErrorCode } from './events.js';
 import { verifyViewerToken } from '../auth/tokens.js';
-import { isHostKey } from '../auth/streamKeys.js'; // issue 8: rotated keys in their grace period
+import { isHostKey } from '../auth/streamKeys.js'; // rotated keys in their grace period count too
 
 export const VIEWER_ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,128}$/;
 /** Anonymous (unverified) viewers live in their own id space, so nobody can claim a logged-in viewer's id without a token. */
@@ -30,15 +30,15 @@ export interface ViewerIdentity {
   verified: boolean;
 }
 
-export function authenticateViewer(repo: Repo, auth: unknown, origin: string | undefined, now: number): ViewerIdentity {
+export async function authenticateViewer(store: Store, auth: unknown, origin: string | undefined, now: number): Promise<ViewerIdentity> {
   const a = (auth ?? {}) as Record<string, unknown>;
   if (typeof a.streamId !== 'string' || !a.streamId) throw authError('bad_request', 'auth.streamId is required');
-  const stream = repo.getStream(a.streamId);
+  const stream = await store.getStream(a.streamId);
   if (!stream) throw authError('not_found', `unknown stream ${a.streamId}`);
   if (!originAllowed(stream, origin)) throw authError('origin_not_allowed', `origin ${origin} is not allowed for this stream`);
   if (a.token !== undefined && a.token !== null && a.token !== '') {
     if (typeof a.token !== 'string') throw authError('unauthorized', 'auth.token must be a string');
-    const secret = repo.getChannelSecret(stream.channel);
+    const secret = await store.getChannelSecret(stream.channel);
     const claims = secret ? verifyViewerToken(secret, stream.channel, a.token, now) : null;
     if (!claims) throw authError('unauthorized', 'invalid or expired viewer token');
     return { stream, viewerId: claims.sub, verified: true };
@@ -50,14 +50,25 @@ export function authenticateViewer(repo: Repo, auth: unknown, origin: string | u
   return { stream, viewerId: id, verified: false };
 }
 
-export function authenticateHost(repo: Repo, auth: unknown): StreamRow {
+export async function authenticateHost(store: Store, auth: unknown): Promise<StreamRow> {
   const a = (auth ?? {}) as Record<string, unknown>;
   if (typeof a.streamId !== 'string' || !a.streamId) throw authError('bad_request', 'auth.streamId is required');
   if (typeof a.hostKey !== 'string' || !a.hostKey) throw authError('unauthorized', 'auth.hostKey is required');
-  const stream = repo.getStream(a.streamId);
+  const stream = await store.getStream(a.streamId);
   if (!stream) throw authError('not_found', `unknown stream ${a.streamId}`);
-  if (!isHostKey(repo, stream, a.hostKey)) throw authError('unauthorized', 'wrong host key for this stream');
+  if (!(await isHostKey(store, stream, a.hostKey))) throw authError('unauthorized', 'wrong host key for this stream');
   return stream;
 }
 
 export const originOf = (socket: Socket) => socket.handshake.headers.origin;
+
+/** The ack for a call that failed because the store is out of reach (null for any other failure). */
+export function unavailable(err: unknown): { error: { code: 'unavailable'; message: string; retryAfterMs: number } } | null {
+  if (!(err instanceof StoreUnavailableError)) return null;
+  return { error: { code: 'unavailable', message: 'the database is unavailable; retry with the same ids', retryAfterMs: err.retryAfterMs } };
+}
+
+/** A handshake refused because the store is out of reach: the client retries. */
+export function handshakeError(err: unknown): Error {
+  return err instanceof StoreUnavailableError ? authError('unavailable', 'the database is unavailable; reconnect shortly') : (err as Error);
+}

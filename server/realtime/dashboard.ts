@@ -1,10 +1,10 @@
 /**
- * Issue 6: the live state behind the host dashboard, per stream: the audience-by-tier trend, the
- * recent activity, the funnel (recomputed at most once a second) and the latest poll's results.
- * Kept in memory (the trend and the activity restart empty with the server); the funnel and the
- * polls come from SQLite. No sockets here: host.ts sends what this returns.
+ * The live state behind the host dashboard, per stream: the audience-by-tier trend, the recent
+ * activity, the funnel (recomputed at most once a second) and the latest poll's results. Kept in
+ * memory (the trend and the activity restart empty with the server); the funnel and the polls
+ * come from the store. No sockets here: host.ts sends what this returns.
  */
-import type { DashboardQueries } from '../store/sqlite/dashboard.js';
+import type { Store } from '../store/types.js';
 import type { ActivityEvent } from '../engine.js';
 import type { ActivityItem, PollPayload, PollResults, StreamFunnel, StreamSummary, TrendPoint } from './events.js';
 
@@ -36,7 +36,7 @@ export class Dashboard {
   private readonly streams = new Map<string, StreamDash>();
   private nextActivityId = 1;
 
-  constructor(private readonly queries: DashboardQueries) {}
+  constructor(private readonly queries: Store) {}
 
   private state(streamId: string): StreamDash {
     let d = this.streams.get(streamId);
@@ -97,12 +97,14 @@ export class Dashboard {
    * The funnel, recomputed when the last computation is old enough. `changed` is false when it
    * is the same as last sent; `due` is the time a throttled computation becomes possible.
    */
-  funnel(summary: StreamSummary, now: number, force = false): { funnel: StreamFunnel; changed: boolean; due: number | null } {
+  async funnel(summary: StreamSummary, now: number, force = false): Promise<{ funnel: StreamFunnel; changed: boolean; due: number | null }> {
     const d = this.state(summary.streamId);
     if (!force && d.funnel && now - d.funnelAt < FUNNEL_MIN_INTERVAL_MS) {
       return { funnel: d.funnel, changed: false, due: d.funnelAt + FUNNEL_MIN_INTERVAL_MS };
     }
-    const { total, byTier } = this.queries.funnel(summary.channel, summary.streamId);
+    // the computation is stamped before the query, so concurrent flushes do not run it twice
+    d.funnelAt = now;
+    const { total, byTier } = await this.queries.funnel(summary.channel, summary.streamId);
     const funnel: StreamFunnel = {
       streamId: summary.streamId,
       ...total,
@@ -121,18 +123,18 @@ export class Dashboard {
   }
 
   /** Opens a poll (closing the previous one) and returns what the viewers get. */
-  openPoll(streamId: string, poll: PollPayload, now: number) {
-    this.queries.openPoll(streamId, poll, now);
+  async openPoll(streamId: string, poll: PollPayload, now: number) {
+    await this.queries.openPoll(streamId, poll, now);
     this.state(streamId).pollKey = '';
   }
 
   /** The latest poll's results; `changed` says whether they differ from the last ones returned with `changed`. */
-  pollResults(streamId: string, now: number): { results: PollResults; changed: boolean } | null {
+  async pollResults(streamId: string, now: number): Promise<{ results: PollResults; changed: boolean } | null> {
     const d = this.state(streamId);
-    const poll = this.queries.latestPoll(streamId);
+    const poll = await this.queries.latestPoll(streamId);
     if (!poll) return null;
     if (d.poll && d.poll.id === poll.id && d.pollKey && now > poll.closesAt + POLL_GRACE_MS) return { results: d.poll, changed: false };
-    const counts = this.queries.pollCounts(streamId, poll.id, poll.closesAt);
+    const counts = await this.queries.pollCounts(streamId, poll.id, poll.closesAt);
     const answers = counts.reduce((a, b) => a + b, 0);
     const results: PollResults = {
       id: poll.id,

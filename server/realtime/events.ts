@@ -36,7 +36,8 @@ export interface TrackAck {
   rejected: { id: string | null; reason: string }[];
 }
 
-export type ErrorAck = { error: { code: ErrorCode; message: string } };
+/** A call that failed as a whole. `retryAfterMs` comes with `unavailable` (the database is out of reach): resend then, with the same ids. */
+export type ErrorAck = { error: { code: ErrorCode; message: string; retryAfterMs?: number } };
 
 /** Closed set of error codes carried by acks and `connect_error`. */
 export type ErrorCode =
@@ -47,7 +48,7 @@ export type ErrorCode =
   | 'origin_not_allowed'
   | 'unavailable'
   | 'internal'
-  // issue 8: a flood limit (events per second, connections per IP) or the cap on one viewer's sockets
+  // a flood limit (events per second, connections per IP) or the cap on one viewer's sockets
   | 'rate_limited'
   | 'too_many_connections';
 

@@ -5,10 +5,10 @@ import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Engine, Clock } from '../engine.js';
-import type { Repo } from '../store/sqlite/repo.js';
+import type { Store } from '../store/types.js';
 import { createViewerHandlers, type ViewerNamespace } from './handlers/viewer.js';
 import { createHostHandlers, type HostNamespace } from './handlers/host.js';
-// issue 8: flood limits
+// flood limits
 import { DEFAULT_LIMITS, type Limits } from '../config.js';
 import { WindowCounter } from './limits.js';
 import { authError } from './auth.js';
@@ -18,8 +18,8 @@ export const SOCKET_IO_PATH = '/socket.io/';
 /** the largest socket.io message accepted; bigger ones close that connection, nothing else */
 export const MAX_SOCKET_MESSAGE_BYTES = 256 * 1024;
 
-export function attachRealtime(http: HttpServer, deps: { engine: Engine; repo: Repo; clock: Clock; log: FastifyBaseLogger; limits?: Limits; trustProxy?: TrustProxy }) {
-  // issue 8: new engine sessions and namespace connections per IP per minute; none while shutting down
+export function attachRealtime(http: HttpServer, deps: { engine: Engine; store: Store; clock: Clock; log: FastifyBaseLogger; limits?: Limits; trustProxy?: TrustProxy }) {
+  // new engine sessions and namespace connections per IP per minute; none while shutting down
   const limits = deps.limits ?? DEFAULT_LIMITS;
   // engine sessions get twice the namespace allowance: the namespace check answers first, with a clear code
   const sessionsPerIp = new WindowCounter(limits.connectionsPerMinute * 2, 60_000);
@@ -52,10 +52,10 @@ export function attachRealtime(http: HttpServer, deps: { engine: Engine; repo: R
   const viewers = createViewerHandlers({ nsp: io.of('/viewer') as ViewerNamespace, ...deps, limits });
   const hosts = createHostHandlers({ nsp: io.of('/host') as HostNamespace, ...deps, limits });
   deps.engine.setHooks({ offer: viewers.deliver, changed: hosts.changed });
-  /** issue 8: refuses new connections, commits every queued write and lets the acks go out (shutdown, before io.close) */
+  /** refuses new connections, commits every queued write and lets the acks go out (shutdown, before io.close) */
   async function drain() {
     closing = true;
-    deps.engine.writer.flushAll();
+    await deps.engine.writer.flushAll();
     await new Promise((r) => setImmediate(r));
   }
   return { io, hosts, drain };

@@ -76,7 +76,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
       } catch (err) {
         badDocument(err);
       }
-      const view = app.engine.campaigns.create(req.keyStream!, doc);
+      const view = await app.engine.campaigns.create(req.keyStream!, doc);
       reply.code(201);
       return view;
     },
@@ -88,14 +88,14 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
       preHandler: requireHost,
       schema: { params: StreamParams, response: { 200: Type.Object({ campaigns: Type.Array(View) }), ...errors } },
     },
-    async (req) => ({ campaigns: app.engine.campaigns.list(req.keyStream!) }),
+    async (req) => ({ campaigns: await app.engine.campaigns.list(req.keyStream!) }),
   );
 
   app.get(
     '/v1/streams/:id/campaigns/:cid',
     { preHandler: requireHost, schema: { params: CampaignParams, response: { 200: View, ...errors } } },
     async (req) => {
-      const view = app.engine.campaigns.get(req.keyStream!, req.params.cid);
+      const view = await app.engine.campaigns.get(req.keyStream!, req.params.cid);
       if (!view) throw notFound(`unknown campaign ${req.params.cid}`);
       return view;
     },
@@ -107,7 +107,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       let view;
       try {
-        view = app.engine.campaigns.update(req.keyStream!, req.params.cid, req.body);
+        view = await app.engine.campaigns.update(req.keyStream!, req.params.cid, req.body);
       } catch (err) {
         badDocument(err);
       }
@@ -120,7 +120,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/v1/streams/:id/campaigns/:cid/send',
     { preHandler: requireHost, schema: { params: CampaignParams, response: { 200: SendReply, 409: ErrorReply, ...errors } } },
     async (req) => {
-      const r = app.engine.campaigns.send(req.keyStream!, req.params.cid);
+      const r = await app.engine.campaigns.send(req.keyStream!, req.params.cid);
       if (!r) throw notFound(`unknown campaign ${req.params.cid}`);
       if (r === 'not_manual') throw new HttpError(409, 'conflict', `campaign ${req.params.cid} fires by its trigger; only manual campaigns are sent`);
       if (r === 'paused') throw new HttpError(409, 'conflict', `campaign ${req.params.cid} is paused; resume it first`);

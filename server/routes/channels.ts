@@ -91,7 +91,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/v1/channels/:channel/tier-rules',
     { preHandler: requireAdmin, schema: { params: Params, response: { 200: TierRulesReply, ...errors } } },
     async (req) => {
-      if (!app.engine.viewerStore.channelExists(req.params.channel)) throw notFound(`unknown channel ${req.params.channel}`);
+      if (!(await app.store.channelExists(req.params.channel))) throw notFound(`unknown channel ${req.params.channel}`);
       return app.engine.tierRules(req.params.channel);
     },
   );
@@ -101,7 +101,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox = async (app) => {
     { preHandler: requireAdmin, schema: { params: Params, body: TierRulesBody, response: { 200: TierRulesReply, ...errors } } },
     async (req) => {
       const { channel } = req.params;
-      if (!app.engine.viewerStore.channelExists(channel)) throw notFound(`unknown channel ${channel}`);
+      if (!(await app.store.channelExists(channel))) throw notFound(`unknown channel ${channel}`);
       const doc = completeRules(req.body);
       // connected viewers are re-tiered before the answer; the rest of the channel follows in the background
       void app.engine.setTierRules(channel, doc).catch((err) => app.log.error({ err }, 're-tiering the channel failed'));

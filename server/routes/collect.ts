@@ -71,7 +71,7 @@ export const collectRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const b = req.body;
       let who;
       try {
-        who = authenticateViewer(app.repo, { streamId: b.streamId, viewerId: b.viewerId, token: b.token }, origin, Date.now());
+        who = await authenticateViewer(app.store, { streamId: b.streamId, viewerId: b.viewerId, token: b.token }, origin, Date.now());
       } catch (err) {
         const code = ((err as { data?: { code?: ErrorCode } }).data?.code ?? 'bad_request') as ErrorCode;
         const message = (err as { data?: { message?: string } }).data?.message ?? code;

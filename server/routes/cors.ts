@@ -28,14 +28,19 @@ export const corsRoutes = fp(async (app: FastifyInstance) => {
       } catch {
         // a malformed escape: the route itself answers 400 or 404
       }
-      const stream = id ? app.repo.getStream(id) : null;
-      if (!stream || !originAllowed(stream, origin)) return done(null, { origin: false });
-      done(null, {
-        origin: true, // reflects the request's origin (never `*`), with `Vary: Origin`
-        methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
-        allowedHeaders: ['authorization', 'content-type'],
-        maxAge: PREFLIGHT_MAX_AGE,
-      });
+      if (!id) return done(null, { origin: false });
+      app.store.getStream(id).then(
+        (stream) => {
+          if (!stream || !originAllowed(stream, origin)) return done(null, { origin: false });
+          done(null, {
+            origin: true, // reflects the request's origin (never `*`), with `Vary: Origin`
+            methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
+            allowedHeaders: ['authorization', 'content-type'],
+            maxAge: PREFLIGHT_MAX_AGE,
+          });
+        },
+        (err) => done(err as Error),
+      );
     },
   });
 });

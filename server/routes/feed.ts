@@ -12,7 +12,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
 import { bearer, hashKey } from '../auth/keys.js';
 import { forbidden, unauthorized } from './guards.js';
-import { isHostKey } from '../auth/streamKeys.js'; // issue 8: a rotated host key works during its grace period
+import { isHostKey } from '../auth/streamKeys.js'; // a rotated host key works during its grace period
 import type { FeedMessage } from '../realtime/handlers/host.js';
 
 /** a consumer this far behind is dropped rather than buffered without bound */
@@ -31,9 +31,9 @@ export const feedRoutes: FastifyPluginAsync = async (app) => {
         const key = bearer(req.headers.authorization) ?? (typeof req.query.key === 'string' ? req.query.key : null);
         if (!key) throw unauthorized('the feed needs this stream\'s host key: Authorization: Bearer <key> or ?key=');
         const hash = hashKey(key);
-        const stream = app.repo.getStream(req.params.id);
-        if (stream && isHostKey(app.repo, stream, key)) return;
-        if (app.repo.streamByHostHash(hash)) throw forbidden('this key is not the host key of this stream');
+        const stream = await app.store.getStream(req.params.id);
+        if (stream && (await isHostKey(app.store, stream, key))) return;
+        if (await app.store.streamByHostHash(hash)) throw forbidden('this key is not the host key of this stream');
         throw unauthorized('wrong host key for this stream');
       },
     },
@@ -54,9 +54,25 @@ export const feedRoutes: FastifyPluginAsync = async (app) => {
           socket.send(JSON.stringify(m));
         }
       };
-      send(app.realtime.hosts.initial(streamId));
-      const off = app.realtime.hosts.onMessage((id, messages) => id === streamId && send(messages));
+      // updates that come while the snapshot is read wait behind it, so the snapshot is always first
+      let backlog: FeedMessage[][] | null = [];
+      const off = app.realtime.hosts.onMessage((id, messages) => {
+        if (id !== streamId) return;
+        if (backlog) backlog.push(messages);
+        else send(messages);
+      });
       socket.on('close', off);
+      app.realtime.hosts.initial(streamId).then(
+        (messages) => {
+          send(messages);
+          for (const m of backlog ?? []) send(m);
+          backlog = null;
+        },
+        (err) => {
+          req.log.error({ err, streamId }, 'feed snapshot failed');
+          socket.close(1011, 'the snapshot could not be read; reconnect');
+        },
+      );
       socket.on('message', () => {}); // the feed is one-way; input is ignored
     },
   );

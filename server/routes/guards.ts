@@ -4,8 +4,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { bearer, safeEqual } from '../auth/keys.js';
-import type { StreamRow } from '../store/sqlite/repo.js';
-// issue 8: keys in their grace period after a rotation count too
+import type { StreamRow } from '../store/types.js';
+// keys in their grace period after a rotation count too
 import { isHostKey, isStreamKey, streamForIngestKey } from '../auth/streamKeys.js';
 
 declare module 'fastify' {
@@ -38,9 +38,9 @@ export async function requireAdmin(this: { config: { adminKey: string } } & any,
 export async function requireIngest(req: FastifyRequest) {
   const key = bearer(req.headers.authorization);
   if (!key) throw unauthorized();
-  const stream = streamForIngestKey(req.server.repo, key);
+  const stream = await streamForIngestKey(req.server.store, key);
   if (!stream) {
-    if (isStreamKey(req.server.repo, key) || safeEqual(key, req.server.config.adminKey)) {
+    if ((await isStreamKey(req.server.store, key)) || safeEqual(key, req.server.config.adminKey)) {
       throw forbidden('this needs an ingest key (from your backend), not a host or admin key');
     }
     throw unauthorized();
@@ -53,12 +53,12 @@ export async function requireHost(req: FastifyRequest, _reply: FastifyReply) {
   const key = bearer(req.headers.authorization);
   if (!key) throw unauthorized();
   const { id } = req.params as { id: string };
-  const stream = req.server.repo.getStream(id);
-  if (stream && isHostKey(req.server.repo, stream, key)) {
+  const stream = await req.server.store.getStream(id);
+  if (stream && (await isHostKey(req.server.store, stream, key))) {
     req.keyStream = stream;
     return;
   }
-  if (isStreamKey(req.server.repo, key) || safeEqual(key, req.server.config.adminKey)) {
+  if ((await isStreamKey(req.server.store, key)) || safeEqual(key, req.server.config.adminKey)) {
     throw forbidden('this key is not the host key of this stream');
   }
   if (!stream) throw unauthorized();

@@ -32,11 +32,11 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   /** Disconnects the stream's host sockets whose key no longer works. */
   async function dropStaleHosts(streamId: string) {
-    const stream = app.repo.getStream(streamId);
+    const stream = await app.store.getStream(streamId);
     if (!stream) return;
     for (const socket of await app.io.of('/host').in(hostRoom(streamId)).fetchSockets()) {
       const key = (socket.handshake.auth as { hostKey?: unknown }).hostKey;
-      if (typeof key !== 'string' || !isHostKey(app.repo, stream, key)) socket.disconnect(true);
+      if (typeof key !== 'string' || !(await isHostKey(app.store, stream, key))) socket.disconnect(true);
     }
   }
 
@@ -51,10 +51,10 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const stream = app.repo.getStream(req.params.id);
+      const stream = await app.store.getStream(req.params.id);
       if (!stream) throw notFound(`unknown stream ${req.params.id}`);
       const graceSeconds = req.body?.graceSeconds ?? 0;
-      const r = rotateKeys(app.repo, stream, graceSeconds);
+      const r = await rotateKeys(app.store, stream, graceSeconds);
       const timer = setTimeout(() => {
         timers.delete(timer);
         void dropStaleHosts(stream.id).catch((err) => app.log.error({ err }, 'dropping stale host sockets failed'));

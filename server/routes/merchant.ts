@@ -34,7 +34,7 @@ export const merchantRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const stream = req.keyStream!;
-      const secret = app.repo.getChannelSecret(stream.channel)!;
+      const secret = (await app.store.getChannelSecret(stream.channel))!;
       const now = Date.now();
       const ttl = req.body.ttlSeconds ?? TOKEN_TTL_SECONDS;
       return { token: signViewerToken(secret, stream.channel, req.body.viewerId, now, ttl), expiresAt: now + ttl * 1000 };
@@ -53,7 +53,7 @@ export const merchantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (!Number.isFinite(at)) throw new HttpError(400, 'bad_request', 'body.at must be ms since epoch or an ISO 8601 date');
         if (at > Date.now() + FUTURE_SKEW_MS) throw new HttpError(400, 'bad_request', 'body.at is in the future');
       }
-      const r = app.engine.recordPurchase(stream.id, {
+      const r = await app.engine.recordPurchase(stream.id, {
         orderId: b.orderId,
         viewerId: b.viewerId,
         amount: b.amount,
@@ -92,7 +92,7 @@ export const merchantRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const r = app.engine.refund(req.keyStream!.channel, req.body.orderId, req.body.amount);
+      const r = await app.engine.refund(req.keyStream!.channel, req.body.orderId, req.body.amount);
       if (r.status !== 200) throw new HttpError(r.status, { 400: 'bad_request', 404: 'not_found', 409: 'conflict' }[r.status], r.message);
       const { status: _s, ...body } = r;
       return body;
@@ -114,7 +114,7 @@ export const merchantRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const stream = req.keyStream!;
-      const r = app.engine.redeem(stream.channel, normalizeCode(req.params.code), req.body.orderId, req.body.viewerId);
+      const r = await app.engine.redeem(stream.channel, normalizeCode(req.params.code), req.body.orderId, req.body.viewerId);
       if (r.status !== 200) {
         const code = { 403: 'forbidden', 404: 'not_found', 409: 'conflict', 410: 'gone' }[r.status];
         throw new HttpError(r.status, code, r.message);

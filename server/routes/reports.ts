@@ -8,7 +8,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { ErrorReply, StreamParams } from './schemas.js';
 import { notFound, requireHost } from './guards.js';
-import type { CsvViewerRow } from '../store/sqlite/dashboard.js';
+import type { CsvViewerRow } from '../store/types.js';
 
 export const CSV_COLUMNS = [
   'id',
@@ -129,23 +129,22 @@ const rate = (n: number, of: number) => (of ? Math.round((n / of) * 10_000) / 10
 
 export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const dashboard = () => app.realtime.hosts.dashboard;
-  const queries = () => app.realtime.hosts.queries;
 
   app.get(
     '/v1/streams/:id/viewers.csv',
     { preHandler: requireHost, schema: { params: StreamParams, response: errors } },
     async (req, reply) => {
       const stream = req.keyStream!;
-      const rows = queries().csvRows(stream.channel, stream.id);
-      function* lines() {
+      const rows = app.store.csvRows(stream.channel, stream.id);
+      async function* lines() {
         yield CSV_COLUMNS.join(',') + '\r\n';
-        for (const r of rows) yield csvLine(r);
+        for await (const r of rows) yield csvLine(r);
       }
       reply
         .header('content-type', 'text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="livetier-${stream.id}-viewers.csv"`)
         .header('cache-control', 'no-store');
-      // a stream: rows go out as SQLite yields them, never the whole list in memory
+      // a stream: rows go out a page at a time as the store reads them, never the whole list in memory
       return reply.send(Readable.from(lines()) as never);
     },
   );
@@ -155,18 +154,18 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     { preHandler: requireHost, schema: { params: StreamParams, response: { 200: Report, ...errors } } },
     async (req) => {
       const stream = req.keyStream!;
-      const summary = app.engine.summary(stream.id);
+      const summary = await app.engine.summary(stream.id);
       if (!summary) throw notFound(`unknown stream ${stream.id}`);
       const now = Date.now();
-      const { total, byTier } = queries().funnel(stream.channel, stream.id);
-      const polls = queries()
-        .polls(stream.id)
-        .map((p) => {
-          const counts = queries().pollCounts(stream.id, p.id, p.closesAt);
+      const { total, byTier } = await app.store.funnel(stream.channel, stream.id);
+      const polls = await Promise.all(
+        (await app.store.polls(stream.id)).map(async (p) => {
+          const counts = await app.store.pollCounts(stream.id, p.id, p.closesAt);
           const answers = counts.reduce((a, b) => a + b, 0);
           const average = answers ? Math.round((counts.reduce((a, n, i) => a + n * (i + 1), 0) / answers) * 100) / 100 : null;
           return { id: p.id, question: p.question, openedAt: p.openedAt, closesAt: p.closesAt, counts, answers, average };
-        });
+        }),
+      );
       return {
         streamId: stream.id,
         title: stream.title,
@@ -191,8 +190,8 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
             overall: rate(total.purchases, total.viewers),
           },
         },
-        offers: { ...summary.offers, byCampaign: queries().campaignCounts(stream.id) },
-        topBuyers: queries().topBuyers(stream.id, 10),
+        offers: { ...summary.offers, byCampaign: await app.store.campaignCounts(stream.id) },
+        topBuyers: await app.store.topBuyers(stream.id, 10),
         polls,
       };
     },

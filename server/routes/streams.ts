@@ -37,14 +37,14 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const now = Date.now();
       const channel = req.body.channel ?? 'default';
       const id = req.body.id ?? randomBytes(9).toString('base64url').replace(/[-_]/g, 'x');
-      if (app.repo.getStream(id)) throw new HttpError(409, 'conflict', `stream ${id} already exists`);
       const hostKey = generateKey('host');
       const ingestKey = generateKey('ingest');
       const allowedOrigins = req.body.allowedOrigins ?? [];
-      app.repo.db.transaction(() => {
-        app.repo.ensureChannel(channel, randomBytes(32).toString('base64url'), now);
-        app.repo.insertStream({ id, channel, title: req.body.title, allowedOrigins, hostKeyHash: hashKey(hostKey), ingestKeyHash: hashKey(ingestKey), createdAt: now });
-      })();
+      const created = await app.store.createStream(
+        { id, channel, title: req.body.title, allowedOrigins, hostKeyHash: hashKey(hostKey), ingestKeyHash: hashKey(ingestKey), createdAt: now },
+        randomBytes(32).toString('base64url'),
+      );
+      if (!created) throw new HttpError(409, 'conflict', `stream ${id} already exists`);
       reply.code(201);
       return { id, title: req.body.title, channel, allowedOrigins, hostKey, ingestKey };
     },
@@ -54,7 +54,7 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/v1/streams/:id/summary',
     { preHandler: requireHost, schema: { params: StreamParams, response: { 200: Summary, ...errors } } },
     async (req) => {
-      const summary = app.engine.summary(req.params.id);
+      const summary = await app.engine.summary(req.params.id);
       if (!summary) throw notFound(`unknown stream ${req.params.id}`);
       return summary;
     },

@@ -7,7 +7,7 @@ import Type from 'typebox';
 import { ErrorReply, Slug, StreamParams, TierName, ViewerId } from './schemas.js';
 import { HttpError, notFound, requireAdmin, requireHost } from './guards.js';
 import { viewerRoom } from '../realtime/rooms.js';
-import type { ViewerSort } from '../store/sqlite/viewers.js';
+import type { ViewerSort } from '../store/types.js';
 
 export const LifecycleName = Type.Union([Type.Literal('new'), Type.Literal('active'), Type.Literal('at_risk'), Type.Literal('lapsed')]);
 const Score = Type.Union([Type.Integer({ minimum: 1, maximum: 5 }), Type.Null()]);
@@ -60,18 +60,17 @@ function decodeCursor(cursor: string, sort: ViewerSort): { key: number; id: stri
 
 export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   /** the answer for one viewer; null when unknown in the channel */
-  function viewerOut(channel: string, streamId: string, viewerId: string) {
-    const d = app.engine.viewerDetail(channel, viewerId);
+  async function viewerOut(channel: string, streamId: string, viewerId: string) {
+    const d = await app.engine.viewerDetail(channel, viewerId);
     if (!d) return null;
-    const row = app.repo.getViewer(channel, viewerId);
-    const vs = app.repo.getViewerStream(streamId, viewerId);
+    const [row, vs] = await Promise.all([app.store.getViewer(channel, viewerId), app.store.getViewerStream(streamId, viewerId)]);
     return {
       id: viewerId,
       tier: d.tier,
       lifecycle: d.lifecycle,
       reasons: d.reasons,
       verified: !!row?.verified,
-      connected: !!app.engine.live(streamId)?.present.has(viewerId),
+      connected: !!app.engine.streams.get(streamId)?.present.has(viewerId),
       scores: d.scores,
       stats: {
         watchSeconds: Math.floor(d.stats.watchMs / 1000),
@@ -86,11 +85,11 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
         lastPurchaseAt: d.stats.lastPurchaseAt,
       },
       thisStream: {
-        watchSeconds: Math.floor((vs?.watch_ms ?? 0) / 1000),
+        watchSeconds: Math.floor((vs?.watchMs ?? 0) / 1000),
         comments: vs?.comments ?? 0,
         likes: vs?.likes ?? 0,
-        productViews: vs?.product_views ?? 0,
-        addToCarts: vs?.add_to_carts ?? 0,
+        productViews: vs?.productViews ?? 0,
+        addToCarts: vs?.addToCarts ?? 0,
         checkouts: vs?.checkouts ?? 0,
       },
     };
@@ -120,15 +119,14 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const sort: ViewerSort = req.query.sort ?? 'recent';
       const limit = Math.min(Math.max(Number(req.query.limit ?? 500), 1), 1000);
       const after = req.query.cursor ? decodeCursor(req.query.cursor, sort) : null;
-      const rows = app.engine.viewerStore.list({
+      const rows = await app.store.listViewers({
         channel: stream.channel, streamId: stream.id, tier: req.query.tier ?? null, lifecycle: req.query.lifecycle ?? null, sort, limit, after,
       });
       const last = rows[rows.length - 1];
       // the stored tier and lifecycle select the rows; the live profile has the last word
-      const viewers = rows
-        .map((r) => viewerOut(stream.channel, stream.id, r.id))
+      const viewers = (await Promise.all(rows.map((r) => viewerOut(stream.channel, stream.id, r.id))))
         .filter((v): v is NonNullable<typeof v> => !!v && (!req.query.tier || v.tier === req.query.tier) && (!req.query.lifecycle || v.lifecycle === req.query.lifecycle));
-      return { viewers, nextCursor: rows.length === limit && last ? encodeCursor(sort, last.sort_key, last.id) : null };
+      return { viewers, nextCursor: rows.length === limit && last ? encodeCursor(sort, last.sortKey, last.id) : null };
     },
   );
 
@@ -140,7 +138,7 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const stream = req.keyStream!;
-      const v = viewerOut(stream.channel, stream.id, req.params.viewerId);
+      const v = await viewerOut(stream.channel, stream.id, req.params.viewerId);
       if (!v) throw notFound(`unknown viewer ${req.params.viewerId} in channel ${stream.channel}`);
       return v;
     },
@@ -177,7 +175,7 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const data = app.engine.exportViewer(req.query.channel, req.params.viewerId);
+      const data = await app.engine.exportViewer(req.query.channel, req.params.viewerId);
       if (!data) throw notFound(`unknown viewer ${req.params.viewerId} in channel ${req.query.channel}`);
       return data;
     },
@@ -198,7 +196,7 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { viewerId } = req.params;
       // their open sockets go first, so the live counts drop them through the normal leave path
       app.io.of('/viewer').in(viewerRoom(channel, viewerId)).disconnectSockets(true);
-      if (!app.engine.erase(channel, viewerId)) throw notFound(`unknown viewer ${viewerId} in channel ${channel}`);
+      if (!(await app.engine.erase(channel, viewerId))) throw notFound(`unknown viewer ${viewerId} in channel ${channel}`);
       return { erased: true, channel, viewerId };
     },
   );

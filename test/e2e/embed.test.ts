@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import Database from 'better-sqlite3';
 import { startServer, createStream, viewerToken, client, connect, closeAllClients, type TestServer, type StreamKeys } from '../helpers/server.js';
+import { withSql } from '../helpers/sql.js';
 import { launch, startSite } from '../helpers/browser.js';
 
 let srv: TestServer;
@@ -30,12 +30,7 @@ const panelPage = () => `<!doctype html>
 <body><livetier-host-panel server="${srv.url}" stream="${stream.id}" host-key="${stream.hostKey}"></livetier-host-panel></body></html>`;
 
 const summary = async () => (await srv.api('GET', `/v1/streams/${stream.id}/summary`, undefined, stream.hostKey)).body;
-const offersOf = (viewerId: string) => {
-  const db = new Database(srv.dbFile, { readonly: true });
-  const rows = db.prepare('SELECT code, title FROM offers WHERE viewer_id = ?').all(viewerId) as { code: string; title: string }[];
-  db.close();
-  return rows;
-};
+const offersOf = (viewerId: string) => withSql(srv, (q) => q.all<{ code: string; title: string }>('SELECT code, title FROM offers WHERE viewer_id = ?', viewerId));
 
 beforeAll(async () => {
   site = await startSite({ '/live': () => streamerPage(), '/elsewhere': () => streamerPage(), '/backstage': () => panelPage() });
@@ -71,7 +66,7 @@ describe('a streamer page on another origin', () => {
     const card = page.locator('livetier-widget [part~="card"]').filter({ hasText: 'Flash deal for you' });
     await card.waitFor({ timeout: 10_000 });
     const code = (await card.locator('[part~="code"]').textContent())?.trim();
-    const issued = offersOf('wendy').find((o) => o.title === 'Flash deal for you');
+    const issued = (await offersOf('wendy')).find((o) => o.title === 'Flash deal for you');
     expect(code).toBe(issued?.code);
     expect(await card.textContent()).toMatch(/10\s?%/);
     // the widget acknowledged it: delivered

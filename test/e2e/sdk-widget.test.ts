@@ -6,8 +6,8 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import Database from 'better-sqlite3';
 import { startServer, createStream, client, connect, closeAllClients, type TestServer, type StreamKeys } from '../helpers/server.js';
+import { withSql } from '../helpers/sql.js';
 import { launch, startSite } from '../helpers/browser.js';
 
 const SHOTS = 'test-results/screenshots';
@@ -34,13 +34,8 @@ const page = (lang: string) => () => `<!doctype html>
   </script>
 </body></html>`;
 
-function events(type: string): { id: string; data: string | null }[] {
-  const db = new Database(srv.dbFile, { readonly: true });
-  try {
-    return db.prepare('SELECT id, data FROM events WHERE stream_id = ? AND type = ?').all(stream.id, type) as any[];
-  } finally {
-    db.close();
-  }
+function events(type: string): Promise<{ id: string; data: string | null }[]> {
+  return withSql(srv, (q) => q.all('SELECT id, data FROM events WHERE stream_id = ? AND type = ?', stream.id, type));
 }
 const connected = async () => (await srv.api('GET', `/v1/streams/${stream.id}/summary`, undefined, stream.hostKey)).body.connected as number;
 
@@ -148,7 +143,7 @@ describe('<livetier-widget> in Chromium', () => {
     await p.keyboard.press('Enter');
     await expect.poll(() => p.evaluate(() => navigator.clipboard.readText()), { timeout: 5000 }).toBe('TEA8PZK3QM');
     expect(await p.locator('livetier-widget [part~="copy"]').textContent()).toMatch(/Copied/);
-    await expect.poll(() => events('offer_click').some((e) => e.data?.includes('"kbd"')), { timeout: 10_000 }).toBe(true);
+    await expect.poll(async () => (await events('offer_click')).some((e) => e.data?.includes('"kbd"')), { timeout: 10_000 }).toBe(true);
     await p.close();
   });
 
@@ -168,13 +163,13 @@ describe('<livetier-widget> in Chromium', () => {
 
   it('pinned products track product_view, and add-to-cart tracks and tells the page', async () => {
     const p = await open('/en');
-    await expect.poll(() => events('product_view').map((e) => JSON.parse(e.data!).sku).sort(), { timeout: 10_000 }).toEqual(
+    await expect.poll(async () => (await events('product_view')).map((e) => JSON.parse(e.data!).sku).sort(), { timeout: 10_000 }).toEqual(
       expect.arrayContaining(['CUP-02', 'TEA-01']),
     );
     await p.locator('livetier-widget [data-sku="TEA-01"] [part~="add"]').click();
     const detail = await p.evaluate(() => (window as any).ltEvents.find((e: any) => e.type === 'livetier-add-to-cart')?.detail);
     expect(detail).toEqual({ product: { sku: 'TEA-01', name: 'Oolong tea', price: 12900 }, quantity: 1 });
-    await expect.poll(() => events('add_to_cart').map((e) => JSON.parse(e.data!)), { timeout: 10_000 }).toContainEqual({ sku: 'TEA-01', price: 12900, quantity: 1 });
+    await expect.poll(async () => (await events('add_to_cart')).map((e) => JSON.parse(e.data!)), { timeout: 10_000 }).toContainEqual({ sku: 'TEA-01', price: 12900, quantity: 1 });
 
     await showOffer(p, 'shop', 600);
     await p.locator('livetier-widget [data-offer-id="shop"] [part~="use"]').click();
@@ -195,7 +190,7 @@ describe('<livetier-widget> in Chromium', () => {
     expect(await poll.locator('[part~="question"]').textContent()).toBe('How do you like this stream?');
     expect(await poll.locator('[part~="rating"]').count()).toBe(5);
     await poll.locator('[part~="rating"]').nth(3).click();
-    await expect.poll(() => events('poll_answer').map((e) => JSON.parse(e.data!)), { timeout: 10_000 }).toContainEqual({ pollId: opened.id, value: 4 });
+    await expect.poll(async () => (await events('poll_answer')).map((e) => JSON.parse(e.data!)), { timeout: 10_000 }).toContainEqual({ pollId: opened.id, value: 4 });
     expect(await poll.textContent()).toMatch(/Thanks/);
     await p.close();
   });

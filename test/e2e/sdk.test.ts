@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import Database from 'better-sqlite3';
 import { startServer, createStream, viewerToken, type TestServer, type StreamKeys } from '../helpers/server.js';
+import { withSql } from '../helpers/sql.js';
 import { closeContext, launch, startSite, within } from '../helpers/browser.js';
 
 let srv: TestServer;
@@ -27,15 +27,10 @@ LiveTier.track('product_view', { sku: 'EARLY-1' });
 <script async src="${srv.url}/livetier.js"></script></head>
 <body><h1>Live now</h1></body></html>`;
 
-function storedEvents(): { id: string; type: string; viewer_id: string; data: string | null }[] {
-  const db = new Database(srv.dbFile, { readonly: true });
-  try {
-    return db.prepare('SELECT id, type, viewer_id, data FROM events WHERE stream_id = ?').all(stream.id) as any[];
-  } finally {
-    db.close();
-  }
+function storedEvents(): Promise<{ id: string; type: string; viewer_id: string; data: string | null }[]> {
+  return withSql(srv, (q) => q.all('SELECT id, type, viewer_id, data FROM events WHERE stream_id = ?', stream.id));
 }
-const has = (id: string) => storedEvents().some((e) => e.id === id);
+const has = async (id: string) => (await storedEvents()).some((e) => e.id === id);
 const connected = async () => (await srv.api('GET', `/v1/streams/${stream.id}/summary`, undefined, stream.hostKey)).body.connected as number;
 
 beforeAll(async () => {
@@ -75,7 +70,7 @@ describe('no lost events', () => {
   it('the snippet stub queues calls made before the script loads', async () => {
     const context = await browser.newContext();
     const p = await open(context);
-    await expect.poll(() => storedEvents().some((e) => e.type === 'product_view' && e.data?.includes('EARLY-1')), { timeout: 10_000 }).toBe(true);
+    await expect.poll(async () => (await storedEvents()).some((e) => e.type === 'product_view' && e.data?.includes('EARLY-1')), { timeout: 10_000 }).toBe(true);
     await context.close();
   });
 
@@ -161,7 +156,7 @@ describe('consent', () => {
     context.on('request', (r) => {
       if (r.url().startsWith(srv.url) && !r.url().includes('/livetier.js')) toServer.push(r.url());
     });
-    const before = storedEvents().length;
+    const before = (await storedEvents()).length;
     const p = await open(context, '/consent');
     const id = await track(p, 'waiting for consent');
     await p.evaluate(() => document.dispatchEvent(new Event('visibilitychange'))); // no beacon either
@@ -169,7 +164,7 @@ describe('consent', () => {
     expect(toServer).toEqual([]);
     expect(await p.evaluate(() => localStorage.length)).toBe(0);
     expect(await p.evaluate(() => document.cookie)).toBe('');
-    expect(storedEvents().length).toBe(before);
+    expect((await storedEvents()).length).toBe(before);
     expect(await connected()).toBe(0);
 
     await p.evaluate(() => (window as any).LiveTier.consent(true));
@@ -190,7 +185,7 @@ describe('identify', () => {
     const anonId = await p.evaluate(() => (window as any).LiveTier.client.viewerId as string);
     const before = await track(p, 'said before logging in');
     await expect.poll(() => has(before), { timeout: 10_000 }).toBe(true);
-    expect(storedEvents().find((e) => e.id === before)?.viewer_id).toBe(`anon:${anonId}`);
+    expect((await storedEvents()).find((e) => e.id === before)?.viewer_id).toBe(`anon:${anonId}`);
 
     const token = await viewerToken(srv, stream.ingestKey, 'grace');
     const identity = p.evaluate(
@@ -200,7 +195,7 @@ describe('identify', () => {
     expect(await identity).toMatchObject({ viewerId: 'grace', verified: true });
     const after = await track(p, 'said after logging in');
     await expect.poll(() => has(after), { timeout: 10_000 }).toBe(true);
-    const mine = storedEvents().filter((e) => e.id === before || e.id === after);
+    const mine = (await storedEvents()).filter((e) => e.id === before || e.id === after);
     expect(mine.map((e) => e.viewer_id)).toEqual(['grace', 'grace']);
     await context.close();
   });

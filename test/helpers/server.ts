@@ -1,53 +1,122 @@
 /**
- * Integration helpers: a real LiveTier server on an ephemeral port with a temporary SQLite file,
+ * Integration helpers: a real LiveTier server on an ephemeral port with a database of its own,
  * real socket.io clients, and fetch.
+ *
+ * The store comes from `LIVETIER_TEST_STORE`: `sqlite` (the default) puts a file in a temporary
+ * directory; `postgres` creates a database on the server `LIVETIER_TEST_PG` names (test/helpers/pg.ts).
+ * The `integration-pg` project of vitest.config.ts sets it, so the suite runs once on each store.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
+import { inject } from 'vitest';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import livetier, { fastifyOptions, type AppOptions } from '../../server/app.js';
+import { isPostgresUrl } from '../../server/store/index.js';
 import { httpApi, type Api } from './http.js';
+import { createDatabase, dropDatabase } from './pg.js';
 import type { Clock } from '../../server/engine.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 
+export type TestStore = 'sqlite' | 'postgres';
+
+function testStore(): TestStore {
+  const v = process.env.LIVETIER_TEST_STORE ?? 'sqlite';
+  if (v !== 'sqlite' && v !== 'postgres') throw new Error(`LIVETIER_TEST_STORE must be sqlite or postgres, not ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** the store this run's test servers use */
+export const TEST_STORE: TestStore = testStore();
+
+/** A database for one test: a SQLite file or a PostgreSQL database, and a temporary directory. */
+export interface TestDatabase {
+  /** what the server's `db` option and the CLI's `--db` take: the file's path, or the database's URL */
+  db: string;
+  kind: TestStore;
+  /** a temporary directory of the test's own (SQLite: the one holding the file) */
+  dir: string;
+  /** removes the directory and drops the PostgreSQL database */
+  remove: () => Promise<void>;
+}
+
+/**
+ * A fresh database of this run's store, or (`db` given) an existing one to carry on with, as a
+ * restart does. Whoever holds the TestDatabase of an existing one removes it in the end, the
+ * same as a new one: the last server on a database cleans it up.
+ */
+export async function testDatabase(opts: { db?: string; prefix?: string } = {}): Promise<TestDatabase> {
+  const kind: TestStore = opts.db ? (isPostgresUrl(opts.db) ? 'postgres' : 'sqlite') : TEST_STORE;
+  const dir = kind === 'sqlite' && opts.db ? path.dirname(opts.db) : mkdtempSync(path.join(tmpdir(), opts.prefix ?? 'livetier-test-'));
+  let db: string;
+  try {
+    // pgRun is provided by the integration-pg project's global setup; a lone run goes without it
+    db = opts.db ?? (kind === 'postgres' ? await createDatabase(inject('pgRun') || undefined) : path.join(dir, 'livetier.db'));
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  let removed: Promise<void> | undefined;
+  const remove = () =>
+    (removed ??= (async () => {
+      rmSync(dir, { recursive: true, force: true });
+      if (kind === 'postgres') await dropDatabase(db);
+    })());
+  return { db, kind, dir, remove };
+}
+
 export interface TestServer {
   url: string;
-  dbFile: string;
+  /** the SQLite file's path or the PostgreSQL database's URL: give it to another server to restart on it */
+  db: string;
+  kind: TestStore;
+  /** a temporary directory for the test's own files (removed by `close`) */
   dir: string;
   app: Awaited<ReturnType<typeof build>>;
   api: Api;
+  /** closes the server, keeping its database (a restart test starts another on it) */
   stop: () => Promise<void>;
+  /** closes the server and removes its database and directory */
   close: () => Promise<void>;
 }
 
-async function build(dbFile: string, clock?: Clock, extra: Partial<AppOptions> = {}, fastify: Record<string, unknown> = {}) {
+async function build(db: string, clock?: Clock, extra: Partial<AppOptions> = {}, fastify: Record<string, unknown> = {}) {
   const app = Fastify({ ...fastifyOptions(process.env.TEST_LOG_LEVEL ?? 'silent', extra.trustProxy), ...fastify });
-  await app.register(livetier, { db: dbFile, adminKey: ADMIN_KEY, clock, ...extra });
+  await app.register(livetier, { db, adminKey: ADMIN_KEY, clock, ...extra });
   return app;
 }
 
-/** Starts a server; `dbFile` reuses an existing database (restart tests). `stop` keeps the files, `close` removes them. */
-/** `app`: more AppOptions (limits, retention: issue 8); `fastify`: Fastify options over the defaults (a logger stream). */
+/**
+ * Starts a server on a fresh database, or on `db`, an existing one (restart tests).
+ * `app`: more AppOptions (limits, retention); `fastify`: Fastify options over the defaults (a logger stream).
+ */
 export async function startServer(
-  opts: { clock?: Clock; dbFile?: string; port?: number; app?: Partial<AppOptions>; fastify?: Record<string, unknown> } = {},
+  opts: { clock?: Clock; db?: string; port?: number; app?: Partial<AppOptions>; fastify?: Record<string, unknown> } = {},
 ): Promise<TestServer> {
-  const dir = opts.dbFile ? path.dirname(opts.dbFile) : mkdtempSync(path.join(tmpdir(), 'livetier-test-'));
-  const dbFile = opts.dbFile ?? path.join(dir, 'livetier.db');
-  const app = await build(dbFile, opts.clock, opts.app, opts.fastify);
-  await app.listen({ port: opts.port ?? 0, host: '127.0.0.1' });
+  const target = await testDatabase({ db: opts.db });
+  let app: Awaited<ReturnType<typeof build>> | undefined;
+  try {
+    app = await build(target.db, opts.clock, opts.app, opts.fastify);
+    await app.listen({ port: opts.port ?? 0, host: '127.0.0.1' });
+  } catch (err) {
+    await app?.close().catch(() => {});
+    // a database made for this server goes with it; one passed in stays with its owner
+    if (!opts.db) await target.remove();
+    throw err;
+  }
+  const started = app;
   const addr = app.server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   const api = httpApi(url);
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await app.close();
+  let stopped: Promise<void> | undefined;
+  const stop = () => (stopped ??= started.close().then(() => {}));
+  const close = async () => {
+    await stop();
+    await target.remove();
   };
-  return { url, dbFile, dir, app, api, stop, close: async () => { await stop(); rmSync(dir, { recursive: true, force: true }); } };
+  return { url, db: target.db, kind: target.kind, dir: target.dir, app: started, api, stop, close };
 }
 
 export interface StreamKeys {

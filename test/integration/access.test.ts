@@ -6,16 +6,14 @@
  * the test, so new endpoints cannot skip it. Key rotation with a grace period is here too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import Fastify from 'fastify';
 import WebSocket from 'ws';
 import { io as ioClient } from 'socket.io-client';
 import livetier, { fastifyOptions } from '../../server/app.js';
 import { signViewerToken } from '../../server/auth/tokens.js';
-import { ADMIN_KEY, until, type StreamKeys } from '../helpers/server.js';
+import { ADMIN_KEY, testDatabase, until, type StreamKeys, type TestDatabase } from '../helpers/server.js';
 import { httpApi } from '../helpers/http.js';
+import { withSql } from '../helpers/sql.js';
 
 type Need = 'admin' | 'host' | 'ingest';
 type Cred =
@@ -25,7 +23,7 @@ const CREDS: Cred[] = ['none', 'admin', 'host', 'ingest', 'otherStreamHost', 'ot
 
 let app: ReturnType<typeof Fastify>;
 let url: string;
-let dir: string;
+let database: TestDatabase;
 const routes: { method: string; url: string }[] = [];
 let A: StreamKeys; // the stream under test
 let B: StreamKeys; // another stream of A's channel
@@ -43,12 +41,13 @@ async function stream(body: Record<string, unknown>): Promise<StreamKeys> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'livetier-access-'));
+  // its own app rather than startServer(): the onRoute hook must be there before the routes are
+  database = await testDatabase({ prefix: 'livetier-access-' });
   app = Fastify(fastifyOptions('silent'));
   app.addHook('onRoute', (r: { method: string | string[]; url: string }) => {
     for (const m of [r.method].flat()) if (m !== 'HEAD') routes.push({ method: m, url: r.url });
   });
-  await app.register(livetier, { db: path.join(dir, 'livetier.db'), adminKey: ADMIN_KEY });
+  await app.register(livetier, { db: database.db, adminKey: ADMIN_KEY });
   await app.listen({ port: 0, host: '127.0.0.1' });
   url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   A = await stream({ channel: 'shop-a' });
@@ -56,7 +55,7 @@ beforeAll(async () => {
   C = await stream({ channel: 'shop-c' });
   validToken = (await api('POST', '/v1/viewer-tokens', { viewerId: 'vera' }, A.ingestKey)).body.token;
   otherChannelToken = (await api('POST', '/v1/viewer-tokens', { viewerId: 'vera' }, C.ingestKey)).body.token;
-  const secret = app.repo.getChannelSecret('shop-a')!;
+  const secret = (await app.store.getChannelSecret('shop-a'))!;
   const [h, payload, sig] = validToken.split('.');
   const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), sub: 'someone-else' })).toString('base64url');
   key = {
@@ -76,7 +75,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await database?.remove();
 });
 
 let seq = 0;
@@ -148,13 +147,13 @@ describe('the access matrix', () => {
   it('an ingest key acts only for its own channel: another channel cannot redeem or read this one\'s coupons', async () => {
     // a real coupon for vera in shop-a (the mid-tier deal after her first purchase)
     await api('POST', '/v1/purchases', { orderId: 'iso-1', viewerId: 'iso-viewer', amount: 25_000, currency: 'CNY' }, A.ingestKey);
-    const code = (app.repo.db.prepare("SELECT code FROM offers WHERE viewer_id = 'iso-viewer'").get() as { code: string } | undefined)?.code;
+    const code = await withSql(database, async (q) => (await q.get<{ code: string }>("SELECT code FROM offers WHERE viewer_id = 'iso-viewer'"))?.code);
     expect(code).toBeTruthy();
     const other = await api('POST', `/v1/coupons/${code}/redeem`, { orderId: 'iso-2', viewerId: 'iso-viewer' }, C.ingestKey);
     expect(other.status).toBe(404);
     // a purchase reported with another channel's key is that channel's: shop-a's viewer is not touched
     await api('POST', '/v1/purchases', { orderId: 'iso-3', viewerId: 'iso-viewer', amount: 99_999, currency: 'CNY' }, C.ingestKey);
-    const rows = app.repo.db.prepare("SELECT channel FROM purchases WHERE order_id = 'iso-3'").all() as { channel: string }[];
+    const rows = await withSql(database, (q) => q.all<{ channel: string }>("SELECT channel FROM purchases WHERE order_id = 'iso-3'"));
     expect(rows).toEqual([{ channel: 'shop-c' }]);
     // another stream of the same channel may redeem it: coupons follow the viewer across the channel
     const same = await api('POST', `/v1/coupons/${code}/redeem`, { orderId: 'iso-4', viewerId: 'iso-viewer' }, B.ingestKey);
@@ -237,8 +236,9 @@ describe('key rotation', () => {
     for (const k of [s.ingestKey, r.body.ingestKey]) expect((await api('POST', '/v1/viewer-tokens', { viewerId: 'v' }, k)).status).toBe(200);
     expect(await handshake('/host', { streamId: s.id, hostKey: s.hostKey })).toBe('ok');
     // the keys are stored only as digests
-    const row = app.repo.db.prepare('SELECT * FROM streams WHERE id = ?').get(s.id) as Record<string, string>;
-    const retired = app.repo.db.prepare('SELECT * FROM retired_keys WHERE stream_id = ?').all(s.id);
+    const [row, retired] = await withSql(database, (q) =>
+      Promise.all([q.get('SELECT * FROM streams WHERE id = ?', s.id), q.all('SELECT * FROM retired_keys WHERE stream_id = ?', s.id)]),
+    );
     expect(JSON.stringify([row, retired])).not.toContain(r.body.hostKey);
     expect(JSON.stringify([row, retired])).not.toContain(s.hostKey);
 

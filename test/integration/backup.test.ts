@@ -1,15 +1,16 @@
 /**
  * `livetier backup --db FILE --out FILE` while the server takes a load: the copy is consistent,
- * and a server started on it works (keys, events, summary, new ingest).
+ * and a server started on it works (keys, events, summary, new ingest). The command copies a
+ * SQLite file (its online backup API); on PostgreSQL it refuses and points to pg_dump.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import { startServer, createStream, connectViewer, closeAllClients, eid, type TestServer } from '../helpers/server.js';
+import { startServer, createStream, connectViewer, closeAllClients, eid, TEST_STORE, type TestServer } from '../helpers/server.js';
 import { BIN, REPO, haveBuild } from '../helpers/process.js';
+import { withSql } from '../helpers/sql.js';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -27,7 +28,8 @@ function cli(args: string[]): Promise<{ code: number | null; out: string }> {
   });
 }
 
-describe('livetier backup', () => {
+// SQLite's online backup of a live file: PostgreSQL has its own tools, below
+describe.skipIf(TEST_STORE !== 'sqlite')('livetier backup', () => {
   it('copies a live database consistently, and the copy runs a working server', async () => {
     expect(haveBuild(), 'dist/server is built (npm test builds first)').toBe(true);
     const a = await startServer({ app: { limits: { eventsPerSecond: 0 } } });
@@ -44,25 +46,25 @@ describe('livetier backup', () => {
     while (acked < 500) await new Promise((r) => setTimeout(r, 10));
     const ackedBefore = acked;
     const out = path.join(a.dir, 'copy.db');
-    const r = await cli(['backup', '--db', a.dbFile, '--out', out]);
+    const r = await cli(['backup', '--db', a.db, '--out', out]);
     const ackedAfter = acked;
     stop = true;
     await load;
     expect(r.out).toContain('integrity ok');
     expect(r.code).toBe(0);
 
-    const copy = new Database(out, { readonly: true });
-    const n = (copy.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
+    const { n, vs } = await withSql(out, async (copy) => ({
+      n: (await copy.get<{ n: number }>('SELECT COUNT(*) AS n FROM events'))!.n,
+      vs: (await copy.get<{ likes: number }>('SELECT likes FROM viewer_streams WHERE viewer_id = ?', 'anon:busy'))!,
+    }));
     // consistent: one point in time between the start and the end of the backup, whole batches only
     expect(n).toBeGreaterThanOrEqual(ackedBefore);
     expect(n).toBeLessThanOrEqual(ackedAfter + 50);
     expect(n % 50).toBe(0);
-    const vs = copy.prepare('SELECT likes FROM viewer_streams WHERE viewer_id = ?').get('anon:busy') as { likes: number };
     expect(vs.likes).toBe(n); // the aggregate and the events agree: one transaction's view
-    copy.close();
 
     // restore: a server on the copy takes the same keys and carries on
-    const b = await startServer({ dbFile: out });
+    const b = await startServer({ db: out });
     servers.push(b);
     const summary = await b.api('GET', `/v1/streams/${stream.id}/summary`, undefined, stream.hostKey);
     expect(summary.status).toBe(200);
@@ -85,5 +87,26 @@ describe('livetier backup', () => {
     expect(same.code).toBe(1);
     expect(same.out).toContain('--out must differ');
     expect(existsSync(target)).toBe(false);
+  });
+});
+
+// a PostgreSQL database is backed up with PostgreSQL's tools: the command says so instead of trying
+describe.skipIf(TEST_STORE !== 'postgres')('livetier backup on PostgreSQL', () => {
+  it('refuses with exit code 2, names pg_dump, writes nothing and never echoes the password', async () => {
+    expect(haveBuild(), 'dist/server is built (npm test builds first)').toBe(true);
+    const a = await startServer();
+    servers.push(a);
+    const out = path.join(a.dir, 'copy.db');
+    const r = await cli(['backup', '--db', a.db, '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.out).toContain('pg_dump');
+    expect(existsSync(out)).toBe(false);
+
+    const withPassword = new URL(a.db);
+    withPassword.password = 'not-to-be-printed';
+    const masked = await cli(['backup', '--db', withPassword.toString(), '--out', out]);
+    expect(masked.code).toBe(2);
+    expect(masked.out).toContain('pg_dump');
+    expect(masked.out).not.toContain('not-to-be-printed');
   });
 });

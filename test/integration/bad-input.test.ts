@@ -2,12 +2,12 @@
  * Bad input gets a clear error and loses nothing: every path named in the contract.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import Database from 'better-sqlite3';
 import {
   ADMIN_KEY, startServer, createStream, viewerToken, connectViewer, client, connect, waitFor, closeAllClients, eid,
   type TestServer, type StreamKeys,
 } from '../helpers/server.js';
 import { signViewerToken } from '../../server/auth/tokens.js';
+import { withSql } from '../helpers/sql.js';
 
 let srv: TestServer;
 let stream: StreamKeys;
@@ -23,12 +23,7 @@ afterEach(async () => {
   await srv.close();
 });
 
-const countEvents = () => {
-  const db = new Database(srv.dbFile, { readonly: true });
-  const n = (db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
-  db.close();
-  return n;
-};
+const countEvents = () => withSql(srv, async (q) => (await q.get<{ n: number }>('SELECT COUNT(*) AS n FROM events'))!.n);
 
 describe('track: events are judged one by one', () => {
   it('rejects malformed events with a reason and keeps the good ones beside them', async () => {
@@ -57,7 +52,7 @@ describe('track: events are judged one by one', () => {
     expect(byId['no-data']).toMatch(/data is required/);
     expect(byId['extra']).toMatch(/additional/);
     expect(ack.rejected.filter((r: any) => r.id === null)).toHaveLength(3);
-    expect(countEvents()).toBe(2);
+    expect(await countEvents()).toBe(2);
   });
 
   it('counts duplicate ids as duplicates, never twice, within a batch and across batches', async () => {
@@ -65,7 +60,7 @@ describe('track: events are judged one by one', () => {
     const e = { id: eid(), type: 'like', ts: Date.now() };
     expect(await socket.emitWithAck('track', [e, e])).toEqual({ accepted: 1, duplicates: 1, rejected: [] });
     expect(await socket.emitWithAck('track', [e])).toEqual({ accepted: 0, duplicates: 1, rejected: [] });
-    expect(countEvents()).toBe(1);
+    expect(await countEvents()).toBe(1);
     const summary = await srv.api('GET', `/v1/streams/${stream.id}/viewers`, undefined, stream.hostKey);
     expect(summary.body.viewers[0].thisStream.likes).toBe(1);
   });
@@ -82,7 +77,7 @@ describe('track: events are judged one by one', () => {
     const closed = waitFor(socket, 'disconnect');
     socket.emit('track', [{ id: eid(), type: 'comment', ts: Date.now(), data: { text: 'x'.repeat(400 * 1024) } }]);
     expect(await closed).toBeTruthy();
-    expect(countEvents()).toBe(0);
+    expect(await countEvents()).toBe(0);
     const { socket: s2 } = await connectViewer(srv, { streamId: stream.id, viewerId: 'v2' });
     expect((await s2.emitWithAck('track', [{ id: eid(), type: 'like', ts: 1 }])).accepted).toBe(1);
     expect((await srv.api('GET', '/healthz')).status).toBe(200);
@@ -93,7 +88,7 @@ describe('track: events are judged one by one', () => {
     const many = Array.from({ length: 501 }, () => ({ id: eid(), type: 'like', ts: 1 }));
     const ack = await socket.emitWithAck('track', many);
     expect(ack.error.code).toBe('bad_request');
-    expect(countEvents()).toBe(0);
+    expect(await countEvents()).toBe(0);
   });
 });
 
@@ -114,9 +109,7 @@ describe('socket handshakes', () => {
     await expectRefused('/viewer', { streamId: stream.id, viewerId: 'x', token: tampered }, 'unauthorized');
     const otherChannel = await viewerToken(srv, other.ingestKey, 'alice');
     await expectRefused('/viewer', { streamId: stream.id, viewerId: 'x', token: otherChannel }, 'unauthorized');
-    const db = new Database(srv.dbFile, { readonly: true });
-    const secret = (db.prepare("SELECT token_secret FROM channels WHERE id = 'shop-a'").get() as any).token_secret;
-    db.close();
+    const secret = await withSql(srv, async (q) => (await q.get<{ token_secret: string }>("SELECT token_secret FROM channels WHERE id = 'shop-a'"))!.token_secret);
     const expired = signViewerToken(secret, 'shop-a', 'alice', Date.now() - 2 * 86_400_000, 3600);
     await expectRefused('/viewer', { streamId: stream.id, viewerId: 'x', token: expired }, 'unauthorized');
   });

@@ -1,15 +1,16 @@
 /**
- * Campaigns over real sockets and a real SQLite file: the REST contract, quotas, budgets and
+ * Campaigns over real sockets and a real database: the REST contract, quotas, budgets and
  * per-viewer limits under concurrent sends and triggers, the frequency cap, each trigger type,
  * offline delivery and expiry, the holdout split and the uplift numbers of a scripted scenario.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import Database from 'better-sqlite3';
+import type { Socket } from 'socket.io-client';
 import {
   startServer, createStream, viewerToken, connectViewer, client, connect, collect, until, closeAllClients, eid, manualClock,
   type TestServer, type StreamKeys,
 } from '../helpers/server.js';
 import { armOf } from '../../server/offers/rules.js';
+import { withSql } from '../helpers/sql.js';
 
 let srv: TestServer;
 let stream: StreamKeys;
@@ -45,7 +46,7 @@ async function create(doc: unknown): Promise<any> {
 
 /** Connects logged-in viewers; each collects (and acks) its offers. */
 async function viewers(ids: string[]) {
-  const out = new Map<string, { socket: any; offers: any[] }>();
+  const out = new Map<string, { socket: Socket; offers: any[] }>();
   await Promise.all(
     ids.map(async (id) => {
       const token = await viewerToken(srv, stream.ingestKey, id);
@@ -60,13 +61,17 @@ async function viewers(ids: string[]) {
   return out;
 }
 
-function offerRows(campaign: string): { viewer_id: string; value: number }[] {
-  const db = new Database(srv.dbFile, { readonly: true });
-  try {
-    return db.prepare('SELECT viewer_id, value FROM offers WHERE stream_id = ? AND campaign = ?').all(stream.id, campaign) as any[];
-  } finally {
-    db.close();
-  }
+function offerRows(campaign: string): Promise<{ viewer_id: string; value: number }[]> {
+  return withSql(srv, (q) => q.all('SELECT viewer_id, value FROM offers WHERE stream_id = ? AND campaign = ?', stream.id, campaign));
+}
+
+/**
+ * An ack round trip on each viewer's socket. The server sends an offer before the answer to the
+ * REST call or engine tick that issued it, so once this returns every such offer has arrived:
+ * what has not, was not sent.
+ */
+async function roundTrip(vs: Map<string, { socket: Socket }>, ids: string[]) {
+  await Promise.all(ids.map((id) => vs.get(id)!.socket.emitWithAck('track', [])));
 }
 
 const range = (n: number, p: string) => Array.from({ length: n }, (_, i) => `${p}${i}`);
@@ -162,7 +167,7 @@ describe('limits under concurrency', () => {
     expect(sum((b) => b.sent)).toBe(10);
     expect(sum((b) => b.skipped.quota)).toBe(20 * 6);
     expect(sum((b) => b.skipped.alreadyHas)).toBe(10 * 5);
-    expect(offerRows(c.id)).toHaveLength(10);
+    expect(await offerRows(c.id)).toHaveLength(10);
     await until(() => [...vs.values()].reduce((n, v) => n + v.offers.length, 0) === 10, 5000, '10 offers delivered');
     const one = await host('GET', `/campaigns/${c.id}`);
     expect(one.body).toMatchObject({ issued: 10, skipped: { quota: 120, alreadyHas: 50, capped: 0, budget: 0 } });
@@ -178,7 +183,7 @@ describe('limits under concurrency', () => {
     });
     const results = await Promise.all(range(20, 'b').map((v, i) => buy(`ob-${i}`, v, 5000)));
     expect(results.every((r) => r.status === 201)).toBe(true);
-    const rows = offerRows(c.id);
+    const rows = await offerRows(c.id);
     expect(rows).toHaveLength(4);
     expect(rows.reduce((n, r) => n + r.value, 0)).toBe(4000);
     const one = await host('GET', `/campaigns/${c.id}`);
@@ -217,9 +222,7 @@ describe('limits under concurrency', () => {
       host('POST', `/campaigns/${m.id}/send`),
       hostSock.emitWithAck('push', push),
     ]);
-    const db = new Database(srv.dbFile, { readonly: true });
-    const perViewer = db.prepare('SELECT viewer_id, COUNT(*) AS n FROM offers WHERE stream_id = ? GROUP BY viewer_id').all(stream.id) as { n: number }[];
-    db.close();
+    const perViewer = await withSql(srv, (q) => q.all<{ n: number }>('SELECT viewer_id, COUNT(*) AS n FROM offers WHERE stream_id = ? GROUP BY viewer_id', stream.id));
     expect(perViewer).toHaveLength(15);
     expect(perViewer.every((r) => r.n === 1)).toBe(true);
     const sent = results.slice(15).reduce((n, r) => n + (r.body ? r.body.sent : r.sent), 0);
@@ -309,15 +312,15 @@ describe('triggers fire once when they should, and not when they should not', ()
     await buy('cb-1', 'cb', 12_800); // cb bought: a verified purchase
     await vs.get('cc')!.socket.emitWithAck('track', [{ id: eid('p'), type: 'purchase', ts: Date.now(), data: { orderId: 'x', amount: 1, currency: 'CNY' } }]);
     clock.advance(599_000);
-    srv.app.engine.tick();
-    await sleep(200);
+    await srv.app.engine.tick();
+    await roundTrip(vs, ['ca']);
     expect(vs.get('ca')!.offers.filter((o) => o.campaign === c.id)).toHaveLength(0);
     clock.advance(1000);
-    srv.app.engine.tick();
+    await srv.app.engine.tick();
     await until(() => vs.get('ca')!.offers.some((o) => o.campaign === c.id), 5000, 'cart offer');
     clock.advance(600_000);
-    srv.app.engine.tick();
-    await sleep(200);
+    await srv.app.engine.tick();
+    await roundTrip(vs, ['ca', 'cb', 'cc']);
     expect(vs.get('ca')!.offers.filter((o) => o.campaign === c.id)).toHaveLength(1);
     expect(vs.get('cb')!.offers.filter((o) => o.campaign === c.id)).toHaveLength(0);
     expect(vs.get('cc')!.offers.filter((o) => o.campaign === c.id)).toHaveLength(0);
@@ -363,10 +366,10 @@ describe('triggers fire once when they should, and not when they should not', ()
     const vs = await viewers(['mn']);
     await buy('mn-1', 'mn', 1000);
     await until(() => vs.get('mn')!.offers.length === 1, 5000, 'the default deal');
-    await sleep(200);
+    await roundTrip(vs, ['mn']);
     expect(vs.get('mn')!.offers.map((o) => o.campaign)).toEqual(['default:deal']);
-    expect(offerRows(m.id)).toHaveLength(0);
-    expect(offerRows(t.id)).toHaveLength(0);
+    expect(await offerRows(m.id)).toHaveLength(0);
+    expect(await offerRows(t.id)).toHaveLength(0);
   });
 });
 
@@ -411,7 +414,7 @@ describe('restart', () => {
     expect((await host('POST', `/campaigns/${c.id}/send`)).body.sent).toBe(2);
     closeAllClients();
     await srv.stop();
-    srv = await startServer({ clock, dbFile: srv.dbFile });
+    srv = await startServer({ clock, db: srv.db });
     await viewers(['r3', 'r4']);
     expect((await host('POST', `/campaigns/${c.id}/send`)).body).toMatchObject({ sent: 1, skipped: { quota: 1 } });
     expect((await host('GET', '/campaigns/default:vip')).body.status).toBe('paused');
@@ -434,7 +437,7 @@ describe('holdout and uplift', () => {
     const vs = await viewers([...treated, ...control]);
     expect((await host('POST', `/campaigns/${c.id}/send`)).body).toEqual({ sent: 20, held: 10, skipped: { capped: 0, budget: 0, quota: 0, alreadyHas: 0 } });
     await until(() => treated.every((id) => vs.get(id)!.offers.length === 1), 5000, 'treated offers');
-    await sleep(200);
+    await roundTrip(vs, control);
     expect(control.every((id) => vs.get(id)!.offers.length === 0)).toBe(true);
     // a second send holds the same viewers again (deterministic) and sends nothing twice
     expect((await host('POST', `/campaigns/${c.id}/send`)).body).toEqual({ sent: 0, held: 10, skipped: { capped: 0, budget: 0, quota: 0, alreadyHas: 20 } });
@@ -469,9 +472,7 @@ describe('holdout and uplift', () => {
       },
     });
     // control viewers were recorded
-    const db = new Database(srv.dbFile, { readonly: true });
-    const arms = db.prepare('SELECT arm, COUNT(*) AS n FROM campaign_assignments WHERE stream_id = ? AND campaign_id = ? GROUP BY arm ORDER BY arm').all(stream.id, c.id);
-    db.close();
+    const arms = await withSql(srv, (q) => q.all('SELECT arm, COUNT(*) AS n FROM campaign_assignments WHERE stream_id = ? AND campaign_id = ? GROUP BY arm ORDER BY arm', stream.id, c.id));
     expect(arms).toEqual([{ arm: 'control', n: 10 }, { arm: 'treatment', n: 20 }]);
   });
 

@@ -1,17 +1,16 @@
 /**
  * Crash and restart with the real server as a child process: `kill -9` in the middle of a load of
- * many socket.io viewers, restart on the same file and port, and check that every acknowledged
- * event is in the database, no default offer was issued twice, and that the clients reconnected
- * and resent (with the same ids) what was not acknowledged. SIGTERM: no new connections, queued
- * writes committed, clients told to reconnect, exit within 5 s.
+ * many socket.io viewers, restart on the same database and port, and check that every
+ * acknowledged event is in the database, no default offer was issued twice, and that the clients
+ * reconnected and resent (with the same ids) what was not acknowledged. SIGTERM: no new
+ * connections, queued writes committed, clients told to reconnect, exit within 5 s. The child
+ * takes `--db` as a file path or a postgres:// URL, so this runs on both stores.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { spawnServer, haveBuild, sleep, CHILD_ADMIN_KEY, type Child } from '../helpers/process.js';
+import { testDatabase, type TestDatabase } from '../helpers/server.js';
+import { withSql } from '../helpers/sql.js';
 
 interface Ev {
   id: string;
@@ -90,24 +89,25 @@ class Viewer {
   }
 }
 
-const dirs: string[] = [];
+const databases: TestDatabase[] = [];
 const children: Child[] = [];
 const viewers: Viewer[] = [];
 afterEach(async (ctx) => {
   if (ctx.task.result?.state === 'fail') for (const c of children) console.error(`server output:\n${c.output()}`);
   for (const v of viewers.splice(0)) v.socket.close();
   for (const c of children.splice(0)) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  // after the kills, so no child uses its database any more (DROP … WITH (FORCE) ends what a killed one left open)
+  for (const d of databases.splice(0)) await d.remove();
 });
 
 beforeAll(() => {
   if (!haveBuild()) throw new Error('dist/server is not built: run `npx tsc -p tsconfig.build.json` (npm test builds first)');
 });
 
-function tempDb() {
-  const dir = mkdtempSync(path.join(tmpdir(), 'livetier-crash-'));
-  dirs.push(dir);
-  return path.join(dir, 'livetier.db');
+async function tempDb() {
+  const d = await testDatabase({ prefix: 'livetier-crash-' });
+  databases.push(d);
+  return d.db;
 }
 
 async function start(db: string, port?: number) {
@@ -153,20 +153,17 @@ async function purchase(get: () => Child, ingestKey: string, orderId: string, vi
 }
 
 function checkDatabase(db: string, streamId: string) {
-  const conn = new Database(db, { readonly: true });
-  try {
-    const stored = new Set((conn.prepare('SELECT id FROM events WHERE stream_id = ?').all(streamId) as { id: string }[]).map((r) => r.id));
-    const offers = conn.prepare('SELECT viewer_id, campaign, code FROM offers WHERE stream_id = ?').all(streamId) as { viewer_id: string; campaign: string; code: string }[];
-    const purchases = (conn.prepare('SELECT COUNT(*) AS n FROM purchases').get() as { n: number }).n;
+  return withSql(db, async (q) => {
+    const stored = new Set((await q.all<{ id: string }>('SELECT id FROM events WHERE stream_id = ?', streamId)).map((r) => r.id));
+    const offers = await q.all<{ viewer_id: string; campaign: string; code: string }>('SELECT viewer_id, campaign, code FROM offers WHERE stream_id = ?', streamId);
+    const purchases = (await q.get<{ n: number }>('SELECT COUNT(*) AS n FROM purchases'))!.n;
     return { stored, offers, purchases };
-  } finally {
-    conn.close();
-  }
+  });
 }
 
 describe('kill -9 in the middle of a load', () => {
   it('loses no acknowledged event, issues no offer twice, and the clients reconnect and resend', async () => {
-    const db = tempDb();
+    const db = await tempDb();
     let server = await start(db);
     const port = server.port;
     const N = 30;
@@ -192,7 +189,7 @@ describe('kill -9 in the middle of a load', () => {
     expect(ackedBeforeCrash.size).toBeGreaterThanOrEqual(600);
 
     // every event acknowledged before the crash is on disk, before anything restarts
-    const afterCrash = checkDatabase(db, stream.id);
+    const afterCrash = await checkDatabase(db, stream.id);
     const lost = [...ackedBeforeCrash].filter((id) => !afterCrash.stored.has(id));
     expect(lost).toEqual([]);
 
@@ -207,7 +204,7 @@ describe('kill -9 in the middle of a load', () => {
     const deals = () => viewers.flatMap((v) => v.offers).filter((o) => o.campaign === 'default:deal');
     await waitUntil(() => deals().length === QUOTA, 15_000, 'the deal offers');
 
-    const after = checkDatabase(db, stream.id);
+    const after = await checkDatabase(db, stream.id);
     const generated = new Set(viewers.flatMap((v) => [...v.generated]));
     const acked = new Set(viewers.flatMap((v) => [...v.acked]));
     expect(viewers.reduce((n, v) => n + v.rejected, 0)).toBe(0);
@@ -242,7 +239,7 @@ describe('kill -9 in the middle of a load', () => {
 
 describe('SIGTERM', () => {
   it('commits and acks what is queued, tells clients to reconnect, and exits within 5 s', async () => {
-    const db = tempDb();
+    const db = await tempDb();
     let server = await start(db);
     const port = server.port;
     const stream = await setup(server, 20, 0);
@@ -260,7 +257,7 @@ describe('SIGTERM', () => {
     expect(new Set(viewers.flatMap((v) => v.disconnects))).toEqual(new Set(['transport close']));
 
     const ackedAtStop = new Set(viewers.flatMap((v) => [...v.acked]));
-    const stopped = checkDatabase(db, stream.id);
+    const stopped = await checkDatabase(db, stream.id);
     expect([...ackedAtStop].filter((id) => !stopped.stored.has(id))).toEqual([]);
 
     // a new process on the same port: the clients come back by themselves and finish their queues
@@ -268,7 +265,7 @@ describe('SIGTERM', () => {
     await waitUntil(() => viewers.every((v) => v.socket.connected && v.connects >= 2), 20_000, 'viewers reconnected');
     state.producing = false;
     await Promise.race([Promise.all(runs), sleep(20_000).then(() => Promise.reject(new Error('queues did not drain')))]);
-    const after = checkDatabase(db, stream.id);
+    const after = await checkDatabase(db, stream.id);
     const generated = new Set(viewers.flatMap((v) => [...v.generated]));
     expect(after.stored.size).toBe(generated.size);
     expect([...generated].filter((id) => !after.stored.has(id))).toEqual([]);

@@ -6,19 +6,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import Database from 'better-sqlite3';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { startServer, createStream, connectViewer, closeAllClients, ADMIN_KEY, type TestServer, type StreamKeys } from '../helpers/server.js';
 import { checkEvent } from '../../server/ingest/schema.js';
 import { EVENT_TYPES } from '../../server/realtime/events.js';
 import { runs } from '../helpers/property.js';
+import { sql, type SqlReader } from '../helpers/sql.js';
 
 
 let srv: TestServer;
 let A: StreamKeys;
 let R: StreamKeys; // a stream whose keys the fuzzer may rotate
 let socket: Socket;
-let ro: Database.Database;
+let ro: SqlReader;
 const CODES = new Set(['bad_request', 'unauthorized', 'forbidden', 'not_found', 'origin_not_allowed', 'unavailable', 'internal', 'rate_limited', 'too_many_connections']);
 
 beforeAll(async () => {
@@ -30,15 +30,15 @@ beforeAll(async () => {
   const ack = await socket.emitWithAck('track', Array.from({ length: 20 }, (_, i) => ({ id: `sentinel-${i}`, type: 'comment', ts: 1, data: { text: `keep ${i}` } })));
   expect(ack.accepted).toBe(20);
   await srv.api('POST', '/v1/purchases', { orderId: 'sentinel-order', viewerId: 'keeper', amount: 5000, currency: 'CNY' }, A.ingestKey);
-  ro = new Database(srv.dbFile, { readonly: true });
+  ro = await sql(srv);
 });
 
 afterAll(async () => {
   // nothing stored was lost, and the server still answers
-  expect((ro.prepare("SELECT COUNT(*) AS n FROM events WHERE id LIKE 'sentinel-%'").get() as { n: number }).n).toBe(20);
-  expect((ro.prepare("SELECT COUNT(*) AS n FROM purchases WHERE order_id = 'sentinel-order'").get() as { n: number }).n).toBe(1);
+  expect((await ro.get<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE id LIKE 'sentinel-%'"))!.n).toBe(20);
+  expect((await ro.get<{ n: number }>("SELECT COUNT(*) AS n FROM purchases WHERE order_id = 'sentinel-order'"))!.n).toBe(1);
   expect((await srv.api('GET', '/healthz')).status).toBe(200);
-  ro?.close();
+  await ro?.close();
   closeAllClients();
   await srv?.close();
 });
@@ -77,7 +77,7 @@ describe('track payloads', () => {
         expect(ack.accepted + ack.duplicates + ack.rejected.length).toBe(batch.length);
         const valid = batch.map((e) => checkEvent(e)).filter((c) => c.ok) as { ok: true; event: { id: string; type: string } }[];
         expect(ack.rejected.length).toBe(batch.length - valid.length);
-        const rows = ro.prepare('SELECT id, type, data FROM events WHERE stream_id = ? AND id LIKE ?').all(A.id, `${prefix.replace(/[%_]/g, '\\$&')}%`) as { id: string; type: string; data: string | null }[];
+        const rows = await ro.all<{ id: string; type: string; data: string | null }>('SELECT id, type, data FROM events WHERE stream_id = ? AND id LIKE ?', A.id, `${prefix.replace(/[%_]/g, '\\$&')}%`);
         for (const r of rows) expect(valid.some((v) => v.event.id === r.id && v.event.type === r.type), `stored ${r.id} ${r.type}`).toBe(true);
         expect(rows.length).toBe(ack.accepted);
       }),

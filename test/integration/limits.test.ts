@@ -1,15 +1,15 @@
 /**
- * Flood limits (issue 8), each with a small configured value so the test can cross it: events per
+ * Flood limits, each with a small configured value so the test can cross it: events per
  * second per connection (a per-event reject reason, never a silent drop), track calls in flight,
  * new connections per IP, sockets per viewer, REST requests per IP, payload caps on every
  * surface, and the close of a viewer socket that stopped reading.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import Database from 'better-sqlite3';
 import type { Socket } from 'socket.io-client';
 import { startServer, createStream, connectViewer, client, connect, closeAllClients, eid, until, type TestServer } from '../helpers/server.js';
 import type { Limits } from '../../server/config.js';
 import type { TrustProxy } from '../../server/trust-proxy.js';
+import { withSql } from '../helpers/sql.js';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -24,15 +24,13 @@ async function serverWith(limits: Partial<Limits>, trustProxy: TrustProxy = fals
 }
 
 const likes = (n: number, p = 'l') => Array.from({ length: n }, () => ({ id: eid(p), type: 'like', ts: Date.now() }));
-const stored = (srv: TestServer, ids: string[]) => {
-  const db = new Database(srv.dbFile, { readonly: true });
-  try {
-    const q = db.prepare('SELECT 1 FROM events WHERE id = ?');
-    return ids.filter((id) => q.get(id)).length;
-  } finally {
-    db.close();
-  }
-};
+/** how many of these event ids are stored */
+const stored = (srv: TestServer, ids: string[]) =>
+  withSql(srv, async (q) => {
+    let n = 0;
+    for (const id of ids) if (await q.get('SELECT 1 FROM events WHERE id = ?', id)) n++;
+    return n;
+  });
 
 describe('events per second per connection', () => {
   it('rejects the events beyond the limit with a reason each, stores none of them, and takes them later', async () => {
@@ -44,7 +42,7 @@ describe('events per second per connection', () => {
     expect(ack.rejected).toHaveLength(10);
     expect(ack.rejected.map((r: any) => r.id)).toEqual(batch.slice(20).map((e) => e.id));
     for (const r of ack.rejected) expect(r.reason).toMatch(/^rate_limited: more than 10 events per second/);
-    expect(stored(srv, batch.slice(20).map((e) => e.id))).toBe(0);
+    expect(await stored(srv, batch.slice(20).map((e) => e.id))).toBe(0);
     // another connection has its own allowance
     const { socket: other } = await connectViewer(srv, { streamId: stream.id, viewerId: 'polite' });
     expect((await other.emitWithAck('track', likes(5))).accepted).toBe(5);
@@ -52,7 +50,7 @@ describe('events per second per connection', () => {
     await new Promise((r) => setTimeout(r, 1100));
     const retry = await socket.emitWithAck('track', batch.slice(20));
     expect(retry).toEqual({ accepted: 10, duplicates: 0, rejected: [] });
-    expect(stored(srv, batch.map((e) => e.id))).toBe(30);
+    expect(await stored(srv, batch.map((e) => e.id))).toBe(30);
   });
 
   it('caps the track calls waiting for their commit', async () => {
@@ -229,6 +227,6 @@ describe('REST and payload caps', () => {
     const closed = new Promise<string>((r) => socket.once('disconnect', r));
     socket.emit('track', [{ id: 'huge', type: 'comment', ts: 1, data: { text: 'y'.repeat(300 * 1024) } }]);
     expect(await closed).toBe('transport close');
-    expect(stored(srv, ['huge'])).toBe(0);
+    expect(await stored(srv, ['huge'])).toBe(0);
   });
 });

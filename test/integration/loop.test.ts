@@ -3,11 +3,11 @@
  * offers pushed live → hosts see it.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import Database from 'better-sqlite3';
 import {
   startServer, createStream, viewerToken, connectViewer, client, connect, waitFor, collect, until, closeAllClients, eid,
   type TestServer, type StreamKeys,
 } from '../helpers/server.js';
+import { withSql } from '../helpers/sql.js';
 
 let srv: TestServer;
 let stream: StreamKeys;
@@ -48,11 +48,9 @@ describe('the whole loop', () => {
     ];
     const ack = await socket.emitWithAck('track', events);
     expect(ack).toEqual({ accepted: 4, duplicates: 0, rejected: [] });
-    // committed before the ack: a separate connection to the file sees them now
-    const db = new Database(srv.dbFile, { readonly: true });
-    const n = db.prepare('SELECT COUNT(*) AS n FROM events WHERE stream_id = ?').get(stream.id) as { n: number };
-    db.close();
-    expect(n.n).toBe(4);
+    // committed before the ack: a separate connection to the database sees them now
+    const n = await withSql(srv, (q) => q.get<{ n: number }>('SELECT COUNT(*) AS n FROM events WHERE stream_id = ?', stream.id));
+    expect(n!.n).toBe(4);
   });
 
   it('a verified purchase moves a viewer up and pushes the VIP offer live; the host sees it', async () => {

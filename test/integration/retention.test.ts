@@ -3,9 +3,10 @@
  * batches; ingest goes on meanwhile; the aggregates the tiers need stay.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import Database from 'better-sqlite3';
+import type { Socket } from 'socket.io-client';
 import { startServer, createStream, connectViewer, closeAllClients, eid, manualClock, type TestServer } from '../helpers/server.js';
-import { RetentionPurger, DAY_MS } from '../../server/store/sqlite/retention.js';
+import { RetentionPurger, DAY_MS } from '../../server/store/retention.js';
+import { withSql } from '../helpers/sql.js';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -13,16 +14,10 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 
-const count = (file: string, sql: string, ...args: unknown[]) => {
-  const db = new Database(file, { readonly: true });
-  try {
-    return (db.prepare(sql).get(...args) as { n: number }).n;
-  } finally {
-    db.close();
-  }
-};
+/** the `n` of a `SELECT COUNT(*) AS n …` */
+const count = (srv: TestServer, text: string, ...args: unknown[]) => withSql(srv, async (q) => (await q.get<{ n: number }>(text, ...args))!.n);
 
-async function send(socket: any, n: number, type = 'like') {
+async function send(socket: Socket, n: number, type = 'like') {
   let accepted = 0;
   for (let i = 0; i < n; i += 500) {
     const batch = Array.from({ length: Math.min(500, n - i) }, () => (type === 'comment' ? { id: eid('c'), type, ts: 1, data: { text: 'hello' } } : { id: eid('l'), type, ts: 1 }));
@@ -44,7 +39,7 @@ describe('retention', () => {
     expect(before.thisStream).toMatchObject({ likes: 3000, comments: 5 });
 
     clock.advance(31 * DAY_MS);
-    const purger = new RetentionPurger(srv.app.repo.db, { days: 30, clock, batch: 10 });
+    const purger = new RetentionPurger((cutoff, batch) => srv.app.store.purgeEvents(cutoff, batch), { days: 30, clock, batch: 10 });
     let purged = false;
     const purge = purger.purge().then((n) => ((purged = true), n));
     // ingest is served between the purge's batches: this ack comes back before the purge ends
@@ -54,7 +49,7 @@ describe('retention', () => {
     expect(await purge).toBe(3005);
     expect(purger.stats.batches).toBeGreaterThan(300);
 
-    expect(count(srv.dbFile, 'SELECT COUNT(*) AS n FROM events WHERE stream_id = ?', stream.id)).toBe(1);
+    expect(await count(srv, 'SELECT COUNT(*) AS n FROM events WHERE stream_id = ?', stream.id)).toBe(1);
     // the aggregates are untouched: the viewer's counts, tier and the summary
     const after = (await srv.api('GET', `/v1/streams/${stream.id}/viewers`, undefined, stream.hostKey)).body.viewers[0];
     expect(after.thisStream).toMatchObject({ likes: 3001, comments: 5 });
@@ -75,15 +70,15 @@ describe('retention', () => {
     await a.stop();
 
     clock.advance(10 * DAY_MS);
-    const kept = await startServer({ clock, dbFile: a.dbFile, app: { retentionDays: 0 } });
+    const kept = await startServer({ clock, db: a.db, app: { retentionDays: 0 } });
     await new Promise((r) => setTimeout(r, 100));
-    expect(count(a.dbFile, 'SELECT COUNT(*) AS n FROM events')).toBe(20);
+    expect(await count(a, 'SELECT COUNT(*) AS n FROM events')).toBe(20);
     await kept.stop();
 
-    const b = await startServer({ clock, dbFile: a.dbFile, app: { retentionDays: 7 } });
+    const b = await startServer({ clock, db: a.db, app: { retentionDays: 7 } });
     servers.push(b);
-    await expect.poll(() => count(a.dbFile, 'SELECT COUNT(*) AS n FROM events'), { timeout: 5000 }).toBe(0);
-    expect(count(a.dbFile, 'SELECT COUNT(*) AS n FROM viewer_streams')).toBe(1);
+    await expect.poll(() => count(a, 'SELECT COUNT(*) AS n FROM events'), { timeout: 5000 }).toBe(0);
+    expect(await count(a, 'SELECT COUNT(*) AS n FROM viewer_streams')).toBe(1);
     expect(b.app.retention.stats.deleted).toBe(20);
   });
 });

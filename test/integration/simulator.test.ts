@@ -4,8 +4,8 @@
  * (orders, tiers, offers). Nothing here measures speed; the simulator runs time-compressed.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import Database from 'better-sqlite3';
 import { startServer, createStream, until, type TestServer, type StreamKeys } from '../helpers/server.js';
+import { withSql } from '../helpers/sql.js';
 import { parseOptions, Simulator } from '../../demo/simulator.js';
 
 let srv: TestServer;
@@ -50,11 +50,9 @@ describe('simulator against a real server', () => {
     expect(tiered.length).toBeGreaterThan(0);
     expect(tiered[0].reasons.join(' ')).toMatch(/verified order/);
 
-    // no loss: every event the server acknowledged is in SQLite
+    // no loss: every event the server acknowledged is in the database
     await srv.stop();
-    const db = new Database(srv.dbFile, { readonly: true });
-    const { n } = db.prepare('SELECT count(*) AS n FROM events WHERE stream_id = ?').get(stream.id) as { n: number };
-    db.close();
+    const { n } = (await withSql(srv, (q) => q.get<{ n: number }>('SELECT count(*) AS n FROM events WHERE stream_id = ?', stream.id)))!;
     expect(s.acked).toBeGreaterThan(0);
     expect(n).toBe(s.acked);
   });

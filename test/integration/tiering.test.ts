@@ -1,14 +1,14 @@
 /**
- * The tiering engine over the real server (issue 3): cheat-proof watch time, tabs, lapsed buyers,
+ * The tiering engine over the real server: cheat-proof watch time, tabs, lapsed buyers,
  * refunds, value across a channel's streams and isolation between channels, tier rules, the
  * viewer list and detail, export and erasure.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import Database from 'better-sqlite3';
 import {
   ADMIN_KEY, startServer, createStream, viewerToken, connectViewer, client, connect, waitFor, collect, until, closeAllClients, eid, manualClock,
   type TestServer, type StreamKeys,
 } from '../helpers/server.js';
+import { withSql } from '../helpers/sql.js';
 
 const DAY = 86_400_000;
 let srv: TestServer;
@@ -181,11 +181,9 @@ describe('purchases, refunds, channels (real clock)', () => {
     await buy(stream, 'q-1', 'eve', 60_000);
     await buy(stream, 'q-2', 'eve', 60_000);
     await srv.stop();
-    srv = await startServer({ dbFile: srv.dbFile });
+    srv = await startServer({ db: srv.db });
     expect((await srv.api('POST', '/v1/refunds', { orderId: 'q-1' }, stream.ingestKey)).status).toBe(200);
-    const db = new Database(srv.dbFile, { readonly: true });
-    const row = db.prepare(`SELECT tier, spend, orders FROM viewers WHERE channel = 'shop-a' AND id = 'eve'`).get();
-    db.close();
+    const row = await withSql(srv, (q) => q.get(`SELECT tier, spend, orders FROM viewers WHERE channel = 'shop-a' AND id = 'eve'`));
     expect(row).toEqual({ tier: 'mid', spend: 60_000, orders: 1 });
   });
 
@@ -276,7 +274,7 @@ describe('purchases, refunds, channels (real clock)', () => {
     // the rules, and the tier they give, survive a restart
     closeAllClients();
     await srv.stop();
-    srv = await startServer({ dbFile: srv.dbFile });
+    srv = await startServer({ db: srv.db });
     const restarted = await srv.api('GET', url, undefined, ADMIN_KEY);
     expect(restarted.body.scores.high).toEqual({ minRecency: 4, minFrequency: 1 });
     expect((await detail(stream, 'carol')).body.tier).toBe('high');

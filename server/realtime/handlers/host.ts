@@ -1,8 +1,8 @@
 /**
  * The `/host` namespace: a snapshot on connect, an `update` within a second of any change, and
- * the one-click push of an offer to a tier. Issue 6 adds the dashboard's live data beside the
- * summary (`funnel`, `activity`, `trend`, `poll:results`) and `poll:open`; the raw feed
- * (routes/feed.ts) gets the same messages through `onMessage`.
+ * the one-click push of an offer to a tier; beside the summary, the dashboard's live data
+ * (`funnel`, `activity`, `trend`, `poll:results`) and `poll:open`. The raw feed (routes/feed.ts)
+ * gets the same messages through `onMessage`.
  */
 import type { Namespace, Socket } from 'socket.io';
 import type { FastifyBaseLogger } from 'fastify';
@@ -10,15 +10,14 @@ import { randomUUID } from 'node:crypto';
 import { Compile } from 'typebox/compile';
 import Type from 'typebox';
 import type { Engine } from '../../engine.js';
-import type { Repo } from '../../store/sqlite/repo.js';
+import type { Store } from '../../store/types.js';
 import type { HostClientToServerEvents, HostServerToClientEvents, HostSocketData, HostPushAck, ActivityItem, ErrorAck, PollPayload, PollResults, StreamFunnel, StreamSummary, TrendPoint, ViewerClientToServerEvents, ViewerServerToClientEvents } from '../events.js';
-import { authenticateHost } from '../auth.js';
+import { authenticateHost, handshakeError, unavailable } from '../auth.js';
 import { hostRoom, streamRoom } from '../rooms.js';
-import { createDashboardQueries } from '../../store/sqlite/dashboard.js';
 import { Dashboard } from '../dashboard.js';
 import { HostPushBody } from '../../routes/schemas.js';
 import { DEFAULT_LIMITS, type Limits } from '../../config.js';
-import { bufferedPackets, dropNow, stalled } from '../backpressure.js'; // issue 8
+import { bufferedPackets, dropNow, stalled } from '../backpressure.js';
 
 export type HostNamespace = Namespace<HostClientToServerEvents, HostServerToClientEvents, Record<string, never>, HostSocketData>;
 type HostSocket = Socket<HostClientToServerEvents, HostServerToClientEvents, Record<string, never>, HostSocketData>;
@@ -28,7 +27,7 @@ export const HOST_UPDATE_INTERVAL_MS = 250;
 
 const checkPush = Compile(HostPushBody);
 
-/** issue 6: `poll:open` */
+/** `poll:open` */
 export const POLL_DEFAULT_SECONDS = 120;
 const PollOpenBody = Type.Object(
   {
@@ -46,7 +45,7 @@ function firstError(check: { Errors(v: unknown): Iterable<{ instancePath: string
   return e ? `${where ? where + ' ' : ''}${e.message}` : fallback;
 }
 
-/** What the raw feed relays, one JSON object per message (issue 6). */
+/** What the raw feed relays, one JSON object per message. */
 export type FeedMessage =
   | ({ type: 'snapshot' | 'update' } & StreamSummary)
   | ({ type: 'funnel' } & StreamFunnel)
@@ -57,32 +56,31 @@ export type FeedMessage =
 export function createHostHandlers({
   nsp,
   engine,
-  repo,
+  store,
   log,
   clock = Date.now,
   limits = DEFAULT_LIMITS,
 }: {
   nsp: HostNamespace;
   engine: Engine;
-  repo: Repo;
+  store: Store;
   log: FastifyBaseLogger;
   clock?: () => number;
-  /** issue 8: `maxBufferedPackets` drops a host socket that stopped reading */
+  /** `maxBufferedPackets` drops a host socket that stopped reading */
   limits?: Limits;
 }) {
-  const queries = createDashboardQueries(repo.db);
-  const dashboard = new Dashboard(queries);
+  const dashboard = new Dashboard(store);
   engine.setHooks({ activity: (streamId, item) => dashboard.addActivity(streamId, item) });
   const viewerNsp = nsp.server.of('/viewer') as Namespace<ViewerClientToServerEvents, ViewerServerToClientEvents>;
 
   nsp.use((socket, next) => {
-    try {
-      const stream = authenticateHost(repo, socket.handshake.auth);
-      socket.data = { streamId: stream.id };
-      next();
-    } catch (err) {
-      next(err as Error);
-    }
+    authenticateHost(store, socket.handshake.auth).then(
+      (stream) => {
+        socket.data = { streamId: stream.id };
+        next();
+      },
+      (err) => next(handshakeError(err)),
+    );
   });
 
   const timers = new Map<string, NodeJS.Timeout>();
@@ -96,12 +94,12 @@ export function createHostHandlers({
       streamId,
       setTimeout(() => {
         timers.delete(streamId);
-        flush(streamId);
+        flush(streamId).catch((err) => log.error({ err, streamId }, 'host update failed'));
       }, delay),
     );
   }
 
-  /** issue 8: a host socket whose client stopped reading is dropped before more is sent to it (it reconnects to a fresh snapshot). */
+  /** A host socket whose client stopped reading is dropped before more is sent to it (it reconnects to a fresh snapshot). */
   function dropStalled(streamId: string) {
     for (const id of nsp.adapter.rooms.get(hostRoom(streamId)) ?? []) {
       const socket = nsp.sockets.get(id);
@@ -112,8 +110,8 @@ export function createHostHandlers({
   }
 
   /** Sends what changed in the stream: the summary, then the dashboard's new trend point, activity, funnel and poll results. */
-  function flush(streamId: string) {
-    const summary = engine.summary(streamId);
+  async function flush(streamId: string) {
+    const summary = await engine.summary(streamId);
     if (!summary) return;
     dropStalled(streamId);
     const now = clock();
@@ -132,7 +130,7 @@ export function createHostHandlers({
     const watched = (nsp.adapter.rooms.get(hostRoom(streamId))?.size ?? 0) > 0 || messageListeners.size > 0;
     if (watched) {
       try {
-        const f = dashboard.funnel(summary, now);
+        const f = await dashboard.funnel(summary, now);
         if (f.changed) {
           room.emit('funnel', f.funnel);
           messages.push({ type: 'funnel', ...f.funnel });
@@ -140,7 +138,7 @@ export function createHostHandlers({
         // a throttled funnel is computed on a later flush, so it is never left stale
         if (f.due !== null) changed(streamId, Math.max(HOST_UPDATE_INTERVAL_MS, f.due - now));
         if (dashboard.pollLive(streamId, now)) {
-          const p = dashboard.pollResults(streamId, now);
+          const p = await dashboard.pollResults(streamId, now);
           if (p?.changed) {
             room.emit('poll:results', p.results);
             messages.push({ type: 'poll', ...p.results });
@@ -155,17 +153,17 @@ export function createHostHandlers({
   }
 
   /** Everything a new host (or feed consumer) gets on connect, in order. */
-  function initial(streamId: string): FeedMessage[] {
-    const summary = engine.summary(streamId);
+  async function initial(streamId: string): Promise<FeedMessage[]> {
+    const summary = await engine.summary(streamId);
     if (!summary) return [];
     const now = clock();
     const messages: FeedMessage[] = [{ type: 'snapshot', ...summary }];
     try {
-      messages.push({ type: 'funnel', ...dashboard.funnel(summary, now, true).funnel });
+      messages.push({ type: 'funnel', ...(await dashboard.funnel(summary, now, true)).funnel });
       dashboard.sample(summary, now);
       messages.push({ type: 'trend', points: dashboard.trend(streamId) });
       messages.push({ type: 'activity', items: dashboard.recentActivity(streamId) });
-      const poll = dashboard.pollResults(streamId, now);
+      const poll = await dashboard.pollResults(streamId, now);
       if (poll) messages.push({ type: 'poll', ...poll.results });
     } catch (err) {
       log.error({ err, streamId }, 'dashboard snapshot failed');
@@ -188,18 +186,24 @@ export function createHostHandlers({
   nsp.on('connection', (socket: HostSocket) => {
     const { streamId } = socket.data;
     socket.join(hostRoom(streamId));
-    emitTo(socket, initial(streamId));
+    initial(streamId).then(
+      (messages) => emitTo(socket, messages),
+      (err) => {
+        log.error({ err, streamId }, 'host snapshot failed');
+        socket.disconnect(true);
+      },
+    );
 
-    // issue 6: a one-question poll for the stream's viewers
-    socket.on('poll:open', (req: unknown, ack: (res: PollPayload | ErrorAck) => void) => {
+    // a one-question poll for the stream's viewers
+    socket.on('poll:open', async (req: unknown, ack: (res: PollPayload | ErrorAck) => void) => {
       const reply = typeof ack === 'function' ? ack : () => {};
       if (!checkPollOpen.Check(req)) return reply({ error: { code: 'bad_request', message: firstError(checkPollOpen, req, 'invalid poll') } });
       try {
         const now = clock();
         const poll: PollPayload = { id: randomUUID(), question: req.question.trim(), scale: 5, closesAt: now + (req.seconds ?? POLL_DEFAULT_SECONDS) * 1000 };
-        dashboard.openPoll(streamId, poll, now);
+        await dashboard.openPoll(streamId, poll, now);
         viewerNsp.to(streamRoom(streamId)).emit('poll', poll);
-        const results = dashboard.pollResults(streamId, now);
+        const results = await dashboard.pollResults(streamId, now);
         if (results) nsp.to(hostRoom(streamId)).emit('poll:results', results.results);
         reply(poll);
         changed(streamId);
@@ -209,7 +213,7 @@ export function createHostHandlers({
       }
     });
 
-    socket.on('push', (req: unknown, ack: (res: HostPushAck) => void) => {
+    socket.on('push', async (req: unknown, ack: (res: HostPushAck) => void) => {
       const reply = typeof ack === 'function' ? ack : () => {};
       if (!checkPush.Check(req)) {
         const e = [...checkPush.Errors(req)][0];
@@ -217,10 +221,10 @@ export function createHostHandlers({
         return reply({ error: { code: 'bad_request', message: e ? `${where ? where + ' ' : ''}${e.message}` : 'invalid push' } });
       }
       try {
-        reply(engine.pushToTier(streamId, req.tier, req.offer));
+        reply(await engine.pushToTier(streamId, req.tier, req.offer));
       } catch (err) {
         log.error({ err }, 'host push failed');
-        reply({ error: { code: 'internal', message: 'the push failed' } });
+        reply(unavailable(err) ?? { error: { code: 'internal', message: 'the push failed' } });
       }
     });
   });
@@ -234,11 +238,10 @@ export function createHostHandlers({
     changed,
     close,
     dashboard,
-    queries,
-    /** what a new feed consumer gets first (issue 6) */
+    /** what a new feed consumer gets first */
     initial,
     onUpdate: (fn: (streamId: string) => void) => (listeners.add(fn), () => listeners.delete(fn)),
-    /** every message of every flush, for the raw feed (issue 6) */
+    /** every message of every flush, for the raw feed */
     onMessage: (fn: (streamId: string, messages: FeedMessage[]) => void) => (messageListeners.add(fn), () => messageListeners.delete(fn)),
   };
 }

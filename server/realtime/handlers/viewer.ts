@@ -4,17 +4,16 @@
 import type { Namespace, Socket } from 'socket.io';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Engine, Clock } from '../../engine.js';
-import type { Repo, OfferRow } from '../../store/sqlite/repo.js';
+import type { OfferRow, Store } from '../../store/types.js';
 import type { ViewerClientToServerEvents, ViewerServerToClientEvents, ViewerSocketData, TrackAck, ErrorAck } from '../events.js';
 import { checkEvent, MAX_EVENTS_PER_BATCH, type ValidEvent } from '../../ingest/schema.js';
 import { authenticateViewer, originOf, ANON_PREFIX, VIEWER_ID_PATTERN } from '../auth.js';
 import { streamRoom, viewerRoom } from '../rooms.js';
-import { createDashboardQueries } from '../../store/sqlite/dashboard.js';
-// issue 8: flood limits
+// flood limits
 import { DEFAULT_LIMITS, type Limits } from '../../config.js';
-import { authError } from '../auth.js';
+import { authError, handshakeError, unavailable } from '../auth.js';
 import { TokenBucket, RATE_LIMITED } from '../limits.js';
-import { bufferedPackets, dropNow, stalled } from '../backpressure.js'; // issue 8
+import { bufferedPackets, dropNow, stalled } from '../backpressure.js';
 
 export type ViewerNamespace = Namespace<ViewerClientToServerEvents, ViewerServerToClientEvents, Record<string, never>, ViewerSocketData>;
 type ViewerSocket = Socket<ViewerClientToServerEvents, ViewerServerToClientEvents, Record<string, never>, ViewerSocketData>;
@@ -22,28 +21,27 @@ type ViewerSocket = Socket<ViewerClientToServerEvents, ViewerServerToClientEvent
 /** how long a client has to acknowledge an offer before it counts as not delivered (re-sent on reconnect) */
 export const OFFER_ACK_TIMEOUT_MS = 10_000;
 
-export function createViewerHandlers({ nsp, engine, repo, clock, log, limits = DEFAULT_LIMITS }: { nsp: ViewerNamespace; engine: Engine; repo: Repo; clock: Clock; log: FastifyBaseLogger; limits?: Limits }) {
-  /** issue 8: sockets one viewer has open in a channel (the viewer room); a handshake beyond the cap is refused */
+export function createViewerHandlers({ nsp, engine, store, clock, log, limits = DEFAULT_LIMITS }: { nsp: ViewerNamespace; engine: Engine; store: Store; clock: Clock; log: FastifyBaseLogger; limits?: Limits }) {
+  /** sockets one viewer has open in a channel (the viewer room); a handshake beyond the cap is refused */
   const viewerSockets = (channel: string, viewerId: string) => nsp.adapter.rooms.get(viewerRoom(channel, viewerId))?.size ?? 0;
   const overCap = (channel: string, viewerId: string) => limits.connectionsPerViewer > 0 && viewerSockets(channel, viewerId) >= limits.connectionsPerViewer;
-  const polls = createDashboardQueries(repo.db);
 
-  nsp.use((socket, next) => {
+  nsp.use(async (socket, next) => {
     try {
-      const id = authenticateViewer(repo, socket.handshake.auth, originOf(socket), clock());
+      const id = await authenticateViewer(store, socket.handshake.auth, originOf(socket), clock());
       socket.data = { streamId: id.stream.id, channel: id.stream.channel, viewerId: id.viewerId, verified: id.verified };
       if (overCap(id.stream.channel, id.viewerId)) {
         throw authError('too_many_connections', `this viewer already has ${limits.connectionsPerViewer} connections open`);
       }
       next();
     } catch (err) {
-      next(err as Error);
+      next(handshakeError(err));
     }
   });
 
   const sendOffer = (socket: ViewerSocket, offer: OfferRow) => {
     socket.timeout(OFFER_ACK_TIMEOUT_MS).emit('offer', engine.payload(offer), (err) => {
-      if (!err) engine.delivered(offer);
+      if (!err) engine.delivered(offer, (e) => log.error({ err: e }, 'offer delivery not recorded'));
     });
   };
 
@@ -54,7 +52,7 @@ export function createViewerHandlers({ nsp, engine, repo, clock, log, limits = D
       .timeout(OFFER_ACK_TIMEOUT_MS)
       .emit('offer', engine.payload(offer), (_err: Error | null, responses: unknown[]) => {
         // an empty room answers at once with no responses: that is not a delivery
-        if (responses && responses.length > 0) engine.delivered(offer);
+        if (responses && responses.length > 0) engine.delivered(offer, (e) => log.error({ err: e }, 'offer delivery not recorded'));
       });
   }
 
@@ -68,39 +66,43 @@ export function createViewerHandlers({ nsp, engine, repo, clock, log, limits = D
     socket.join([viewerRoom(channel, viewerId), streamRoom(streamId)]);
     let joined = false;
 
-    // issue 5: identify() sends the browser's anonymous id once the viewer is verified; link it (once),
-    // before this socket's first track is queued: events the browser resends as the verified viewer
-    // then find the anonymous copies already moved and are deduplicated against them
+    // identify() sends the browser's anonymous id once the viewer is verified; link it (once)
+    // before this socket's first track is committed: events the browser resends as the verified
+    // viewer then find the anonymous copies already moved and are deduplicated against them
     const alias = (socket.handshake.auth as { alias?: unknown } | undefined)?.alias;
-    if (verified && typeof alias === 'string' && VIEWER_ID_PATTERN.test(alias)) {
-      try {
-        engine.alias(channel, alias.startsWith(ANON_PREFIX) ? alias : ANON_PREFIX + alias, viewerId);
-      } catch (err) {
-        log.error({ err }, 'viewer alias failed');
-      }
-    }
+    const aliased =
+      verified && typeof alias === 'string' && VIEWER_ID_PATTERN.test(alias)
+        ? engine.alias(channel, alias.startsWith(ANON_PREFIX) ? alias : ANON_PREFIX + alias, viewerId).then(
+            () => {},
+            (err) => log.error({ err }, 'viewer alias failed'),
+          )
+        : Promise.resolve();
 
-    engine.join(streamId, viewerId, verified).then(
-      () => {
+    aliased
+      .then(() => engine.join(streamId, viewerId, verified))
+      .then(async () => {
         joined = true;
         if (socket.disconnected) return engine.leave(streamId, viewerId);
         socket.emit('hello', { viewerId, verified, serverNow: clock() });
-        // issue 5/6: a viewer who joins (or reconnects) while a poll is open gets it too, unless they answered it
-        const poll = polls.openPollFor(streamId, viewerId, clock());
-        if (poll) socket.emit('poll', poll);
-        for (const offer of engine.pendingOffers(channel, viewerId)) sendOffer(socket, offer);
-      },
-      (err) => {
-        log.error({ err }, 'viewer join failed');
-        socket.disconnect(true);
-      },
-    );
+        // a viewer who joins (or reconnects) while a poll is open gets it too, unless they answered it
+        const poll = await store.openPollFor(streamId, viewerId, clock());
+        if (poll && socket.connected) socket.emit('poll', poll);
+        for (const offer of await engine.pendingOffers(channel, viewerId)) if (socket.connected) sendOffer(socket, offer);
+      })
+      .catch((err) => {
+        if (!joined) {
+          log.error({ err }, 'viewer join failed');
+          socket.disconnect(true);
+        } else {
+          log.error({ err }, 'viewer hello failed');
+        }
+      });
 
     socket.on('disconnect', () => {
       if (joined) engine.leave(streamId, viewerId);
     });
 
-    // issue 8: events/s per connection (token bucket), track calls waiting for their commit, and
+    // events/s per connection (token bucket), track calls waiting for their commit, and
     // backpressure: a socket that stopped reading its acks is closed rather than buffered without bound
     const bucket = new TokenBucket(limits.eventsPerSecond, limits.eventsBurst, Date.now());
     let inflight = 0;
@@ -136,11 +138,14 @@ export function createViewerHandlers({ nsp, engine, repo, clock, log, limits = D
       }
       inflight++;
       try {
+        await aliased;
         const r = await engine.track(streamId, viewerId, valid);
         reply({ accepted: r.accepted, duplicates: r.duplicates, rejected });
       } catch (err) {
-        log.error({ err }, 'track failed');
-        reply({ error: { code: 'unavailable', message: 'events could not be stored; retry with the same ids' } });
+        const down = unavailable(err);
+        if (down) log.warn({ streamId }, 'track: store unavailable');
+        else log.error({ err }, 'track failed');
+        reply(down ?? { error: { code: 'unavailable', message: 'events could not be stored; retry with the same ids', retryAfterMs: 1000 } });
       } finally {
         inflight--;
       }

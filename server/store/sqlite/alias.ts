@@ -1,6 +1,6 @@
 /**
- * The alias statements (issue 5): `identify(viewerId, token)` links the history a browser made
- * while anonymous to the verified viewer, once per anonymous id, like Segment's `alias`.
+ * The alias statements: `identify(viewerId, token)` links the history a browser made while
+ * anonymous to the verified viewer, once per anonymous id, like Segment's `alias`.
  *
  * One transaction moves the anonymous viewer's events, per-stream counters, channel counters and
  * unredeemed offers onto the verified viewer, then records the link in `viewer_aliases`, so a
@@ -8,19 +8,15 @@
  * enters through the merchant's backend, which already names the real viewer.
  */
 import type { DB } from './db.js';
+import type { AliasResult } from '../types.js';
 
-export interface AliasResult {
-  /** false: this anonymous id was linked before (to `viewerId`), nothing moved now */
-  merged: boolean;
-  /** the verified viewer the anonymous id is linked to */
-  viewerId: string;
-  /** events moved by this call */
-  events: number;
-}
+export type { AliasResult };
 
-/** counters summed when both viewers have a row (columns of migration 1) */
-const VIEWER_SUMS = ['watch_ms', 'comments', 'likes', 'product_views', 'add_to_carts'];
-const STREAM_SUMS = [...VIEWER_SUMS, 'checkouts', 'browser_purchases'];
+/** counters both rows keep, summed when both viewers have one */
+const COUNTERS = ['watch_ms', 'comments', 'likes', 'product_views', 'add_to_carts'];
+/** the viewer row also carries the weighted engagement the tier model reads */
+const VIEWER_SUMS = [...COUNTERS, 'eng_weighted'];
+const STREAM_SUMS = [...COUNTERS, 'checkouts', 'browser_purchases'];
 
 const sums = (cols: string[]) => cols.map((c) => `${c} = ${c} + excluded.${c}`).join(', ');
 
@@ -45,8 +41,9 @@ function prepare(db: DB) {
     // verified viewer is already there, so the anonymous copy is a duplicate and is dropped
     events: db.prepare(`UPDATE OR IGNORE events SET viewer_id = @into WHERE viewer_id = @from AND ${inChannel}`),
     dropEvents: db.prepare(`DELETE FROM events WHERE viewer_id = @from AND ${inChannel}`),
-    // a campaign the verified viewer already got in that stream stays with the anonymous id (offers_once)
-    offers: db.prepare('UPDATE OR IGNORE offers SET viewer_id = @into WHERE channel = @channel AND viewer_id = @from AND redeemed_at IS NULL'),
+    // every unredeemed offer follows the viewer (nothing keys offers by campaign and viewer, so
+    // none can collide); the per-viewer limits count them all from now on
+    offers: db.prepare('UPDATE offers SET viewer_id = @into WHERE channel = @channel AND viewer_id = @from AND redeemed_at IS NULL'),
     // holdout assignments follow the viewer, so their later purchases count for the arm they were in
     // (one already assigned to the same campaign as the verified viewer keeps that arm)
     assignments: db.prepare('UPDATE OR IGNORE campaign_assignments SET viewer_id = @into WHERE channel = @channel AND viewer_id = @from'),

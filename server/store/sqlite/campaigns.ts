@@ -1,40 +1,15 @@
 /**
- * The campaign statements (issue 4): campaigns, holdout assignments, campaign offers and the
- * numbers behind each campaign's stats. Prepared once; callers get plain objects back.
+ * The campaign statements: campaigns and their counters, holdout assignments, campaign offers
+ * and the numbers behind each campaign's stats. The quota and the budget are enforced here, by a
+ * conditional UPDATE (`take`), whatever the caller decided. Prepared once; callers get plain
+ * objects back.
  */
 import type { DB } from './db.js';
-import type { OfferRow } from './repo.js';
 import type { CampaignDoc } from '../../offers/campaign.js';
 import type { CampaignCounters, SkipReason, ViewerHistory } from '../../offers/rules.js';
+import type { ArmRow, CampaignOfferRow, CampaignRow, CampaignStatus } from '../types.js';
 
-export type CampaignStatus = 'active' | 'paused';
-
-export interface CampaignRow {
-  streamId: string;
-  id: string;
-  channel: string;
-  doc: CampaignDoc;
-  status: CampaignStatus;
-  adhoc: boolean;
-  issued: number;
-  committed: number;
-  skipped: Record<SkipReason, number>;
-  createdAt: number;
-  updatedAt: number;
-}
-
-/** an offer row as a campaign issues it: the loop's columns plus what it commits and its narrowing */
-export type CampaignOfferRow = Omit<OfferRow, 'deliveredAt' | 'seenAt' | 'clickedAt' | 'redeemedAt' | 'redeemedOrder'> & {
-  value: number;
-  maxDiscount: number | null;
-  skus: string[] | null;
-};
-
-export interface ArmRow {
-  arm: 'treatment' | 'control';
-  n: number;
-  conversions: number;
-}
+export type { ArmRow, CampaignOfferRow, CampaignRow, CampaignStatus };
 
 const campaignFrom = (r: any): CampaignRow => ({
   streamId: r.stream_id, id: r.id, channel: r.channel, doc: JSON.parse(r.doc), status: r.status, adhoc: !!r.adhoc,
@@ -51,7 +26,8 @@ export function createCampaignStore(db: DB) {
       VALUES (@streamId, @id, @channel, @doc, @status, @adhoc, @maxIssued, @budget, @now, @now)`),
     get: db.prepare('SELECT * FROM campaigns WHERE stream_id = ? AND id = ?'),
     list: db.prepare('SELECT * FROM campaigns WHERE stream_id = ? ORDER BY adhoc, created_at, id'),
-    listTriggered: db.prepare(`SELECT * FROM campaigns WHERE stream_id = ? AND json_extract(doc, '$.trigger.type') != 'manual'`),
+    listTriggered: db.prepare(`SELECT * FROM campaigns WHERE stream_id = ? AND json_extract(doc, '$.trigger.type') != 'manual'
+      ORDER BY adhoc, created_at, id`),
     update: db.prepare(`UPDATE campaigns SET doc = @doc, status = @status, max_issued = @maxIssued, budget = @budget, updated_at = @now
       WHERE stream_id = @streamId AND id = @id`),
     counters: db.prepare('SELECT issued, committed FROM campaigns WHERE stream_id = ? AND id = ?'),
@@ -72,7 +48,7 @@ export function createCampaignStore(db: DB) {
       VALUES (@id, @code, @channel, @streamId, @viewerId, @campaign, @title, @description, @discountKind, @discountValue,
       @minSpend, @currency, @createdAt, @expiresAt, @value, @maxDiscount, @skus)`),
     boughtHere: db.prepare('SELECT 1 FROM purchases INDEXED BY purchases_viewer WHERE channel = ? AND viewer_id = ? AND stream_id = ? AND amount > refunded LIMIT 1'),
-    // issue 4: the carts a restart must not forget: each viewer's last add_to_cart since @since in a
+    // the carts a restart must not forget: each viewer's last add_to_cart since @since in a
     // stream with an active cart_abandoned campaign (a range of the partial events_cart index), unless
     // a purchase (their client's event in that stream, or a verified one in the channel) came after it
     openCarts: db.prepare(`SELECT e.stream_id AS streamId, s.channel AS channel, e.viewer_id AS viewerId, MAX(e.received_at) AS at
@@ -160,7 +136,7 @@ export function createCampaignStore(db: DB) {
     boughtHere(channel: string, streamId: string, viewerId: string): boolean {
       return !!s.boughtHere.get(channel, viewerId, streamId);
     },
-    /** issue 4: the carts still open since `since`, with the campaigns that already answered each (a restart rebuilds its cart clocks from them) */
+    /** the carts still open since `since`, with the campaigns that already answered each (a restart rebuilds its cart clocks from them) */
     openCarts(since: number): { streamId: string; channel: string; viewerId: string; at: number; answered: string[] }[] {
       const out = [];
       for (const c of s.openCarts.all({ since }) as { streamId: string; channel: string; viewerId: string; at: number }[]) {

@@ -1,46 +1,29 @@
 /**
- * Issue 6: the SQL behind the host dashboard and the reports (funnel, polls, the CSV rows, the
- * per-campaign offer counts). Prepared once per database; callers get plain objects back.
+ * The SQL behind the host dashboard and the reports: the funnel, polls and their answers, the
+ * CSV rows (a page at a time), the per-campaign offer counts and the top buyers. Prepared once per
+ * database; callers get plain objects back.
  */
 import type { DB } from './db.js';
 import type { FunnelCounts, PollPayload, Tier } from '../../realtime/events.js';
+import type { CampaignCounts, CsvViewerRow, PollRow } from '../types.js';
 
-export interface CsvViewerRow {
-  id: string;
-  tier: Tier;
-  /** issue 3's lifecycle stage as last stored */
-  lifecycle: string | null;
-  verified: boolean;
-  watchMs: number;
-  comments: number;
-  likes: number;
-  productViews: number;
-  addToCarts: number;
-  firstSeenAt: number;
-  lastSeenAt: number;
-  purchases: number;
-  spend: number;
-  lastPurchaseAt: number | null;
-  streamWatchMs: number;
-  streamComments: number;
-  streamProductViews: number;
-  streamAddToCarts: number;
-  streamCheckouts: number;
-  streamPurchases: number;
-  streamSpend: number;
-}
+export type { CampaignCounts, CsvViewerRow, PollRow };
 
-export interface CampaignCounts {
-  campaign: string;
-  title: string;
-  issued: number;
-  delivered: number;
-  seen: number;
-  clicked: number;
-  redeemed: number;
-}
+/** rows per CSV page: each page is one complete statement, so no cursor stays open while a response is written */
+export const CSV_PAGE = 1000;
+
+/** where a CSV page starts: after this (first seen, viewer id); `null` for the first page */
+export type CsvCursor = { firstSeenAt: number; id: string } | null;
 
 export type DashboardQueries = ReturnType<typeof createDashboardQueries>;
+
+const csvRowFrom = (r: any): CsvViewerRow => ({
+  id: r.id, tier: r.tier, lifecycle: r.lifecycle ?? null, verified: !!r.verified, watchMs: r.watch_ms, comments: r.comments, likes: r.likes,
+  productViews: r.product_views, addToCarts: r.add_to_carts, firstSeenAt: r.first_seen_at, lastSeenAt: r.last_seen_at,
+  purchases: r.purchases, spend: r.spend, lastPurchaseAt: r.last_purchase_at,
+  streamWatchMs: r.s_watch_ms, streamComments: r.s_comments, streamProductViews: r.s_product_views,
+  streamAddToCarts: r.s_add_to_carts, streamCheckouts: r.s_checkouts, streamPurchases: r.s_purchases, streamSpend: r.s_spend,
+});
 
 const zeroFunnel = (): FunnelCounts => ({ viewers: 0, productViews: 0, addToCarts: 0, checkouts: 0, purchases: 0 });
 
@@ -63,8 +46,10 @@ export function createDashboardQueries(db: DB) {
         FROM events WHERE stream_id = ? AND type = 'poll_answer' AND json_extract(data, '$.pollId') = ? AND received_at <= ?
         GROUP BY viewer_id)
       GROUP BY value`),
-    csvRows: db.prepare(`SELECT v.id, v.tier, v.lifecycle, v.verified, v.watch_ms, v.comments, v.likes, v.product_views, v.add_to_carts,
-        v.first_seen_at, v.last_seen_at,
+    // in order of arrival in the stream; a page is a range of viewer_streams_first, so the keyset
+    // (first_seen_at, viewer_id) > cursor costs the page's rows, never a sort of the whole stream
+    csvPage: db.prepare(`SELECT v.id, v.tier, v.lifecycle, v.verified, v.watch_ms, v.comments, v.likes, v.product_views, v.add_to_carts,
+        v.first_seen_at, v.last_seen_at, vs.first_seen_at AS s_first_seen_at,
         vs.watch_ms AS s_watch_ms, vs.comments AS s_comments, vs.product_views AS s_product_views,
         vs.add_to_carts AS s_add_to_carts, vs.checkouts AS s_checkouts,
         (SELECT COUNT(*) FROM purchases p INDEXED BY purchases_viewer WHERE p.channel = v.channel AND p.viewer_id = v.id AND p.amount > p.refunded) AS purchases,
@@ -72,8 +57,9 @@ export function createDashboardQueries(db: DB) {
         (SELECT MAX(p.at) FROM purchases p INDEXED BY purchases_viewer WHERE p.channel = v.channel AND p.viewer_id = v.id) AS last_purchase_at,
         (SELECT COUNT(*) FROM purchases p INDEXED BY purchases_viewer WHERE p.channel = v.channel AND p.viewer_id = v.id AND p.stream_id = vs.stream_id) AS s_purchases,
         (SELECT COALESCE(SUM(p.amount - p.refunded), 0) FROM purchases p INDEXED BY purchases_viewer WHERE p.channel = v.channel AND p.viewer_id = v.id AND p.stream_id = vs.stream_id) AS s_spend
-      FROM viewer_streams vs JOIN viewers v ON v.channel = @channel AND v.id = vs.viewer_id
-      WHERE vs.stream_id = @streamId ORDER BY vs.first_seen_at, v.id`),
+      FROM viewer_streams vs INDEXED BY viewer_streams_first JOIN viewers v ON v.channel = @channel AND v.id = vs.viewer_id
+      WHERE vs.stream_id = @streamId AND (vs.first_seen_at, vs.viewer_id) > (@afterAt, @afterId)
+      ORDER BY vs.first_seen_at, vs.viewer_id LIMIT @limit`),
     campaignCounts: db.prepare(`SELECT campaign, MIN(title) AS title, COUNT(*) AS issued, COUNT(delivered_at) AS delivered,
         COUNT(seen_at) AS seen, COUNT(clicked_at) AS clicked, COUNT(redeemed_at) AS redeemed
       FROM offers WHERE stream_id = ? GROUP BY campaign ORDER BY MIN(created_at)`),
@@ -81,13 +67,25 @@ export function createDashboardQueries(db: DB) {
       FROM purchases WHERE stream_id = ? GROUP BY viewer_id ORDER BY spend DESC, viewer_id LIMIT ?`),
   };
 
-  const pollFrom = (r: any): PollPayload & { openedAt: number } => ({
+  const pollFrom = (r: any): PollRow => ({
     id: r.id,
     question: r.question,
     scale: 5,
     closesAt: r.closes_at,
     openedAt: r.opened_at,
   });
+
+  /** One page of the CSV rows after `after`, and the cursor of the next page (null after the last). */
+  function csvPage(channel: string, streamId: string, after: CsvCursor, limit = CSV_PAGE): { rows: CsvViewerRow[]; next: CsvCursor } {
+    const raw = s.csvPage.all({
+      channel, streamId, limit, afterAt: after?.firstSeenAt ?? Number.MIN_SAFE_INTEGER, afterId: after?.id ?? '',
+    }) as any[];
+    const last = raw[raw.length - 1];
+    return {
+      rows: raw.map(csvRowFrom),
+      next: raw.length === limit && last ? { firstSeenAt: last.s_first_seen_at, id: last.id } : null,
+    };
+  }
 
   return {
     /** Unique viewers per funnel step, in all and by their current tier. A scan of the stream's viewers: callers throttle it. */
@@ -111,7 +109,7 @@ export function createDashboardQueries(db: DB) {
         s.insertPoll.run(poll.id, streamId, poll.question, poll.scale, now, poll.closesAt);
       })();
     },
-    latestPoll(streamId: string) {
+    latestPoll(streamId: string): PollRow | null {
       const r = s.latestPoll.get(streamId);
       return r ? pollFrom(r) : null;
     },
@@ -122,7 +120,7 @@ export function createDashboardQueries(db: DB) {
       const { openedAt: _openedAt, ...poll } = pollFrom(r);
       return poll;
     },
-    polls(streamId: string) {
+    polls(streamId: string): PollRow[] {
       return s.polls.all(streamId).map(pollFrom);
     },
     /** counts[0] = answers of 1 … counts[4] = answers of 5 */
@@ -133,20 +131,15 @@ export function createDashboardQueries(db: DB) {
       }
       return counts;
     },
-    csvRows(channel: string, streamId: string): IterableIterator<CsvViewerRow> {
-      const it = s.csvRows.iterate({ channel, streamId }) as IterableIterator<any>;
-      function* rows(): IterableIterator<CsvViewerRow> {
-        for (const r of it) {
-          yield {
-            id: r.id, tier: r.tier, lifecycle: r.lifecycle ?? null, verified: !!r.verified, watchMs: r.watch_ms, comments: r.comments, likes: r.likes,
-            productViews: r.product_views, addToCarts: r.add_to_carts, firstSeenAt: r.first_seen_at, lastSeenAt: r.last_seen_at,
-            purchases: r.purchases, spend: r.spend, lastPurchaseAt: r.last_purchase_at,
-            streamWatchMs: r.s_watch_ms, streamComments: r.s_comments, streamProductViews: r.s_product_views,
-            streamAddToCarts: r.s_add_to_carts, streamCheckouts: r.s_checkouts, streamPurchases: r.s_purchases, streamSpend: r.s_spend,
-          };
-        }
-      }
-      return rows();
+    csvPage,
+    /** Every CSV row, a page at a time (each page read whole, so the connection is free between pages). */
+    *csvRows(channel: string, streamId: string): IterableIterator<CsvViewerRow> {
+      let after: CsvCursor = null;
+      do {
+        const page = csvPage(channel, streamId, after);
+        yield* page.rows;
+        after = page.next;
+      } while (after);
     },
     campaignCounts(streamId: string): CampaignCounts[] {
       return s.campaignCounts.all(streamId) as CampaignCounts[];

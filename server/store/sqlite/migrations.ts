@@ -233,4 +233,9 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX events_poll ON events(stream_id, json_extract(data, '$.pollId'), viewer_id) WHERE type = 'poll_answer';
   CREATE INDEX events_cart ON events(received_at) WHERE type = 'add_to_cart';
   `,
+  /* the CSV export reads a stream's viewers in order of arrival, a page at a time: each page is a
+     range of this index instead of a sort of every viewer of the stream (a row is inserted once per
+     viewer and stream; the counters ingest updates are not in it) */ `
+  CREATE INDEX viewer_streams_first ON viewer_streams(stream_id, first_seen_at, viewer_id);
+  `,
 ];

@@ -11,6 +11,8 @@ import { createViewerStore } from './viewers.js';
 import { createCampaignStore } from './campaigns.js';
 import { createDashboardQueries } from './dashboard.js';
 import { mergeViewers } from './alias.js';
+import { createKeyStore } from './keys.js';
+import { createEventPurge } from './retention.js';
 
 function preparedStatements(): { db: DB; sqls: string[]; byChannel: string[]; events: string[] } {
   const db = openDatabase(':memory:');
@@ -29,6 +31,8 @@ function preparedStatements(): { db: DB; sqls: string[]; byChannel: string[]; ev
   createCampaignStore(db);
   createDashboardQueries(db);
   mergeViewers(db, 'shop', 'anon:a', 'b', 1); // prepares the alias statements
+  createKeyStore(db);
+  createEventPurge(db);
   db.prepare = prepare;
   return { db, sqls, byChannel, events };
 }
@@ -66,6 +70,14 @@ describe('query plans', () => {
   it("reads a channel's streams from the streams_channel index, never every stream of every channel", () => {
     expect(byChannel.length).toBeGreaterThan(3);
     expect(scans(db, byChannel, /streams|s/)).toEqual([]);
+  });
+
+  it("reads a CSV page as a range of viewer_streams_first, never a sort of every viewer of the stream", () => {
+    const csv = sqls.filter((sql) => /viewer_streams_first/.test(sql));
+    expect(csv).toHaveLength(1);
+    const steps = plan(db, csv[0]!);
+    expect(steps.join('\n')).toMatch(/SEARCH vs USING (COVERING )?INDEX viewer_streams_first \(stream_id=\? AND \(first_seen_at,viewer_id\)>\(\?,\?\)\)/);
+    expect(steps.filter((d) => /TEMP B-TREE/.test(d))).toEqual([]);
   });
 
   it('reads events of a viewer, a stream or a poll through an index, never a scan of every event', () => {

@@ -1,91 +1,16 @@
 /**
- * Every SQL statement LiveTier runs, prepared once. Callers get plain objects back.
+ * The core statements of the SQLite store: channels, streams, viewers and their per-stream
+ * counters, events, purchases and offers. Prepared once per database; callers get plain objects
+ * (the row types of `../types.ts`) back. `index.ts` composes this with the other statement
+ * modules into the `Store`.
  */
 import type { DB } from './db.js';
 import type { Tier } from '../../realtime/events.js';
+import type { Deltas, OfferRow, PurchaseRow, StreamRow, ViewerRow, ViewerStreamRow } from '../types.js';
 
-export interface StreamRow {
-  id: string;
-  channel: string;
-  title: string;
-  allowedOrigins: string[];
-  createdAt: number;
-  hostKeyHash: string;
-  ingestKeyHash: string;
-}
+export type { Deltas, OfferRow, PurchaseRow, StreamRow, ViewerRow, ViewerStreamRow };
+export { zeroDeltas } from '../types.js';
 
-export interface PurchaseRow {
-  channel: string;
-  orderId: string;
-  streamId: string;
-  viewerId: string;
-  amount: number;
-  refunded: number;
-  currency: string;
-  items: unknown[] | null;
-  couponCode: string | null;
-  at: number;
-  createdAt: number;
-}
-
-export interface OfferRow {
-  id: string;
-  code: string;
-  channel: string;
-  streamId: string;
-  viewerId: string;
-  campaign: string;
-  title: string;
-  description: string | null;
-  discountKind: 'percent' | 'amount';
-  discountValue: number;
-  minSpend: number | null;
-  currency: string;
-  createdAt: number;
-  expiresAt: number;
-  deliveredAt: number | null;
-  seenAt: number | null;
-  clickedAt: number | null;
-  redeemedAt: number | null;
-  redeemedOrder: string | null;
-  /** issue 4 (campaigns): a percent discount's cap per order, and the SKUs the offer is limited to */
-  maxDiscount?: number | null;
-  skus?: string[] | null;
-}
-
-export interface ViewerRow {
-  channel: string;
-  id: string;
-  verified: boolean;
-  tier: Tier;
-  reasons: string[];
-  watchMs: number;
-  comments: number;
-  likes: number;
-  productViews: number;
-  addToCarts: number;
-  firstSeenAt: number;
-  lastSeenAt: number;
-  /** issue 3 (tiering) */
-  lifecycle: string;
-  engWeighted: number;
-}
-
-export interface Deltas {
-  watchMs: number;
-  comments: number;
-  likes: number;
-  productViews: number;
-  addToCarts: number;
-  checkouts: number;
-  browserPurchases: number;
-  /** issue 3: weighted engagement earned (tiering/engagement.ts) */
-  engWeighted: number;
-}
-
-export const zeroDeltas = (): Deltas => ({
-  watchMs: 0, comments: 0, likes: 0, productViews: 0, addToCarts: 0, checkouts: 0, browserPurchases: 0, engWeighted: 0,
-});
 
 const streamFrom = (r: any): StreamRow => ({
   id: r.id, channel: r.channel, title: r.title, allowedOrigins: JSON.parse(r.allowed_origins), createdAt: r.created_at,
@@ -103,14 +28,20 @@ const offerFrom = (r: any): OfferRow => ({
   title: r.title, description: r.description, discountKind: r.discount_kind, discountValue: r.discount_value,
   minSpend: r.min_spend, currency: r.currency, createdAt: r.created_at, expiresAt: r.expires_at, deliveredAt: r.delivered_at,
   seenAt: r.seen_at, clickedAt: r.clicked_at, redeemedAt: r.redeemed_at, redeemedOrder: r.redeemed_order,
-  maxDiscount: r.max_discount ?? null, skus: r.skus ? JSON.parse(r.skus) : null, // issue 4
+  maxDiscount: r.max_discount ?? null, skus: r.skus ? JSON.parse(r.skus) : null,
 });
 
-const viewerFrom = (r: any): ViewerRow => ({
+export const viewerFrom = (r: any): ViewerRow => ({
   channel: r.channel, id: r.id, verified: !!r.verified, tier: r.tier, reasons: JSON.parse(r.reasons),
   watchMs: r.watch_ms, comments: r.comments, likes: r.likes, productViews: r.product_views,
   addToCarts: r.add_to_carts, firstSeenAt: r.first_seen_at, lastSeenAt: r.last_seen_at,
-  lifecycle: r.lifecycle ?? 'new', engWeighted: r.eng_weighted ?? 0, // issue 3
+  lifecycle: r.lifecycle ?? 'new', engWeighted: r.eng_weighted ?? 0,
+});
+
+const viewerStreamFrom = (r: any): ViewerStreamRow => ({
+  streamId: r.stream_id, viewerId: r.viewer_id, watchMs: r.watch_ms, comments: r.comments, likes: r.likes,
+  productViews: r.product_views, addToCarts: r.add_to_carts, checkouts: r.checkouts, browserPurchases: r.browser_purchases,
+  firstSeenAt: r.first_seen_at, lastSeenAt: r.last_seen_at,
 });
 
 export type Repo = ReturnType<typeof createRepo>;
@@ -149,7 +80,9 @@ export function createRepo(db: DB) {
     getPurchase: db.prepare('SELECT * FROM purchases WHERE channel = ? AND order_id = ?'),
     insertPurchase: db.prepare(`INSERT INTO purchases (channel, order_id, stream_id, viewer_id, amount, currency, items, coupon_code, at, created_at)
       VALUES (@channel, @orderId, @streamId, @viewerId, @amount, @currency, @items, @couponCode, @at, @createdAt)`),
-    viewerPurchases: db.prepare('SELECT order_id, amount - refunded AS net, at, currency FROM purchases INDEXED BY purchases_viewer WHERE channel = ? AND viewer_id = ?'),
+    // oldest first: the tier model reads the last one as the viewer's currency
+    viewerPurchases: db.prepare(`SELECT order_id, amount - refunded AS net, at, currency FROM purchases INDEXED BY purchases_viewer
+      WHERE channel = ? AND viewer_id = ? ORDER BY at, order_id`),
     streamSales: db.prepare('SELECT COUNT(*) AS orders, COALESCE(SUM(amount - refunded), 0) AS gmv FROM purchases WHERE stream_id = ?'),
     audience: db.prepare('SELECT COUNT(*) AS n FROM viewer_streams WHERE stream_id = ?'),
     insertOffer: db.prepare(`INSERT INTO offers (id, code, channel, stream_id, viewer_id, campaign, title, description,
@@ -169,11 +102,6 @@ export function createRepo(db: DB) {
     redeem: db.prepare('UPDATE offers SET redeemed_at = ?, redeemed_order = ? WHERE id = ? AND redeemed_at IS NULL'),
     offerCounts: db.prepare(`SELECT COUNT(*) AS issued, COUNT(delivered_at) AS delivered, COUNT(redeemed_at) AS redeemed
       FROM offers WHERE stream_id = ?`),
-    listViewers: db.prepare(`SELECT v.*, vs.watch_ms AS s_watch_ms, vs.comments AS s_comments, vs.likes AS s_likes,
-      vs.product_views AS s_product_views, vs.add_to_carts AS s_add_to_carts
-      FROM viewer_streams vs JOIN viewers v ON v.channel = @channel AND v.id = vs.viewer_id
-      WHERE vs.stream_id = @streamId AND (@tier IS NULL OR v.tier = @tier)
-      ORDER BY vs.last_seen_at DESC LIMIT @limit`),
   };
 
   return {
@@ -223,8 +151,9 @@ export function createRepo(db: DB) {
     setTier(channel: string, viewerId: string, tier: Tier, reasons: string[], lifecycle?: string) {
       s.setTier.run(tier, JSON.stringify(reasons), lifecycle ?? null, channel, viewerId);
     },
-    getViewerStream(streamId: string, viewerId: string) {
-      return s.getViewerStream.get(streamId, viewerId) as Record<string, number> | undefined;
+    getViewerStream(streamId: string, viewerId: string): ViewerStreamRow | null {
+      const r = s.getViewerStream.get(streamId, viewerId);
+      return r ? viewerStreamFrom(r) : null;
     },
     insertEvent(streamId: string, id: string, viewerId: string, type: string, clientTs: number, now: number, creditMs: number | null, data: string | null): boolean {
       return s.insertEvent.run(streamId, id, viewerId, type, clientTs, now, creditMs, data).changes === 1;
@@ -281,15 +210,6 @@ export function createRepo(db: DB) {
     },
     offerCounts(streamId: string): { issued: number; delivered: number; redeemed: number } {
       return s.offerCounts.get(streamId) as { issued: number; delivered: number; redeemed: number };
-    },
-    listViewers(channel: string, streamId: string, tier: Tier | null, limit: number) {
-      return (s.listViewers.all({ channel, streamId, tier, limit }) as any[]).map((r) => ({
-        ...viewerFrom(r),
-        thisStream: {
-          watchMs: r.s_watch_ms, comments: r.s_comments, likes: r.s_likes,
-          productViews: r.s_product_views, addToCarts: r.s_add_to_carts,
-        },
-      }));
     },
   };
 }

@@ -1,22 +1,14 @@
 /**
- * Store code of the tiering engine (issue 3): channel tier rules, what a profile loads besides its
- * viewer row (recent checkouts and offers), the value columns the viewer list sorts on, refunds,
- * the viewer list with filters and cursors, and a viewer's export and erasure.
+ * The tiering statements: channel tier rules, what a viewer's profile loads besides its viewer
+ * row (recent checkouts and offers, the channel's buyers), the value columns the viewer list
+ * sorts on, refunds, the viewer list with its filters and keyset cursor, and a viewer's export
+ * and erasure.
  */
 import type { DB } from './db.js';
+import { viewerFrom } from './repo.js';
+import type { ListQuery, ViewerExport, ViewerListRow, ViewerSort } from '../types.js';
 
-export type ViewerSort = 'recent' | 'value' | 'engagement';
-
-export interface ListQuery {
-  channel: string;
-  streamId: string;
-  tier: string | null;
-  lifecycle: string | null;
-  sort: ViewerSort;
-  limit: number;
-  /** the last row of the previous page */
-  after: { key: number; id: string } | null;
-}
+export type { ListQuery, ViewerExport, ViewerListRow, ViewerSort };
 
 /** the value a sort orders by (descending), then the id (ascending) */
 const SORT_COLUMN: Record<ViewerSort, string> = {
@@ -56,6 +48,14 @@ export function createViewerStore(db: DB) {
     exportPurchases: db.prepare('SELECT * FROM purchases INDEXED BY purchases_viewer WHERE channel = ? AND viewer_id = ? ORDER BY at'),
     exportOffers: db.prepare('SELECT * FROM offers WHERE channel = ? AND viewer_id = ? ORDER BY created_at'),
     exportAliases: db.prepare('SELECT anon_id, viewer_id, events, at FROM viewer_aliases WHERE channel = ? AND (viewer_id = ? OR anon_id = ?)'),
+    eraseViewer: db.prepare('DELETE FROM viewers WHERE channel = ? AND id = ?'),
+    eraseViewerStream: db.prepare('DELETE FROM viewer_streams WHERE stream_id = ? AND viewer_id = ?'),
+    eraseEvents: db.prepare('DELETE FROM events WHERE stream_id = ? AND viewer_id = ?'),
+    // the index names the rows to change even though the UPDATE changes its column (SQLite would otherwise read the channel's orders)
+    anonymizePurchases: db.prepare('UPDATE purchases INDEXED BY purchases_viewer SET viewer_id = ?, items = NULL WHERE channel = ? AND viewer_id = ?'),
+    anonymizeOffers: db.prepare('UPDATE offers SET viewer_id = ? WHERE channel = ? AND viewer_id = ?'),
+    eraseAliases: db.prepare('DELETE FROM viewer_aliases WHERE channel = ? AND (viewer_id = ? OR anon_id = ?)'),
+    eraseAssignments: db.prepare('DELETE FROM campaign_assignments WHERE channel = ? AND viewer_id = ?'),
   };
 
   const list = new Map<string, ReturnType<DB['prepare']>>();
@@ -90,8 +90,10 @@ export function createViewerStore(db: DB) {
       return (s.channelViewerIds.all(channel) as { id: string }[]).map((r) => r.id);
     },
     /** every buyer of the channel with RFM values in [since, now]: loaded once per channel per process */
-    buyers(channel: string, since: number, now: number) {
-      return s.buyers.all(channel, since, now) as { viewer_id: string; orders: number; spend: number; last_at: number }[];
+    buyers(channel: string, since: number, now: number): { viewerId: string; orders: number; spend: number; lastAt: number }[] {
+      return (s.buyers.all(channel, since, now) as { viewer_id: string; orders: number; spend: number; last_at: number }[]).map((r) => ({
+        viewerId: r.viewer_id, orders: r.orders, spend: r.spend, lastAt: r.last_at,
+      }));
     },
     recentCheckouts(channel: string, viewerId: string, n: number): number[] {
       return (s.checkouts.all(viewerId, channel, n) as { at: number }[]).map((r) => r.at);
@@ -112,25 +114,36 @@ export function createViewerStore(db: DB) {
     refreshValue(channel: string, viewerId: string) {
       s.refreshValue.run({ channel, id: viewerId });
     },
-    list(q: ListQuery) {
+    /** one page of the stream's viewers, sorted by `q.sort` (descending) then id; `q.after` continues a previous page */
+    list(q: ListQuery): ViewerListRow[] {
       const rows = listStatement(q.sort, !!q.after).all({
         channel: q.channel, streamId: q.streamId, tier: q.tier, lifecycle: q.lifecycle, limit: q.limit,
         ...(q.after ? { afterKey: q.after.key, afterId: q.after.id } : {}),
       }) as any[];
-      return rows;
+      return rows.map((r) => ({
+        ...viewerFrom(r),
+        sortKey: r.sort_key,
+        orders: r.orders,
+        spend: r.spend,
+        lastPurchaseAt: r.last_purchase_at ?? null,
+        thisStream: {
+          watchMs: r.s_watch_ms, comments: r.s_comments, likes: r.s_likes,
+          productViews: r.s_product_views, addToCarts: r.s_add_to_carts, checkouts: r.s_checkouts,
+        },
+      }));
     },
     /** everything stored about a viewer in a channel, or null when unknown */
-    export(channel: string, viewerId: string) {
+    export(channel: string, viewerId: string): ViewerExport | null {
       const viewer = s.exportViewer.get(channel, viewerId) as Record<string, unknown> | undefined;
       if (!viewer) return null;
       const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
       return {
         viewer: { ...viewer, reasons: parse(viewer.reasons) },
-        streams: s.exportStreams.all(viewerId, channel),
+        streams: s.exportStreams.all(viewerId, channel) as Record<string, unknown>[],
         events: (s.exportEvents.all(viewerId, channel) as any[]).map((e) => ({ ...e, data: e.data ? JSON.parse(e.data) : null })),
         purchases: (s.exportPurchases.all(channel, viewerId) as any[]).map((p) => ({ ...p, items: p.items ? JSON.parse(p.items) : null })),
-        offers: s.exportOffers.all(channel, viewerId),
-        aliases: s.exportAliases.all(channel, viewerId, viewerId),
+        offers: (s.exportOffers.all(channel, viewerId) as any[]).map((o) => ({ ...o, skus: o.skus ? JSON.parse(o.skus) : null })),
+        aliases: s.exportAliases.all(channel, viewerId, viewerId) as Record<string, unknown>[],
       };
     },
     /**
@@ -140,15 +153,16 @@ export function createViewerStore(db: DB) {
      */
     erase(channel: string, viewerId: string, erasedId: string): boolean {
       return db.transaction(() => {
-        const known = db.prepare('DELETE FROM viewers WHERE channel = ? AND id = ?').run(channel, viewerId).changes > 0;
+        const known = s.eraseViewer.run(channel, viewerId).changes > 0;
+        // per stream of the channel: each delete is a range of the (stream_id, viewer_id, …) keys
         for (const { id } of s.streamIds.all(channel) as { id: string }[]) {
-          db.prepare('DELETE FROM viewer_streams WHERE stream_id = ? AND viewer_id = ?').run(id, viewerId);
-          db.prepare('DELETE FROM events WHERE stream_id = ? AND viewer_id = ?').run(id, viewerId);
+          s.eraseViewerStream.run(id, viewerId);
+          s.eraseEvents.run(id, viewerId);
         }
-        db.prepare('UPDATE purchases SET viewer_id = ?, items = NULL WHERE channel = ? AND viewer_id = ?').run(erasedId, channel, viewerId);
-        db.prepare('UPDATE offers SET viewer_id = ? WHERE channel = ? AND viewer_id = ?').run(erasedId, channel, viewerId);
-        db.prepare('DELETE FROM viewer_aliases WHERE channel = ? AND (viewer_id = ? OR anon_id = ?)').run(channel, viewerId, viewerId);
-        db.prepare('DELETE FROM campaign_assignments WHERE channel = ? AND viewer_id = ?').run(channel, viewerId);
+        s.anonymizePurchases.run(erasedId, channel, viewerId);
+        s.anonymizeOffers.run(erasedId, channel, viewerId);
+        s.eraseAliases.run(channel, viewerId, viewerId);
+        s.eraseAssignments.run(channel, viewerId);
         return known;
       })();
     },

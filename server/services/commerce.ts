@@ -1,0 +1,136 @@
+/**
+ * Money, as the merchant's backend reports it: verified purchases (with the coupon they carry),
+ * refunds and coupon redemptions. Each is one atomic store operation; afterwards the stream's
+ * totals, the viewer's profile and tier, and the campaigns that answer a purchase follow.
+ */
+import type { OfferRow, PurchaseRow, RedeemResult, Store } from '../store/types.js';
+import { addPurchase, offerEngaged, refundPurchase } from '../tiering/state.js';
+import type { Clock, Hooks } from './hooks.js';
+import type { LiveStreams } from './live.js';
+import type { Tiering } from './tiering.js';
+import type { OfferService } from '../offers/service.js';
+
+export interface PurchaseInput {
+  orderId: string;
+  viewerId: string;
+  amount: number;
+  currency: string;
+  items?: unknown[];
+  couponCode?: string;
+  at?: number;
+}
+
+export type PurchaseResult =
+  | { status: 200 | 201; purchase: PurchaseRow; coupon?: { code: string; status: string } }
+  | { status: 409; message: string };
+
+export type RedeemReply =
+  | { status: 200; offer: OfferRow }
+  | { status: 403 | 404 | 409 | 410; message: string };
+
+export type RefundReply =
+  | { status: 200; orderId: string; viewerId: string; amount: number; refunded: number; currency: string }
+  | { status: 400 | 404 | 409; message: string };
+
+const REDEEM_HTTP = { other_viewer: 403, not_found: 404, already_redeemed: 409, expired: 410 } as const;
+
+export interface CommerceDeps {
+  store: Store;
+  clock: Clock;
+  live: LiveStreams;
+  tiering: Tiering;
+  hooks: Hooks;
+  campaigns: () => OfferService;
+}
+
+export class Commerce {
+  constructor(private readonly deps: CommerceDeps) {}
+
+  /** A verified purchase reported by the merchant's backend (ingest key of `streamId`). */
+  async recordPurchase(streamId: string, input: PurchaseInput): Promise<PurchaseResult> {
+    const { store, clock, live: lives, tiering, hooks } = this.deps;
+    const live = await lives.require(streamId);
+    const { channel } = live.stream;
+    const now = clock();
+    const purchase: Omit<PurchaseRow, 'refunded'> = {
+      channel,
+      orderId: input.orderId,
+      streamId,
+      viewerId: input.viewerId,
+      amount: input.amount,
+      currency: input.currency,
+      items: input.items ?? null,
+      couponCode: input.couponCode ?? null,
+      at: input.at ?? now,
+      createdAt: now,
+    };
+    const r = await store.recordPurchase({ purchase, now });
+    if (!r.inserted) {
+      const e = r.existing;
+      if (e.viewerId !== input.viewerId || e.amount !== input.amount || e.currency !== input.currency) {
+        return { status: 409, message: `order ${input.orderId} was already recorded with a different viewer, amount or currency` };
+      }
+      return { status: 200, purchase: e };
+    }
+    if (r.coupon?.status === 'redeemed' && r.coupon.offer && r.coupon.now !== false) this.redeemed(r.coupon.offer);
+    live.orders++;
+    live.gmv += purchase.amount;
+    hooks.activity(streamId, { type: 'purchase', at: now, viewerId: input.viewerId, orderId: input.orderId, amount: purchase.amount, currency: purchase.currency });
+    // the profile learns of the purchase (idempotent by order id, so a profile loaded after the commit is not counted twice)
+    const p = await tiering.profile(channel, input.viewerId);
+    addPurchase(p, { orderId: purchase.orderId, amount: purchase.amount, at: purchase.at });
+    p.currency = purchase.currency;
+    await tiering.retier(p, now, [streamId]); // tier_entered campaigns of this stream fire on a move up
+    const skus = (input.items ?? []).flatMap((i) => (i && typeof (i as { sku?: unknown }).sku === 'string' ? [(i as { sku: string }).sku] : []));
+    await this.deps.campaigns().purchased(live.stream, input.viewerId, skus, now);
+    hooks.changed(streamId);
+    await tiering.written(channel, input.viewerId);
+    return { status: 201, purchase: r.purchase, ...(r.coupon ? { coupon: { code: input.couponCode!, status: r.coupon.status } } : {}) };
+  }
+
+  /** A coupon redemption reported by the merchant (an order that used the code). */
+  async redeem(channel: string, code: string, orderId: string, viewerId: string): Promise<RedeemReply> {
+    const r: RedeemResult = await this.deps.store.redeem(channel, code, orderId, viewerId, this.deps.clock());
+    if (r.status !== 'redeemed') return { status: REDEEM_HTTP[r.status], message: r.message };
+    if (r.now) this.redeemed(r.offer);
+    return { status: 200, offer: r.offer };
+  }
+
+  /** counts a redemption that just happened: the stream's totals, and the profile (a redeemed offer is not ignored) */
+  private redeemed(offer: OfferRow) {
+    const holder = this.deps.tiering.cached(offer.channel, offer.viewerId);
+    if (holder) offerEngaged(holder, offer.id);
+    const live = this.deps.live.get(offer.streamId);
+    if (live) {
+      live.offers.redeemed++;
+      this.deps.hooks.changed(offer.streamId);
+    }
+  }
+
+  /**
+   * A refund reported by the merchant (`refundedTotal`: the order's refunded amount so far, so a
+   * repeated report changes nothing). Lowers the viewer's spend and the stream's GMV; re-tiers.
+   */
+  async refund(channel: string, orderId: string, refundedTotal: number | undefined): Promise<RefundReply> {
+    const { store, clock, live: lives, tiering, hooks } = this.deps;
+    const row = await store.getPurchase(channel, orderId);
+    if (!row) return { status: 404, message: `unknown order ${orderId}` };
+    const total = refundedTotal ?? row.amount;
+    if (total > row.amount) return { status: 400, message: `body.amount ${total} is more than the order's amount ${row.amount}` };
+    if (total < row.refunded) return { status: 409, message: `order ${orderId} already has ${row.refunded} refunded; a refund cannot be undone` };
+    if (total !== row.refunded) {
+      await store.refund(channel, orderId, total);
+      const live = lives.get(row.streamId);
+      if (live) {
+        live.gmv -= total - row.refunded;
+        hooks.changed(row.streamId);
+      }
+      // a profile learns of the refund here (idempotent by the refunded total)
+      const p = await tiering.profile(channel, row.viewerId);
+      refundPurchase(p, orderId, row.amount, total);
+      await tiering.retier(p, clock(), [row.streamId]);
+      await tiering.written(channel, row.viewerId);
+    }
+    return { status: 200, orderId, viewerId: row.viewerId, amount: row.amount, refunded: total, currency: row.currency };
+  }
+}

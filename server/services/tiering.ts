@@ -1,0 +1,278 @@
+/**
+ * Per-viewer state: the cached profile of each viewer (what the tier model needs, loaded once
+ * from the store), the tier model of each channel (its rules and its buyers' RFM distribution),
+ * and the re-tiering that follows every change. A change of tier or lifecycle moves the live
+ * counts of the streams the viewer is connected to, tells the hosts, and (on a move up) lets the
+ * campaigns react; the new tier and reasons are written through the group-commit writer, one
+ * queued write per viewer that always carries the newest values.
+ */
+import type { IngestJob, Store } from '../store/types.js';
+import type { Lifecycle, Tier } from '../realtime/events.js';
+import { emptyEngagement, DEFAULT_RULES, type TierRules } from '../tiering/model.js';
+import { TierModel } from '../tiering/channel.js';
+import { rulesDoc, type TierRulesDoc } from '../tiering/rules.js';
+import type { Scores } from '../tiering/rfm.js';
+import { RECENT_KEPT, type ViewerState } from '../tiering/state.js';
+import { viewerKey, type Clock, type Hooks } from './hooks.js';
+import type { LiveStreams } from './live.js';
+
+/** A viewer's cached state in one channel: the model's ViewerState plus the live results. */
+export interface Profile extends ViewerState {
+  channel: string;
+  viewerId: string;
+  tier: Tier;
+  lifecycle: Lifecycle;
+  scores: Scores;
+  reasons: string[];
+  currency: string;
+  /** streams this viewer has at least one socket in */
+  streams: Set<string>;
+}
+
+type ReasonsJob = Extract<IngestJob, { kind: 'reasons' }>;
+
+const MAX_CACHED_PROFILES = 100_000;
+/** viewers re-tiered per slice when rules change (between slices the event loop serves others) */
+const RULES_SLICE = 500;
+
+export interface TieringDeps {
+  store: Store;
+  clock: Clock;
+  live: LiveStreams;
+  hooks: Hooks;
+  /** queues a write with the group commit */
+  submit: (job: ReasonsJob) => Promise<unknown>;
+  /** a viewer moved from one tier to another while in `streamId` (campaigns fire on a move up) */
+  entered: (streamId: string, viewerId: string, from: Tier, to: Tier, now: number) => Promise<void>;
+  rules?: TierRules;
+}
+
+export class Tiering {
+  private readonly profiles = new Map<string, Profile>();
+  private readonly loading = new Map<string, Promise<Profile>>();
+  private readonly models = new Map<string, TierModel>();
+  private readonly modelLoading = new Map<string, Promise<TierModel>>();
+  /** each viewer's queued tier write, updated in place until it commits (one write per viewer per commit) */
+  private readonly queued = new Map<string, { job: ReasonsJob; done: Promise<unknown> }>();
+  /** each viewer's latest tier write until it committed */
+  private readonly inCommit = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly deps: TieringDeps) {}
+
+  /** the viewer's profile if cached */
+  cached(channel: string, viewerId: string): Profile | undefined {
+    return this.profiles.get(viewerKey(channel, viewerId));
+  }
+
+  /** the viewer's profile, loaded once (with the channel's model) from the store */
+  profile(channel: string, viewerId: string): Promise<Profile> | Profile {
+    const k = viewerKey(channel, viewerId);
+    const p = this.profiles.get(k);
+    if (p) return p;
+    let loading = this.loading.get(k);
+    if (!loading) {
+      loading = this.fetch(channel, viewerId).finally(() => this.loading.delete(k));
+      this.loading.set(k, loading);
+    }
+    return loading;
+  }
+
+  private async fetch(channel: string, viewerId: string): Promise<Profile> {
+    const { store, clock } = this.deps;
+    await this.model(channel);
+    const [row, purchases] = await Promise.all([store.getViewer(channel, viewerId), store.viewerPurchases(channel, viewerId)]);
+    const [checkouts, offers] = row
+      ? await Promise.all([store.recentCheckouts(channel, viewerId, RECENT_KEPT), store.recentOffers(channel, viewerId, RECENT_KEPT)])
+      : [[], []];
+    const k = viewerKey(channel, viewerId);
+    const raced = this.profiles.get(k);
+    if (raced) return raced;
+    const now = clock();
+    const p: Profile = {
+      channel,
+      viewerId,
+      purchases: purchases.map(({ orderId, amount, at }) => ({ orderId, amount, at })),
+      engagement: row
+        ? { watchMs: row.watchMs, comments: row.comments, likes: row.likes, productViews: row.productViews, addToCarts: row.addToCarts }
+        : emptyEngagement(),
+      engWeighted: row?.engWeighted ?? 0,
+      firstSeenAt: row?.firstSeenAt ?? now,
+      lastSeenAt: row?.lastSeenAt ?? now,
+      checkouts,
+      offers,
+      tier: row?.tier ?? 'potential',
+      lifecycle: (row?.lifecycle as Lifecycle | undefined) ?? 'new',
+      scores: { recency: null, frequency: null, monetary: null, engagement: 1 },
+      reasons: row?.reasons ?? [],
+      currency: purchases[purchases.length - 1]?.currency ?? 'CNY',
+      streams: new Set(),
+    };
+    this.profiles.set(k, p);
+    this.evict();
+    return p;
+  }
+
+  private evict() {
+    if (this.profiles.size <= MAX_CACHED_PROFILES) return;
+    for (const [k, p] of this.profiles) {
+      if (this.profiles.size <= MAX_CACHED_PROFILES * 0.9) break;
+      if (p.streams.size === 0) this.profiles.delete(k);
+    }
+  }
+
+  /** drops a cached profile (it reloads from the store on next use) */
+  drop(channel: string, viewerId: string) {
+    this.profiles.delete(viewerKey(channel, viewerId));
+  }
+
+  /** The channel's tier model, loaded once: its rules and every buyer's RFM values (one grouped query). */
+  model(channel: string): Promise<TierModel> | TierModel {
+    const m = this.models.get(channel);
+    if (m) return m;
+    let loading = this.modelLoading.get(channel);
+    if (!loading) {
+      loading = this.buildModel(channel).finally(() => this.modelLoading.delete(channel));
+      this.modelLoading.set(channel, loading);
+    }
+    return loading;
+  }
+
+  private async buildModel(channel: string, doc?: TierRulesDoc): Promise<TierModel> {
+    const { store, clock } = this.deps;
+    const stored = doc ?? ((await store.getRules(channel)) as TierRulesDoc | null);
+    const m = new TierModel(stored ?? rulesDoc(this.deps.rules ?? DEFAULT_RULES));
+    const now = clock();
+    const since = now - m.rules.lookbackDays * 86_400_000;
+    for (const b of await store.buyers(channel, since, now)) m.register(b.viewerId, { orders: b.orders, spend: b.spend, lastAt: b.lastAt });
+    // profiles already cached count with their own (newer) values
+    for (const p of this.profiles.values()) if (p.channel === channel) m.assess(p.viewerId, p, now);
+    this.models.set(channel, m);
+    return m;
+  }
+
+  /**
+   * Recomputes one viewer's tier, scores and lifecycle (incremental: only this viewer's data, and
+   * their entry in the channel's RFM distribution). On a change of tier or lifecycle the live
+   * counts move and hosts are told; on a move of tier, campaigns of `streamIds` (default: the
+   * streams the viewer is connected to) react. Returns the previous tier when it changed.
+   */
+  async retier(p: Profile, now: number, streamIds: Iterable<string> = p.streams): Promise<Tier | null> {
+    const from = this.assess(p, await this.model(p.channel), now);
+    if (from !== null) {
+      for (const sid of [...streamIds]) await this.deps.entered(sid, p.viewerId, from, p.tier, now);
+    }
+    return from;
+  }
+
+  private assess(p: Profile, model: TierModel, now: number): Tier | null {
+    const ev = model.assess(p.viewerId, p, now);
+    const { tier, reasons, lifecycle } = ev;
+    p.scores = ev.scores;
+    const before = { tier: p.tier, lifecycle: p.lifecycle };
+    const reasonsChanged = reasons.join('\n') !== p.reasons.join('\n');
+    if (tier === before.tier && lifecycle === before.lifecycle && !reasonsChanged) return null;
+    p.tier = tier;
+    p.lifecycle = lifecycle;
+    p.reasons = reasons;
+    this.write(p);
+    if (tier === before.tier && lifecycle === before.lifecycle) return null; // only the numbers in the reasons moved
+    for (const sid of p.streams) {
+      const live = this.deps.live.get(sid);
+      if (!live) continue;
+      this.deps.live.move(live, before, p);
+      if (tier !== before.tier) this.deps.hooks.activity(sid, { type: 'tier', at: now, viewerId: p.viewerId, from: before.tier, to: tier });
+      this.deps.hooks.changed(sid);
+    }
+    return tier === before.tier ? null : before.tier;
+  }
+
+  /** queues the profile's tier, reasons and lifecycle for the next commit (one queued write per viewer, newest values) */
+  private write(p: Profile) {
+    const k = viewerKey(p.channel, p.viewerId);
+    const q = this.queued.get(k);
+    if (q) {
+      q.job.tier = p.tier;
+      q.job.reasons = p.reasons;
+      q.job.lifecycle = p.lifecycle;
+      return;
+    }
+    const job: ReasonsJob = { kind: 'reasons', channel: p.channel, viewerId: p.viewerId, tier: p.tier, reasons: p.reasons, lifecycle: p.lifecycle };
+    const entry = { job, done: Promise.resolve() as Promise<unknown> };
+    this.queued.set(k, entry);
+    const done = this.deps.submit(job);
+    entry.done = done;
+    this.inCommit.set(k, done);
+    done
+      .finally(() => {
+        if (this.queued.get(k) === entry) this.queued.delete(k);
+        if (this.inCommit.get(k) === done) this.inCommit.delete(k);
+      })
+      .catch(() => {}); // a failed batch: the next change queues anew
+  }
+
+  /** A queued write was taken into a commit: later changes queue a new one (this one may already be written). */
+  committing(job: ReasonsJob) {
+    const k = viewerKey(job.channel, job.viewerId);
+    if (this.queued.get(k)?.job === job) this.queued.delete(k);
+  }
+
+  /** the viewer's stored tier is up to date once this resolves */
+  async written(channel: string, viewerId: string): Promise<void> {
+    const k = viewerKey(channel, viewerId);
+    await this.queued.get(k)?.done.catch(() => {});
+    await this.inCommit.get(k)?.catch(() => {});
+  }
+
+  /** A re-tier as of now (loads the profile if needed). */
+  async tierOf(channel: string, viewerId: string): Promise<{ tier: Tier; reasons: string[] }> {
+    const p = await this.profile(channel, viewerId);
+    await this.retier(p, this.deps.clock());
+    return { tier: p.tier, reasons: p.reasons };
+  }
+
+  /** The rules in force for a channel. */
+  async rules(channel: string): Promise<TierRulesDoc> {
+    return (await this.model(channel)).rules;
+  }
+
+  /**
+   * New rules for a channel: stored, then every connected viewer of the channel is re-tiered at once
+   * (hosts see it; one who changes tier fires tier_entered campaigns), and the channel's other
+   * viewers in the background, in slices (offline: no offer). Resolves when all are re-tiered.
+   */
+  async setRules(channel: string, doc: TierRulesDoc): Promise<{ background: Promise<void> }> {
+    const { store, clock } = this.deps;
+    const now = clock();
+    await store.setRules(channel, doc, now);
+    const m = await this.model(channel);
+    if (m.rules.lookbackDays !== doc.lookbackDays) {
+      // the distribution is over another window now: rebuild it
+      await this.buildModel(channel, doc);
+    } else {
+      m.setRules(doc);
+    }
+    for (const p of [...this.profiles.values()]) {
+      if (p.channel === channel && p.streams.size > 0) await this.retier(p, now);
+    }
+    const ids = await store.channelViewerIds(channel);
+    const background = (async () => {
+      for (let from = 0; from < ids.length; from += RULES_SLICE) {
+        const t = clock();
+        for (const id of ids.slice(from, from + RULES_SLICE)) {
+          const cached = this.cached(channel, id);
+          const p = cached ?? (await this.profile(channel, id));
+          this.assess(p, await this.model(channel), t);
+          if (!cached && p.streams.size === 0) this.drop(channel, id);
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    return { background };
+  }
+
+  /** The viewer leaves the channel's distribution and the cache (erasure). */
+  async forget(channel: string, viewerId: string) {
+    (await this.model(channel)).forget(viewerId);
+    this.drop(channel, viewerId);
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * Versioned schema migrations of the PostgreSQL store. `schema_migrations` records each version
+ * applied; each runs once, in its own transaction, and the whole run holds a session advisory
+ * lock, so several servers starting at once apply each migration exactly once (the others wait,
+ * then find nothing left to do). Append new migrations; never edit a released one.
+ *
+ * Tables and columns are those of the SQLite schema after all its migrations, so `migrate-db` can
+ * copy a SQLite database table by table: BIGINT for ms timestamps, counters and money (minor
+ * units), DOUBLE PRECISION for eng_weighted, SMALLINT for SQLite's 0/1 booleans, and TEXT holding
+ * JSON where SQLite keeps JSON text (copied verbatim). Text columns compare byte-wise (COLLATE
+ * "C", like SQLite's BINARY), so `ORDER BY id` and keyset cursors order rows the same on both
+ * stores whatever the database's locale.
+ *
+ * Two tables get a `seq` identity column where SQLite relies on rowid order: `polls` (the latest
+ * poll's tie-break) and `events` (arrival order: a viewer's latest poll answer, and the order
+ * `migrate-db` keeps by copying rowid into seq).
+ *
+ * `events` is partitioned by day on received_at (partitions.ts creates them); the DEFAULT
+ * partition made here catches any row whose day has no partition yet.
+ */
+import type pg from 'pg';
+
+/** the session advisory lock held while migrating (one bigint key; the store's other locks use two-int keys) */
+const MIGRATION_LOCK = 7_305_084_012_901;
+
+/** namespace of the per-viewer advisory locks taken by issueOffers (the first key of the two-int form) */
+export const VIEWER_LOCK_SPACE = 1_280_591_948;
+
+/** a text column that compares byte-wise, as SQLite does */
+const T = 'TEXT COLLATE "C"';
+
+export const MIGRATIONS: string[] = [
+  /* 1: the whole schema */ `
+  CREATE TABLE channels (
+    id            ${T} PRIMARY KEY,
+    token_secret  ${T} NOT NULL,
+    created_at    BIGINT NOT NULL
+  );
+  CREATE TABLE channel_rules (
+    channel     ${T} PRIMARY KEY,
+    doc         ${T} NOT NULL,
+    updated_at  BIGINT NOT NULL
+  );
+  CREATE TABLE streams (
+    id               ${T} PRIMARY KEY,
+    channel          ${T} NOT NULL REFERENCES channels(id),
+    title            ${T} NOT NULL,
+    allowed_origins  ${T} NOT NULL DEFAULT '[]',
+    host_key_hash    ${T} NOT NULL UNIQUE,
+    ingest_key_hash  ${T} NOT NULL UNIQUE,
+    created_at       BIGINT NOT NULL
+  );
+  CREATE INDEX streams_channel ON streams (channel, id);
+  CREATE TABLE retired_keys (
+    key_hash    ${T} PRIMARY KEY,
+    stream_id   ${T} NOT NULL,
+    kind        ${T} NOT NULL,
+    expires_at  BIGINT NOT NULL
+  );
+  CREATE INDEX retired_keys_stream ON retired_keys (stream_id, kind);
+
+  CREATE TABLE viewers (
+    channel           ${T} NOT NULL,
+    id                ${T} NOT NULL,
+    verified          SMALLINT NOT NULL DEFAULT 0,
+    tier              ${T} NOT NULL DEFAULT 'potential',
+    reasons           ${T} NOT NULL DEFAULT '[]',
+    watch_ms          BIGINT NOT NULL DEFAULT 0,
+    comments          BIGINT NOT NULL DEFAULT 0,
+    likes             BIGINT NOT NULL DEFAULT 0,
+    product_views     BIGINT NOT NULL DEFAULT 0,
+    add_to_carts      BIGINT NOT NULL DEFAULT 0,
+    first_seen_at     BIGINT NOT NULL,
+    last_seen_at      BIGINT NOT NULL,
+    lifecycle         ${T} NOT NULL DEFAULT 'new',
+    orders            BIGINT NOT NULL DEFAULT 0,
+    spend             BIGINT NOT NULL DEFAULT 0,
+    last_purchase_at  BIGINT,
+    eng_weighted      DOUBLE PRECISION NOT NULL DEFAULT 0,
+    PRIMARY KEY (channel, id)
+  );
+  CREATE INDEX viewers_tier ON viewers (channel, tier);
+  CREATE TABLE viewer_streams (
+    stream_id          ${T} NOT NULL,
+    viewer_id          ${T} NOT NULL,
+    watch_ms           BIGINT NOT NULL DEFAULT 0,
+    comments           BIGINT NOT NULL DEFAULT 0,
+    likes              BIGINT NOT NULL DEFAULT 0,
+    product_views      BIGINT NOT NULL DEFAULT 0,
+    add_to_carts       BIGINT NOT NULL DEFAULT 0,
+    checkouts          BIGINT NOT NULL DEFAULT 0,
+    browser_purchases  BIGINT NOT NULL DEFAULT 0,
+    first_seen_at      BIGINT NOT NULL,
+    last_seen_at       BIGINT NOT NULL,
+    PRIMARY KEY (stream_id, viewer_id)
+  );
+  -- the CSV reads a stream's viewers in order of arrival, a keyset page at a time: a range of this index
+  CREATE INDEX viewer_streams_first ON viewer_streams (stream_id, first_seen_at, viewer_id);
+  CREATE TABLE viewer_aliases (
+    channel     ${T} NOT NULL,
+    anon_id     ${T} NOT NULL,
+    viewer_id   ${T} NOT NULL,
+    events      BIGINT NOT NULL,
+    at          BIGINT NOT NULL,
+    PRIMARY KEY (channel, anon_id)
+  );
+
+  -- The dedup key (stream_id, viewer_id, id) is a UNIQUE index of each partition (partitions.ts):
+  -- a unique index of a partitioned table must contain the partition key, which would make it no
+  -- dedup key at all. The two partial indexes below are declared once and exist on every partition.
+  CREATE TABLE events (
+    seq          BIGINT GENERATED BY DEFAULT AS IDENTITY,
+    stream_id    ${T} NOT NULL,
+    id           ${T} NOT NULL,
+    viewer_id    ${T} NOT NULL,
+    type         ${T} NOT NULL,
+    client_ts    BIGINT NOT NULL,
+    received_at  BIGINT NOT NULL,
+    credit_ms    BIGINT,
+    data         ${T}
+  ) PARTITION BY RANGE (received_at);
+  CREATE INDEX events_poll ON events (stream_id, (data::json ->> 'pollId'), viewer_id) WHERE type = 'poll_answer';
+  CREATE INDEX events_cart ON events (received_at) WHERE type = 'add_to_cart';
+  CREATE TABLE events_default PARTITION OF events DEFAULT;
+  CREATE UNIQUE INDEX events_default_key ON events_default (stream_id, viewer_id, id);
+  -- retention deletes the default partition's old rows a batch at a time (day partitions are dropped whole)
+  CREATE INDEX events_default_received ON events_default (received_at);
+
+  CREATE TABLE purchases (
+    channel      ${T} NOT NULL,
+    order_id     ${T} NOT NULL,
+    stream_id    ${T} NOT NULL,
+    viewer_id    ${T} NOT NULL,
+    amount       BIGINT NOT NULL,
+    refunded     BIGINT NOT NULL DEFAULT 0,
+    currency     ${T} NOT NULL,
+    items        ${T},
+    coupon_code  ${T},
+    at           BIGINT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    PRIMARY KEY (channel, order_id)
+  );
+  CREATE INDEX purchases_viewer ON purchases (channel, viewer_id);
+  CREATE INDEX purchases_stream ON purchases (stream_id);
+  CREATE INDEX purchases_code ON purchases (channel, coupon_code);
+  CREATE INDEX purchases_at ON purchases (channel, at);
+
+  CREATE TABLE offers (
+    id              ${T} PRIMARY KEY,
+    code            ${T} NOT NULL UNIQUE,
+    channel         ${T} NOT NULL,
+    stream_id       ${T} NOT NULL,
+    viewer_id       ${T} NOT NULL,
+    campaign        ${T} NOT NULL,
+    title           ${T} NOT NULL,
+    description     ${T},
+    discount_kind   ${T} NOT NULL,
+    discount_value  BIGINT NOT NULL,
+    min_spend       BIGINT,
+    currency        ${T} NOT NULL DEFAULT 'CNY',
+    created_at      BIGINT NOT NULL,
+    expires_at      BIGINT NOT NULL,
+    delivered_at    BIGINT,
+    seen_at         BIGINT,
+    clicked_at      BIGINT,
+    redeemed_at     BIGINT,
+    redeemed_order  ${T},
+    value           BIGINT NOT NULL DEFAULT 0,
+    max_discount    BIGINT,
+    skus            ${T}
+  );
+  CREATE INDEX offers_viewer ON offers (channel, viewer_id, delivered_at);
+  CREATE INDEX offers_campaign ON offers (stream_id, campaign, viewer_id);
+  CREATE INDEX offers_stream_viewer ON offers (stream_id, viewer_id, created_at);
+  CREATE INDEX offers_redeemed ON offers (stream_id, campaign) WHERE redeemed_order IS NOT NULL;
+
+  CREATE TABLE campaigns (
+    stream_id        ${T} NOT NULL,
+    id               ${T} NOT NULL,
+    channel          ${T} NOT NULL,
+    doc              ${T} NOT NULL,
+    status           ${T} NOT NULL DEFAULT 'active',
+    adhoc            SMALLINT NOT NULL DEFAULT 0,
+    max_issued       BIGINT,
+    budget           BIGINT,
+    issued           BIGINT NOT NULL DEFAULT 0,
+    committed        BIGINT NOT NULL DEFAULT 0,
+    skipped_capped   BIGINT NOT NULL DEFAULT 0,
+    skipped_budget   BIGINT NOT NULL DEFAULT 0,
+    skipped_quota    BIGINT NOT NULL DEFAULT 0,
+    skipped_already  BIGINT NOT NULL DEFAULT 0,
+    created_at       BIGINT NOT NULL,
+    updated_at       BIGINT NOT NULL,
+    PRIMARY KEY (stream_id, id)
+  );
+  CREATE TABLE campaign_assignments (
+    stream_id    ${T} NOT NULL,
+    campaign_id  ${T} NOT NULL,
+    viewer_id    ${T} NOT NULL,
+    channel      ${T} NOT NULL,
+    arm          ${T} NOT NULL,
+    at           BIGINT NOT NULL,
+    PRIMARY KEY (stream_id, campaign_id, viewer_id)
+  );
+  CREATE INDEX campaign_assignments_viewer ON campaign_assignments (channel, viewer_id);
+
+  CREATE TABLE polls (
+    seq         BIGINT GENERATED BY DEFAULT AS IDENTITY,
+    id          ${T} PRIMARY KEY,
+    stream_id   ${T} NOT NULL,
+    question    ${T} NOT NULL,
+    scale       INTEGER NOT NULL,
+    opened_at   BIGINT NOT NULL,
+    closes_at   BIGINT NOT NULL
+  );
+  CREATE INDEX polls_stream ON polls (stream_id, opened_at);
+
+  -- issueOffers serializes every issuance to one viewer in one stream, whichever campaign and
+  -- server: the cross-campaign frequency cap reads the viewer's offers, so two campaigns must not
+  -- both read "no offer yet". Locks are taken in key order so two requests never deadlock.
+  CREATE FUNCTION livetier_lock_viewers(stream TEXT, viewer_ids TEXT[]) RETURNS void LANGUAGE plpgsql AS $$
+  DECLARE k integer;
+  BEGIN
+    FOR k IN SELECT DISTINCT hashtext(stream || ':' || v) FROM unnest(viewer_ids) AS v ORDER BY 1 LOOP
+      PERFORM pg_advisory_xact_lock(${VIEWER_LOCK_SPACE}, k);
+    END LOOP;
+  END $$;
+  `,
+];
+
+/** Brings the schema up to date; returns the number of migrations the code knows. */
+export async function migrate(pool: pg.Pool, now: () => number = Date.now): Promise<number> {
+  const client = await pool.connect();
+  let failed: Error | undefined;
+  const onError = (err: Error) => (failed ??= err); // a checked-out client's lost connection must not crash the process
+  client.on('error', onError);
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+      const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+      const done = new Set(rows.map((r) => r.version));
+      for (let v = 1; v <= MIGRATIONS.length; v++) {
+        if (done.has(v)) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(MIGRATIONS[v - 1]!);
+          await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [v, now()]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw err;
+        }
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    }
+  } catch (err) {
+    failed = err as Error;
+    throw err;
+  } finally {
+    client.off('error', onError);
+    // a failed client is destroyed, which also ends its session lock
+    client.release(failed);
+  }
+  return MIGRATIONS.length;
+}

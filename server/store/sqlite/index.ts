@@ -1,0 +1,321 @@
+/**
+ * The SQLite store: the `Store` contract (../types.ts) over one better-sqlite3 connection, composed
+ * from the statement modules beside this file (repo, viewers, campaigns, dashboard, alias, keys,
+ * retention).
+ *
+ * Atomicity comes from better-sqlite3 being synchronous. Every operation is written below as a
+ * plain synchronous function, one statement or one `db.transaction(...)()`, and exposed as an
+ * async method that runs it to the end before returning its promise. Nothing can run between two
+ * statements of an operation, so no two operations interleave; the transactions make each
+ * operation all-or-nothing on disk. The read-decide-write operations (`ingest`, `issueOffers`,
+ * `recordPurchase`, `redeem`, …) take their pure decisions from the caller and call them inside
+ * their transaction, as the contract asks.
+ */
+import { openDatabase, type DB, type OpenOptions } from './db.js';
+import { createRepo } from './repo.js';
+import { createViewerStore } from './viewers.js';
+import { createCampaignStore } from './campaigns.js';
+import { createDashboardQueries, type CsvCursor } from './dashboard.js';
+import { mergeViewers } from './alias.js';
+import { createKeyStore } from './keys.js';
+import { createEventPurge } from './retention.js';
+import { tally } from '../../ingest/tally.js';
+import { checkRedeem, RACE_LOST } from '../../offers/redeem.js';
+import { generateCode } from '../../offers/codes.js';
+import type { SkipReason } from '../../offers/rules.js';
+import {
+  StoreUnavailableError,
+  type CampaignOfferRow, type CampaignRow, type CsvViewerRow, type IngestJob, type IngestResult, type IssueRequest,
+  type IssueResult, type NewStream, type OfferRow, type PurchaseRecord, type RecordPurchaseResult, type RedeemResult, type Store,
+} from '../types.js';
+
+export interface SqliteStore extends Store {
+  readonly kind: 'sqlite';
+  /** the open database: for backups, the query-plan tests and retention */
+  readonly db: DB;
+}
+
+/** Opens (creating and migrating if needed) the SQLite file and returns the store over it. */
+export function openSqliteStore(file: string, opts: OpenOptions = {}): SqliteStore {
+  return createSqliteStore(openDatabase(file, opts));
+}
+
+/** `Store`'s Promise-returning operations as the synchronous functions the SQLite store runs. */
+type SyncOps = {
+  [K in keyof Store as Store[K] extends (...args: any[]) => Promise<unknown> ? K : never]: Store[K] extends (...args: infer A) => Promise<infer R>
+    ? (...args: A) => R
+    : never;
+};
+
+type AsyncOps<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never };
+
+/**
+ * Errors that mean "the database cannot answer now" (locked past the busy timeout, I/O failure,
+ * disk full, the file gone): callers retry later. Anything else (a constraint, a bad statement)
+ * is a bug and is passed on as it is.
+ */
+const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|NOMEM)/;
+
+function storeError(db: DB, err: unknown): unknown {
+  if (err instanceof StoreUnavailableError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (db.open && !(typeof code === 'string' && UNAVAILABLE.test(code))) return err;
+  const e = new StoreUnavailableError(db.open ? `SQLite: ${(err as Error).message}` : 'the SQLite database is closed');
+  e.cause = err;
+  return e;
+}
+
+/** Each synchronous operation as an async method: it runs at the call, its result or error is the promise's. */
+function asAsync<T extends Record<string, (...args: any[]) => unknown>>(ops: T, fail: (err: unknown) => unknown): AsyncOps<T> {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(ops)) {
+    out[name] = async (...args: unknown[]) => {
+      try {
+        return fn(...args);
+      } catch (err) {
+        throw fail(err);
+      }
+    };
+  }
+  return out as AsyncOps<T>;
+}
+
+/** a code collision is retried this many times (2^-49 per pair of codes: never twice in practice) */
+const CODE_ATTEMPTS = 5;
+
+const isCodeCollision = (err: unknown) =>
+  (err as { code?: unknown })?.code === 'SQLITE_CONSTRAINT_UNIQUE' && String((err as Error).message).includes('offers.code');
+
+/** The store over an already-open (and migrated) database. */
+export function createSqliteStore(db: DB): SqliteStore {
+  const repo = createRepo(db);
+  const viewers = createViewerStore(db);
+  const campaigns = createCampaignStore(db);
+  const dashboard = createDashboardQueries(db);
+  const keys = createKeyStore(db);
+  const events = createEventPurge(db);
+  const ping = db.prepare('SELECT 1');
+
+  /** a read of several statements, as one snapshot */
+  const read = <A extends unknown[], R>(fn: (...args: A) => R) => db.transaction(fn) as unknown as (...args: A) => R;
+
+  // ---------------------------------------------------------------- ingest
+
+  /** One job of a group commit: exactly what the engine's writer did per job before the store had an interface. */
+  function applyJob(job: IngestJob): IngestResult {
+    switch (job.kind) {
+      case 'join': {
+        const firstTime = repo.touchViewer(job.channel, job.streamId, job.viewerId, job.verified, job.now);
+        const vs = repo.getViewerStream(job.streamId, job.viewerId);
+        // a join is the base of the viewer's next watch credit in this stream
+        return { firstTime, streamWatchMs: vs?.watchMs ?? 0, accepted: [], duplicates: 0, watchCredited: 0, lastCreditAt: job.now };
+      }
+      case 'track': {
+        const { streamId, channel, viewerId, now } = job;
+        // an event is new when its INSERT OR IGNORE changed a row: (stream, viewer, event id) is the dedup key
+        const t = tally(job.events, job.lastCreditAt, now, (ev, creditMs, data) =>
+          repo.insertEvent(streamId, ev.id, viewerId, ev.type, Math.floor(ev.ts), now, creditMs, data),
+        );
+        if (t.stored.length) repo.addDeltas(channel, streamId, viewerId, t.deltas, now);
+        for (const id of t.seen) repo.markSeen(id, channel, viewerId, now);
+        for (const id of t.clicked) repo.markClicked(id, channel, viewerId, now);
+        return { accepted: t.stored.map((s) => s.event), duplicates: t.duplicates, watchCredited: t.deltas.watchMs, lastCreditAt: t.lastCreditAt };
+      }
+      // the other jobs credit no watch time: their lastCreditAt (a track's field) is 0
+      case 'delivered':
+        repo.markDelivered(job.offerId, job.now);
+        return { accepted: [], duplicates: 0, watchCredited: 0, lastCreditAt: 0 };
+      case 'reasons':
+        repo.setTier(job.channel, job.viewerId, job.tier, job.reasons, job.lifecycle);
+        return { accepted: [], duplicates: 0, watchCredited: 0, lastCreditAt: 0 };
+    }
+  }
+
+  // ---------------------------------------------------------------- offers
+
+  /** The redemption of a code by an order: `checkRedeem`, then the single-use conditional UPDATE. Runs inside the caller's transaction. */
+  function redeemCode(channel: string, code: string, orderId: string, viewerId: string, now: number): RedeemResult {
+    const offer = repo.offerByCode(code);
+    const check = checkRedeem(offer, channel, viewerId, orderId, now);
+    if (check.ok === false) return { status: check.status, message: check.message };
+    if (check.ok === 'repeat') return { status: 'redeemed', offer: offer!, now: false };
+    if (!repo.redeem(offer!.id, orderId, now)) return { status: 'already_redeemed', message: RACE_LOST };
+    return { status: 'redeemed', offer: repo.offerById(offer!.id)!, now: true };
+  }
+
+  /** Inserts a campaign's offer under a fresh code, drawing again on the (astronomically rare) collision. */
+  function insertCampaignOffer(o: Omit<CampaignOfferRow, 'code'>): OfferRow {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        campaigns.insertOffer({ ...o, code: generateCode() });
+        return repo.offerById(o.id)!;
+      } catch (err) {
+        // a failed INSERT undoes only itself; the transaction around it goes on
+        if (attempt < CODE_ATTEMPTS && isCodeCollision(err)) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** The campaign row with one more skip counted, in the database and in the copy later decisions read. */
+  function skip(c: CampaignRow, reason: SkipReason): CampaignRow {
+    campaigns.skip(c.streamId, c.id, reason);
+    return { ...c, skipped: { ...c.skipped, [reason]: c.skipped[reason] + 1 } };
+  }
+
+  function issue(req: IssueRequest): IssueResult[] {
+    let c = campaigns.get(req.streamId, req.campaignId);
+    if (!c) return req.viewers.map(({ viewerId }) => ({ viewerId, decision: null }));
+    const out: IssueResult[] = [];
+    for (const { viewerId, currency } of req.viewers) {
+      // the history includes the offers issued earlier in this loop: a viewer listed twice is limited like any other
+      const history = campaigns.history(req.streamId, c.id, viewerId);
+      const d = req.decide(c, history, viewerId);
+      if (!d) {
+        out.push({ viewerId, decision: null });
+      } else if (d.kind === 'skip') {
+        c = skip(c, d.reason);
+        out.push({ viewerId, decision: d });
+      } else if (d.kind === 'hold') {
+        campaigns.assign(req.streamId, c.id, viewerId, req.channel, 'control', req.now);
+        out.push({ viewerId, decision: d });
+      } else if (!campaigns.take(req.streamId, c.id, d.value)) {
+        // the stock columns are the guarantee: a decision that disagrees with them loses to them
+        c = skip(c, 'quota');
+        out.push({ viewerId, decision: { kind: 'skip', reason: 'quota' } });
+      } else {
+        c = { ...c, ...campaigns.counters(req.streamId, c.id) }; // later viewers decide on the stock as it is now
+        const offer = insertCampaignOffer(req.offer(c, viewerId, currency, d.value));
+        campaigns.assign(req.streamId, c.id, viewerId, req.channel, 'treatment', req.now);
+        out.push({ viewerId, decision: d, offer });
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- the operations
+
+  const ops: SyncOps = {
+    ping: () => void ping.get(),
+    close: () => {
+      if (db.open) db.close();
+    },
+
+    getChannelSecret: (channel) => repo.getChannelSecret(channel),
+    channelExists: (channel) => viewers.channelExists(channel),
+    getRules: (channel) => viewers.getRules(channel),
+    setRules: (channel, doc, now) => viewers.setRules(channel, doc, now),
+
+    createStream: db.transaction((s: NewStream, channelSecret: string): boolean => {
+      if (repo.getStream(s.id)) return false;
+      repo.ensureChannel(s.channel, channelSecret, s.createdAt);
+      repo.insertStream(s);
+      return true;
+    }),
+    getStream: (id) => repo.getStream(id),
+    streamByIngestHash: (hash) => repo.streamByIngestHash(hash),
+    streamByHostHash: (hash) => repo.streamByHostHash(hash),
+    retiredKey: (hash, now) => keys.retiredKey(hash, now),
+    rotateKeys: (streamId, next, until, now) => void keys.rotate(streamId, next, until, now),
+
+    streamTotals: read((streamId: string) => {
+      const sales = repo.streamSales(streamId);
+      return { audience: repo.audience(streamId), orders: sales.orders, gmv: sales.gmv, offers: repo.offerCounts(streamId) };
+    }),
+    audience: (streamId) => repo.audience(streamId),
+    countEvents: (streamId) => repo.countEvents(streamId),
+
+    getViewer: (channel, id) => repo.getViewer(channel, id),
+    getViewerStream: (streamId, viewerId) => repo.getViewerStream(streamId, viewerId),
+    viewerPurchases: (channel, viewerId) => repo.viewerPurchases(channel, viewerId),
+    recentCheckouts: (channel, viewerId, n) => viewers.recentCheckouts(channel, viewerId, n),
+    recentOffers: (channel, viewerId, n) => viewers.recentOffers(channel, viewerId, n),
+    buyers: (channel, since, now) => viewers.buyers(channel, since, now),
+    channelViewerIds: (channel) => viewers.channelViewerIds(channel),
+    setTiers: db.transaction((rows: Parameters<Store['setTiers']>[0]) => {
+      for (const r of rows) repo.setTier(r.channel, r.viewerId, r.tier, r.reasons, r.lifecycle);
+    }),
+    listViewers: (q) => viewers.list(q),
+    exportViewer: read((channel: string, viewerId: string) => viewers.export(channel, viewerId)),
+    eraseViewer: (channel, viewerId, erasedId) => viewers.erase(channel, viewerId, erasedId),
+    alias: (channel, from, into, now) => mergeViewers(db, channel, from, into, now),
+
+    ingest: db.transaction((jobs: IngestJob[]) => jobs.map(applyJob)),
+
+    getPurchase: (channel, orderId) => repo.getPurchase(channel, orderId),
+    recordPurchase: db.transaction(({ purchase: p, now }: PurchaseRecord): RecordPurchaseResult => {
+      const existing = repo.getPurchase(p.channel, p.orderId);
+      if (existing) return { inserted: false, existing };
+      repo.ensureViewer(p.channel, p.viewerId, p.at, now);
+      repo.insertPurchase(p);
+      let coupon: { status: RedeemResult['status']; offer?: OfferRow; now?: boolean } | undefined;
+      if (p.couponCode) {
+        const r = redeemCode(p.channel, p.couponCode, p.orderId, p.viewerId, now);
+        coupon = r.status === 'redeemed' ? { status: r.status, offer: r.offer, now: r.now } : { status: r.status };
+      }
+      viewers.refreshValue(p.channel, p.viewerId);
+      const purchase = repo.getPurchase(p.channel, p.orderId)!;
+      return coupon ? { inserted: true, purchase, coupon } : { inserted: true, purchase };
+    }),
+    refund: db.transaction((channel: string, orderId: string, refundedTotal: number) => {
+      const row = viewers.purchaseForRefund(channel, orderId);
+      if (!row) return;
+      viewers.setRefunded(channel, orderId, refundedTotal);
+      viewers.refreshValue(channel, row.viewerId);
+    }),
+    boughtHere: (channel, streamId, viewerId) => campaigns.boughtHere(channel, streamId, viewerId),
+
+    pendingOffers: (channel, viewerId, now) => repo.pendingOffers(channel, viewerId, now),
+    offerByCode: (code) => repo.offerByCode(code),
+    redeem: db.transaction(redeemCode),
+
+    ensureCampaigns: db.transaction((streamId: string, channel: string, docs: Parameters<Store['ensureCampaigns']>[2], now: number) => {
+      for (const d of docs) campaigns.insert({ streamId, id: d.id, channel, doc: d.doc, now });
+    }),
+    insertCampaign: (c) => campaigns.insert(c),
+    getCampaign: (streamId, id) => campaigns.get(streamId, id),
+    listCampaigns: (streamId) => campaigns.list(streamId),
+    listTriggered: (streamId) => campaigns.listTriggered(streamId),
+    updateCampaign: (streamId, id, doc, status, now) => campaigns.update(streamId, id, doc, status, now),
+    issueOffers: db.transaction(issue),
+    openCarts: read((since: number) => campaigns.openCarts(since)),
+    campaignFunnel: (streamId, campaign) => campaigns.funnel(streamId, campaign),
+    campaignArms: (streamId, campaign, channel, windowMs) => campaigns.arms(streamId, campaign, channel, windowMs),
+
+    funnel: (channel, streamId) => dashboard.funnel(channel, streamId),
+    openPoll: (streamId, poll, now) => dashboard.openPoll(streamId, poll, now),
+    latestPoll: (streamId) => dashboard.latestPoll(streamId),
+    openPollFor: (streamId, viewerId, now) => dashboard.openPollFor(streamId, viewerId, now),
+    polls: (streamId) => dashboard.polls(streamId),
+    pollCounts: (streamId, pollId, closesAt) => dashboard.pollCounts(streamId, pollId, closesAt),
+    campaignCounts: (streamId) => dashboard.campaignCounts(streamId),
+    topBuyers: (streamId, limit) => dashboard.topBuyers(streamId, limit),
+
+    purgeEvents: (cutoff, batch) => events.purge(cutoff, batch),
+  };
+
+  const fail = (err: unknown) => storeError(db, err);
+
+  return {
+    kind: 'sqlite',
+    db,
+    ...asAsync(ops, fail),
+    /**
+     * A page at a time, each page one complete statement: a better-sqlite3 iterator left open
+     * across the consumer's awaits would keep the connection busy for every other operation.
+     */
+    async *csvRows(channel: string, streamId: string): AsyncGenerator<CsvViewerRow> {
+      let after: CsvCursor = null;
+      do {
+        let page;
+        try {
+          page = dashboard.csvPage(channel, streamId, after);
+        } catch (err) {
+          throw fail(err);
+        }
+        yield* page.rows;
+        after = page.next;
+      } while (after);
+    },
+  };
+}

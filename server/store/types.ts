@@ -1,0 +1,429 @@
+/**
+ * The store contract: everything LiveTier reads and writes, as Promise-returning operations that
+ * the engine, routes and realtime code call without knowing which database is behind them.
+ *
+ * Two implementations: `sqlite/` (better-sqlite3, the embedded default; each operation runs
+ * synchronously inside, so it resolves without yielding) and `postgres/` (a `pg` pool). Every
+ * operation is atomic on its own: the ones that must read, decide and write as one unit
+ * (`ingest`, `issueOffers`, `recordPurchase`, `refund`, `alias`, `eraseViewer`, `rotateKeys`,
+ * `createStream`, `openPoll`) take the pure decision from the caller and run it inside their own
+ * transaction. No caller ever holds a transaction open across an `await`, so no caller needs one.
+ *
+ * Errors: an operation that cannot reach its database rejects with a `StoreUnavailableError`
+ * (routes answer 503, `track` answers `unavailable`); anything else is a bug and a 500.
+ */
+import type { Tier, FunnelCounts, PollPayload } from '../realtime/events.js';
+import type { ValidEvent } from '../ingest/schema.js';
+import type { CampaignDoc } from '../offers/campaign.js';
+import type { CampaignCounters, Decision, SkipReason, ViewerHistory } from '../offers/rules.js';
+
+// ---------------------------------------------------------------- rows
+
+export interface StreamRow {
+  id: string;
+  channel: string;
+  title: string;
+  allowedOrigins: string[];
+  createdAt: number;
+  hostKeyHash: string;
+  ingestKeyHash: string;
+}
+
+export interface PurchaseRow {
+  channel: string;
+  orderId: string;
+  streamId: string;
+  viewerId: string;
+  amount: number;
+  refunded: number;
+  currency: string;
+  items: unknown[] | null;
+  couponCode: string | null;
+  at: number;
+  createdAt: number;
+}
+
+export interface OfferRow {
+  id: string;
+  code: string;
+  channel: string;
+  streamId: string;
+  viewerId: string;
+  campaign: string;
+  title: string;
+  description: string | null;
+  discountKind: 'percent' | 'amount';
+  discountValue: number;
+  minSpend: number | null;
+  currency: string;
+  createdAt: number;
+  expiresAt: number;
+  deliveredAt: number | null;
+  seenAt: number | null;
+  clickedAt: number | null;
+  redeemedAt: number | null;
+  redeemedOrder: string | null;
+  /** a percent discount's cap per order, and the SKUs the offer is limited to */
+  maxDiscount?: number | null;
+  skus?: string[] | null;
+}
+
+export interface ViewerRow {
+  channel: string;
+  id: string;
+  verified: boolean;
+  tier: Tier;
+  reasons: string[];
+  watchMs: number;
+  comments: number;
+  likes: number;
+  productViews: number;
+  addToCarts: number;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  lifecycle: string;
+  engWeighted: number;
+}
+
+/** a viewer's counters in one stream */
+export interface ViewerStreamRow {
+  streamId: string;
+  viewerId: string;
+  watchMs: number;
+  comments: number;
+  likes: number;
+  productViews: number;
+  addToCarts: number;
+  checkouts: number;
+  browserPurchases: number;
+  firstSeenAt: number;
+  lastSeenAt: number;
+}
+
+/** what one batch of events adds to a viewer's counters */
+export interface Deltas {
+  watchMs: number;
+  comments: number;
+  likes: number;
+  productViews: number;
+  addToCarts: number;
+  checkouts: number;
+  browserPurchases: number;
+  /** weighted engagement earned (tiering/engagement.ts) */
+  engWeighted: number;
+}
+
+export const zeroDeltas = (): Deltas => ({
+  watchMs: 0, comments: 0, likes: 0, productViews: 0, addToCarts: 0, checkouts: 0, browserPurchases: 0, engWeighted: 0,
+});
+
+export type CampaignStatus = 'active' | 'paused';
+
+export interface CampaignRow {
+  streamId: string;
+  id: string;
+  channel: string;
+  doc: CampaignDoc;
+  status: CampaignStatus;
+  adhoc: boolean;
+  issued: number;
+  committed: number;
+  skipped: Record<SkipReason, number>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** an offer row as a campaign issues it: the loop's columns plus what it commits and its narrowing */
+export type CampaignOfferRow = Omit<OfferRow, 'deliveredAt' | 'seenAt' | 'clickedAt' | 'redeemedAt' | 'redeemedOrder'> & {
+  value: number;
+  maxDiscount: number | null;
+  skus: string[] | null;
+};
+
+export interface ArmRow {
+  arm: 'treatment' | 'control';
+  n: number;
+  conversions: number;
+}
+
+export interface AliasResult {
+  /** false: this anonymous id was linked before (to `viewerId`), nothing moved now */
+  merged: boolean;
+  /** the verified viewer the anonymous id is linked to */
+  viewerId: string;
+  /** events moved by this call */
+  events: number;
+}
+
+export type ViewerSort = 'recent' | 'value' | 'engagement';
+
+export interface ListQuery {
+  channel: string;
+  streamId: string;
+  tier: string | null;
+  lifecycle: string | null;
+  sort: ViewerSort;
+  limit: number;
+  /** the last row of the previous page */
+  after: { key: number; id: string } | null;
+}
+
+/** one row of the viewer list: the viewer, its counters in this stream, and the value the list sorts by */
+export interface ViewerListRow extends ViewerRow {
+  sortKey: number;
+  orders: number;
+  spend: number;
+  lastPurchaseAt: number | null;
+  thisStream: { watchMs: number; comments: number; likes: number; productViews: number; addToCarts: number; checkouts: number };
+}
+
+export interface CsvViewerRow {
+  id: string;
+  tier: Tier;
+  lifecycle: string | null;
+  verified: boolean;
+  watchMs: number;
+  comments: number;
+  likes: number;
+  productViews: number;
+  addToCarts: number;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  purchases: number;
+  spend: number;
+  lastPurchaseAt: number | null;
+  streamWatchMs: number;
+  streamComments: number;
+  streamProductViews: number;
+  streamAddToCarts: number;
+  streamCheckouts: number;
+  streamPurchases: number;
+  streamSpend: number;
+}
+
+export interface CampaignCounts {
+  campaign: string;
+  title: string;
+  issued: number;
+  delivered: number;
+  seen: number;
+  clicked: number;
+  redeemed: number;
+}
+
+export interface PollRow extends PollPayload {
+  openedAt: number;
+}
+
+export type KeyKind = 'host' | 'ingest';
+
+/** everything stored about a viewer in a channel (the GDPR export), as plain JSON */
+export interface ViewerExport {
+  viewer: Record<string, unknown>;
+  streams: Record<string, unknown>[];
+  events: Record<string, unknown>[];
+  purchases: Record<string, unknown>[];
+  offers: Record<string, unknown>[];
+  aliases: Record<string, unknown>[];
+}
+
+// ---------------------------------------------------------------- atomic operations' inputs
+
+/** One unit of the group commit. `ingest` commits a whole list of them in one transaction. */
+export type IngestJob =
+  | { kind: 'join'; streamId: string; channel: string; viewerId: string; verified: boolean; now: number }
+  | {
+      kind: 'track';
+      streamId: string;
+      channel: string;
+      viewerId: string;
+      events: ValidEvent[];
+      now: number;
+      /** server time the viewer's watch time was last credited in this stream (ingest/tally.ts) */
+      lastCreditAt: number;
+    }
+  | { kind: 'delivered'; offerId: string; now: number }
+  | { kind: 'reasons'; channel: string; viewerId: string; tier: Tier; reasons: string[]; lifecycle?: string };
+
+export interface IngestResult {
+  /** join: the viewer's first visit to this stream */
+  firstTime?: boolean;
+  /** join: the viewer's credited watch time in this stream so far */
+  streamWatchMs?: number;
+  /** track: the events stored now (not duplicates), in order */
+  accepted: ValidEvent[];
+  duplicates: number;
+  /** track: watch time credited by this batch */
+  watchCredited: number;
+  /** track: the new base of the next watch credit */
+  lastCreditAt: number;
+}
+
+export interface NewStream {
+  id: string;
+  channel: string;
+  title: string;
+  allowedOrigins: string[];
+  hostKeyHash: string;
+  ingestKeyHash: string;
+  createdAt: number;
+}
+
+/** A verified purchase to record, and the coupon code it carries (redeemed in the same transaction). */
+export interface PurchaseRecord {
+  purchase: Omit<PurchaseRow, 'refunded'>;
+  now: number;
+}
+
+export type RedeemStatus = 'redeemed' | 'other_viewer' | 'not_found' | 'already_redeemed' | 'expired';
+
+export type RecordPurchaseResult =
+  | { inserted: true; purchase: PurchaseRow; coupon?: { status: RedeemStatus; offer?: OfferRow; /** false: the code was redeemed by this order before */ now?: boolean } }
+  /** the order id was taken: the row as first recorded (the caller compares) */
+  | { inserted: false; existing: PurchaseRow };
+
+export type RedeemResult =
+  | { status: 'redeemed'; offer: OfferRow; /** false: this order had redeemed it before (idempotent repeat) */ now: boolean }
+  | { status: Exclude<RedeemStatus, 'redeemed'>; message: string };
+
+/** A check-and-issue for one campaign and a list of viewers, atomic per viewer against the campaign's stock. */
+export interface IssueRequest {
+  streamId: string;
+  channel: string;
+  campaignId: string;
+  now: number;
+  /** viewers to consider, in order, each with the currency their offer is in */
+  viewers: { viewerId: string; currency: string }[];
+  /**
+   * Pure: decides for one viewer from the campaign as stored now (status, document, counters) and
+   * the viewer's history. Return null to pass the viewer over (not active, not in the audience).
+   */
+  decide: (campaign: CampaignRow, history: ViewerHistory, viewerId: string) => Decision | null;
+  /** the offer for an `issue` decision; the store sets `code` (and retries on a code collision) */
+  offer: (campaign: CampaignRow, viewerId: string, currency: string, value: number) => Omit<CampaignOfferRow, 'code'>;
+}
+
+export interface IssueResult {
+  viewerId: string;
+  /** null when `decide` passed the viewer over */
+  decision: Decision | null;
+  /** the committed offer, for an `issue` decision */
+  offer?: OfferRow;
+}
+
+// ---------------------------------------------------------------- the contract
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** resolves when the database answers */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  // channels
+  getChannelSecret(channel: string): Promise<string | null>;
+  channelExists(channel: string): Promise<boolean>;
+  getRules(channel: string): Promise<unknown | null>;
+  setRules(channel: string, doc: unknown, now: number): Promise<void>;
+
+  // streams and keys
+  /** the channel is created on first use with `channelSecret`; false when the stream id is taken */
+  createStream(s: NewStream, channelSecret: string): Promise<boolean>;
+  getStream(id: string): Promise<StreamRow | null>;
+  streamByIngestHash(hash: string): Promise<StreamRow | null>;
+  streamByHostHash(hash: string): Promise<StreamRow | null>;
+  /** a rotated-out key still in its grace period */
+  retiredKey(hash: string, now: number): Promise<{ streamId: string; kind: KeyKind } | null>;
+  /** replaces a stream's key digests; the old ones stay valid until `until` (null: they stop now) */
+  rotateKeys(streamId: string, next: { hostKeyHash: string; ingestKeyHash: string }, until: number | null, now: number): Promise<void>;
+
+  // what a stream's live state starts from
+  streamTotals(streamId: string): Promise<{ audience: number; orders: number; gmv: number; offers: { issued: number; delivered: number; redeemed: number } }>;
+  audience(streamId: string): Promise<number>;
+  countEvents(streamId: string): Promise<number>;
+
+  // viewers
+  getViewer(channel: string, id: string): Promise<ViewerRow | null>;
+  getViewerStream(streamId: string, viewerId: string): Promise<ViewerStreamRow | null>;
+  /** a viewer's verified purchases, net of refunds, oldest first */
+  viewerPurchases(channel: string, viewerId: string): Promise<{ orderId: string; amount: number; at: number; currency: string }[]>;
+  /** received_at of the viewer's last `n` checkout events in the channel, newest first */
+  recentCheckouts(channel: string, viewerId: string, n: number): Promise<number[]>;
+  recentOffers(channel: string, viewerId: string, n: number): Promise<{ id: string; expiresAt: number; engaged: boolean }[]>;
+  /** every buyer of the channel with RFM values over purchases in [since, now] */
+  buyers(channel: string, since: number, now: number): Promise<{ viewerId: string; orders: number; spend: number; lastAt: number }[]>;
+  channelViewerIds(channel: string): Promise<string[]>;
+  /** stores tiers, reasons and lifecycles (one transaction) */
+  setTiers(rows: { channel: string; viewerId: string; tier: Tier; reasons: string[]; lifecycle?: string }[]): Promise<void>;
+  listViewers(q: ListQuery): Promise<ViewerListRow[]>;
+  exportViewer(channel: string, viewerId: string): Promise<ViewerExport | null>;
+  /** deletes the viewer's rows and events; purchases and offers stay under `erasedId`. false when unknown */
+  eraseViewer(channel: string, viewerId: string, erasedId: string): Promise<boolean>;
+  /** merges anonymous viewer `from` into verified viewer `into`, once per `from` */
+  alias(channel: string, from: string, into: string, now: number): Promise<AliasResult>;
+
+  // ingest: one group-commit batch, one transaction, one result per job in order
+  ingest(jobs: IngestJob[]): Promise<IngestResult[]>;
+
+  // purchases
+  getPurchase(channel: string, orderId: string): Promise<PurchaseRow | null>;
+  /** the purchase, its viewer (verified), its coupon redemption and the viewer's value columns, in one transaction */
+  recordPurchase(r: PurchaseRecord): Promise<RecordPurchaseResult>;
+  /** sets an order's refunded total and the viewer's value columns */
+  refund(channel: string, orderId: string, refundedTotal: number): Promise<void>;
+  /** whether the viewer has a verified purchase (not fully refunded) in this stream */
+  boughtHere(channel: string, streamId: string, viewerId: string): Promise<boolean>;
+
+  // offers
+  pendingOffers(channel: string, viewerId: string, now: number): Promise<OfferRow[]>;
+  offerByCode(code: string): Promise<OfferRow | null>;
+  /** a redemption by code: the checks (channel, owner, expiry) and the single-use UPDATE, atomically */
+  redeem(channel: string, code: string, orderId: string, viewerId: string, now: number): Promise<RedeemResult>;
+
+  // campaigns
+  /** inserts each campaign unless its id exists (the defaults, idempotently) */
+  ensureCampaigns(streamId: string, channel: string, docs: { id: string; doc: CampaignDoc }[], now: number): Promise<void>;
+  insertCampaign(c: { streamId: string; id: string; channel: string; doc: CampaignDoc; status?: CampaignStatus; adhoc?: boolean; now: number }): Promise<boolean>;
+  getCampaign(streamId: string, id: string): Promise<CampaignRow | null>;
+  /** ordered by adhoc, created_at, id */
+  listCampaigns(streamId: string): Promise<CampaignRow[]>;
+  /** the campaigns that fire by themselves (trigger not `manual`) */
+  listTriggered(streamId: string): Promise<CampaignRow[]>;
+  updateCampaign(streamId: string, id: string, doc: CampaignDoc, status: CampaignStatus, now: number): Promise<void>;
+  issueOffers(req: IssueRequest): Promise<IssueResult[]>;
+  /** carts still open since `since` (an add_to_cart, no purchase after it) in streams with an active cart campaign */
+  openCarts(since: number): Promise<{ streamId: string; channel: string; viewerId: string; at: number; answered: string[] }[]>;
+  campaignFunnel(streamId: string, campaign: string): Promise<{ issued: number; delivered: number; seen: number; clicked: number; redeemed: number }>;
+  campaignArms(streamId: string, campaign: string, channel: string, windowMs: number): Promise<ArmRow[]>;
+
+  // the host dashboard and reports
+  funnel(channel: string, streamId: string): Promise<{ total: FunnelCounts; byTier: Record<Tier, FunnelCounts> }>;
+  /** opens a poll, closing any still open in the stream */
+  openPoll(streamId: string, poll: PollPayload, now: number): Promise<void>;
+  latestPoll(streamId: string): Promise<PollRow | null>;
+  /** the stream's poll open at `now`, unless this viewer already answered it */
+  openPollFor(streamId: string, viewerId: string, now: number): Promise<PollPayload | null>;
+  polls(streamId: string): Promise<PollRow[]>;
+  /** counts[0] = answers of 1 … counts[4] = answers of 5; one answer per viewer, the latest before `closesAt` */
+  pollCounts(streamId: string, pollId: string, closesAt: number): Promise<[number, number, number, number, number]>;
+  /** the CSV's rows, a page at a time */
+  csvRows(channel: string, streamId: string): AsyncIterable<CsvViewerRow>;
+  campaignCounts(streamId: string): Promise<CampaignCounts[]>;
+  topBuyers(streamId: string, limit: number): Promise<{ viewerId: string; orders: number; spend: number }[]>;
+
+  // retention
+  /** deletes at most `batch` events received before `cutoff`; returns how many went */
+  purgeEvents(cutoff: number, batch: number): Promise<number>;
+}
+
+/** The database cannot be reached (or stopped answering): retry later. */
+export class StoreUnavailableError extends Error {
+  readonly code = 'unavailable';
+  constructor(
+    message: string,
+    /** a hint for clients: when to try again */
+    readonly retryAfterMs = 1000,
+  ) {
+    super(message);
+    this.name = 'StoreUnavailableError';
+  }
+}
