@@ -411,7 +411,12 @@ export interface Store {
   topBuyers(streamId: string, limit: number): Promise<{ viewerId: string; orders: number; spend: number }[]>;
 
   // retention
-  /** deletes at most `batch` events received before `cutoff`; returns how many went */
+  /**
+   * Deletes events received before `cutoff`, a bounded piece at a time; returns how many went (0:
+   * nothing left). SQLite deletes at most `batch` rows per call; PostgreSQL drops whole day
+   * partitions that end before `cutoff` (one statement each, whatever their size) and deletes at
+   * most `batch` rows of its DEFAULT partition.
+   */
   purgeEvents(cutoff: number, batch: number): Promise<number>;
 }
 

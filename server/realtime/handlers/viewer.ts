@@ -83,11 +83,13 @@ export function createViewerHandlers({ nsp, engine, store, clock, log, limits = 
       .then(async () => {
         joined = true;
         if (socket.disconnected) return engine.leave(streamId, viewerId);
-        socket.emit('hello', { viewerId, verified, serverNow: clock() });
+        // read first, then send together: the poll and the pending offers arrive right behind hello
         // a viewer who joins (or reconnects) while a poll is open gets it too, unless they answered it
-        const poll = await store.openPollFor(streamId, viewerId, clock());
-        if (poll && socket.connected) socket.emit('poll', poll);
-        for (const offer of await engine.pendingOffers(channel, viewerId)) if (socket.connected) sendOffer(socket, offer);
+        const [poll, pending] = await Promise.all([store.openPollFor(streamId, viewerId, clock()), engine.pendingOffers(channel, viewerId)]);
+        if (socket.disconnected) return;
+        socket.emit('hello', { viewerId, verified, serverNow: clock() });
+        if (poll) socket.emit('poll', poll);
+        for (const offer of pending) sendOffer(socket, offer);
       })
       .catch((err) => {
         if (!joined) {

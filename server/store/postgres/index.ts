@@ -8,7 +8,7 @@
  * when the database cannot be reached, then applies the migrations and makes sure today's and
  * tomorrow's event partitions exist.
  */
-import { StoreUnavailableError, type Store } from '../types.js';
+import type { Store } from '../types.js';
 import { Db, DEFAULT_POOL_SIZE } from './pool.js';
 import { migrate } from './migrations.js';
 import { DAY_MS, dayStart, Partitions } from './partitions.js';
@@ -75,5 +75,3 @@ export async function createPostgresStore(url: string, opts: PostgresStoreOption
   };
   return store;
 }
-
-export { StoreUnavailableError };

@@ -121,7 +121,7 @@ export async function issueOffers(db: Db, req: IssueRequest): Promise<IssueResul
   });
 }
 
-/** every viewer's offers in the stream (campaignstore.history, for many viewers in one query) */
+/** each viewer's offers in the stream (sqlite/campaigns.ts history, for every viewer in one query) */
 async function histories(c: Sql, streamId: string, campaign: string, viewerIds: string[]): Promise<Map<string, ViewerHistory>> {
   const out = new Map<string, ViewerHistory>(viewerIds.map((id) => [id, { inCampaign: 0, inStream: 0, lastAt: null }]));
   const { rows } = await c.query<{ viewer_id: string; in_campaign: number; in_stream: number; last_at: number | null }>(
