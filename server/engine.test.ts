@@ -73,3 +73,13 @@ describe('alias', () => {
     expect(await store.getViewer('shop', 'anon:v_x')).toBeNull();
   });
 });
+
+describe('alias and holdouts', () => {
+  it("moves the anonymous viewer's holdout assignments, so their later purchases count for that arm", async () => {
+    const { store, engine } = await setup();
+    await engine.join('s1', 'anon:v_y', false);
+    store.db.prepare("INSERT INTO campaign_assignments (stream_id, campaign_id, viewer_id, channel, arm, at) VALUES ('s1', 'c1', 'anon:v_y', 'shop', 'control', 1)").run();
+    await engine.alias('shop', 'anon:v_y', 'erin');
+    expect(store.db.prepare("SELECT viewer_id, arm FROM campaign_assignments WHERE campaign_id = 'c1'").all()).toEqual([{ viewer_id: 'erin', arm: 'control' }]);
+  });
+});

@@ -5,7 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { openDatabase, migrate, type DB } from './db.js';
-import { DAY_MS, RetentionPurger } from './retention.js';
+import { createEventPurge } from './retention.js';
+import { DAY_MS } from '../retention.js';
+
+/** one purge batch per call, as the store's purgeEvents runs it, with a running total */
+function purger(db: DB, days: number, batch = 500) {
+  const p = createEventPurge(db);
+  const stats = { deleted: 0 };
+  return { stats, purgeBatch: () => { const n = p.purge(NOW - days * DAY_MS, batch); stats.deleted += n; return n; } };
+}
 
 const NOW = Date.UTC(2026, 5, 1);
 
@@ -22,13 +30,13 @@ describe('retention by rowid', () => {
   it('deletes every expired event in batches and nothing newer', () => {
     const ages = Array.from({ length: 1000 }, (_, i) => NOW - (40 - i * 0.02) * DAY_MS); // 40 days ago .. 20 days ago
     const db = dbWith(ages);
-    const purger = new RetentionPurger(db, { days: 30, clock: () => NOW, batch: 64 });
+    const purge = purger(db, 30, 64);
     let n = 0;
-    while (purger.purgeBatch() > 0) n++;
+    while (purge.purgeBatch() > 0) n++;
     const cutoff = NOW - 30 * DAY_MS;
     expect(kept(db)).toEqual(ages.filter((at) => at >= cutoff));
-    expect(purger.stats.deleted).toBe(ages.filter((at) => at < cutoff).length);
-    expect(n).toBe(Math.ceil(purger.stats.deleted / 64));
+    expect(purge.stats.deleted).toBe(ages.filter((at) => at < cutoff).length);
+    expect(n).toBe(Math.ceil(purge.stats.deleted / 64));
   });
 
   it('never deletes a recent event early when the clock was set back', () => {
@@ -36,8 +44,7 @@ describe('retention by rowid', () => {
     const recent = NOW - DAY_MS;
     // rows appended in this order: the third came while the clock ran ahead, then it was set back
     const db = dbWith([old, old + 1, recent, old + 2, old + 3, recent + 1]);
-    const purger = new RetentionPurger(db, { days: 30, clock: () => NOW });
-    purger.purgeBatch();
+    purger(db, 30).purgeBatch();
     const left = kept(db);
     expect(left).toContain(recent);
     expect(left).toContain(recent + 1);
@@ -46,9 +53,9 @@ describe('retention by rowid', () => {
   });
 
   it('an empty table and a table with nothing expired are no-ops', () => {
-    expect(new RetentionPurger(dbWith([]), { days: 30, clock: () => NOW }).purgeBatch()).toBe(0);
+    expect(purger(dbWith([]), 30).purgeBatch()).toBe(0);
     const db = dbWith([NOW - DAY_MS, NOW]);
-    expect(new RetentionPurger(db, { days: 30, clock: () => NOW }).purgeBatch()).toBe(0);
+    expect(purger(db, 30).purgeBatch()).toBe(0);
     expect(kept(db)).toHaveLength(2);
   });
 

@@ -10,16 +10,10 @@
  * row waits until the boundary passes it). The aggregates the tiers need (viewers, viewer_streams,
  * purchases) and the offers are never touched: purging events changes no tier and no summary.
  *
- * `createEventPurge` is one batch: what the SQLite store's `purgeEvents` runs, and what
- * `RetentionPurger` here schedules over a bare database.
+ * `createEventPurge` is one batch: what the SQLite store's `purgeEvents` runs (the scheduling is
+ * store-agnostic: ../retention.ts).
  */
 import type { DB } from './db.js';
-
-export const DAY_MS = 86_400_000;
-/** rows deleted per statement: small enough that ingest never waits long */
-export const RETENTION_BATCH = 500;
-/** how often the purge looks for old events */
-export const RETENTION_INTERVAL_MS = 60_000;
 
 /** The purge statements over one database: the rowid boundary of a cutoff, and one batch below it. */
 export function createEventPurge(db: DB) {
@@ -51,85 +45,4 @@ export function createEventPurge(db: DB) {
       return del.run({ boundary: boundary(cutoff), cutoff, batch }).changes;
     },
   };
-}
-
-export interface RetentionOptions {
-  days: number;
-  clock: () => number;
-  batch?: number;
-  intervalMs?: number;
-  onError?: (err: unknown) => void;
-}
-
-/**
- * Runs the purge over one database in the background, a synchronous batch per turn of the event
- * loop. (`../retention.ts` is the same schedule over any store's `purgeEvents`.)
- */
-export class RetentionPurger {
-  private readonly events: ReturnType<typeof createEventPurge>;
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
-  private stopped = false;
-  /** rows deleted since start, and batches run */
-  readonly stats = { deleted: 0, batches: 0 };
-
-  constructor(
-    db: DB,
-    private readonly opts: RetentionOptions,
-  ) {
-    this.events = createEventPurge(db);
-  }
-
-  /** The lowest rowid received at or after `cutoff` (one past the last row when every row is older). */
-  boundary(cutoff: number): number {
-    return this.events.boundary(cutoff);
-  }
-
-  /** Deletes at most one batch of expired events now; returns how many rows went. */
-  purgeBatch(now = this.opts.clock()): number {
-    const n = this.events.purge(now - this.opts.days * DAY_MS, this.opts.batch ?? RETENTION_BATCH);
-    this.stats.deleted += n;
-    this.stats.batches++;
-    return n;
-  }
-
-  /** Purges everything expired, one batch per turn of the event loop; resolves when done (or stopped). */
-  purge(): Promise<number> {
-    if (this.running || this.opts.days <= 0) return Promise.resolve(0);
-    this.running = true;
-    const batch = this.opts.batch ?? RETENTION_BATCH;
-    let total = 0;
-    return new Promise<number>((resolve) => {
-      const step = () => {
-        let n = 0;
-        try {
-          if (!this.stopped) n = this.purgeBatch();
-        } catch (err) {
-          this.opts.onError?.(err);
-        }
-        total += n;
-        if (n === batch && !this.stopped) {
-          setImmediate(step); // yield to ingest between batches
-        } else {
-          this.running = false;
-          resolve(total);
-        }
-      };
-      setImmediate(step);
-    });
-  }
-
-  start(): this {
-    if (this.opts.days <= 0 || this.timer) return this;
-    void this.purge();
-    this.timer = setInterval(() => void this.purge(), this.opts.intervalMs ?? RETENTION_INTERVAL_MS);
-    this.timer.unref();
-    return this;
-  }
-
-  stop() {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
 }
