@@ -7,7 +7,11 @@ import fp from 'fastify-plugin';
 import websocket from '@fastify/websocket';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Server as SocketIOServer } from 'socket.io';
+import { Redis } from 'ioredis';
+import { createShardedAdapter } from '@socket.io/redis-adapter';
+import { setupWorker } from '@socket.io/sticky';
 import { openStore } from './store/index.js';
+import { Cluster, PRESENCE_TTL_MS } from './services/cluster.js';
 import { StoreUnavailableError, type Store } from './store/types.js';
 import { Engine, type Clock } from './engine.js';
 import { attachRealtime, SOCKET_IO_PATH } from './realtime/index.js';
@@ -34,6 +38,10 @@ export interface AppOptions {
   db: string;
   /** PostgreSQL: connections in the pool */
   dbPool?: number;
+  /** cluster mode: Redis for socket.io's adapter, the shared live counts and the REST limit (needs PostgreSQL) */
+  redis?: string | null;
+  /** a worker of `--workers N`: connections arrive from the primary process (@socket.io/sticky), not from a listen */
+  sticky?: boolean;
   adminKey: string;
   sync?: 'normal' | 'full';
   clock?: Clock;
@@ -63,6 +71,15 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 async function app(fastify: FastifyInstance, opts: AppOptions) {
   const clock = opts.clock ?? Date.now;
   const store = await openStore(opts.db, { sync: opts.sync, poolSize: opts.dbPool });
+  let redis: { pub: Redis; sub: Redis } | null = null;
+  if (opts.redis) {
+    try {
+      redis = await connectRedis(opts.redis);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
   const engine = new Engine(store, clock, undefined, (err) => fastify.log.error({ err }, 'after-commit work failed'));
   fastify.decorate('config', { adminKey: opts.adminKey });
   fastify.decorate('store', store);
@@ -84,7 +101,28 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(websocket, { options: { server: upgrades as any, maxPayload: 4096 } });
 
   const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
-  const realtime = attachRealtime(fastify.server, { engine, store, clock, log: fastify.log, limits, trustProxy: opts.trustProxy ?? false });
+  const realtime = attachRealtime(fastify.server, {
+    engine, store, clock, log: fastify.log, limits, trustProxy: opts.trustProxy ?? false,
+    // sharded pub/sub (Redis 7) in `static` mode: two channels per namespace, whatever the number of
+    // viewers (see docs/scaling.md for why not a channel per room)
+    ...(redis ? { adapter: createShardedAdapter(redis.pub, redis.sub, { subscriptionMode: 'static' }) } : {}),
+  });
+  if (opts.sticky) setupWorker(realtime.io);
+  let refresh: NodeJS.Timeout | undefined;
+  if (redis) {
+    const cluster = new Cluster({ io: realtime.io, redis: redis.pub, store, live: engine.streams, clock, log: fastify.log });
+    // hosts here see the other processes' shares expire too (a killed process sends no last change)
+    refresh = setInterval(() => {
+      for (const id of realtime.hosts.watched()) realtime.hosts.changed(id);
+    }, PRESENCE_TTL_MS / 2);
+    refresh.unref();
+    engine.attachCluster(cluster, {
+      changed: (streamId, activity) => {
+        for (const item of activity) realtime.hosts.dashboard.addActivity(streamId, item);
+        realtime.hosts.changed(streamId);
+      },
+    });
+  }
   fastify.decorate('io', realtime.io);
   fastify.decorate('realtime', realtime);
 
@@ -121,6 +159,8 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
       max: limits.restPerMinute,
       timeWindow: 60_000,
       cache: 50_000,
+      // in cluster mode the count per address is shared by every process
+      ...(redis ? { redis: redis.pub, nameSpace: 'lt:rate:', skipOnError: true } : {}),
       errorResponseBuilder: (_req, ctx) =>
         new HttpError(429, 'rate_limited', `more than ${ctx.max} requests per minute from this address; retry in ${ctx.after}`),
     });
@@ -176,14 +216,46 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
 
   fastify.addHook('onClose', async () => {
     clearInterval(ticker);
+    clearInterval(refresh);
     realtime.hosts.close();
     await new Promise<void>((resolve) => realtime.io.close(() => resolve()));
     await engine.close();
     await store.close();
+    if (redis) await Promise.all([redis.pub.quit().catch(() => {}), redis.sub.quit().catch(() => {})]);
   });
 }
 
 export default fp(app, { name: 'livetier', fastify: '5.x' });
+
+/** Redis could not be reached at start (cluster mode) */
+export class RedisUnavailableError extends Error {}
+
+/**
+ * Two connections (socket.io's adapter needs one for subscribing); resolves when both answer.
+ * While running, ioredis reconnects by itself; commands fail fast meanwhile (nothing of ingest
+ * waits on Redis).
+ */
+async function connectRedis(url: string): Promise<{ pub: Redis; sub: Redis }> {
+  const where = (() => {
+    try {
+      const u = new URL(url);
+      return `${u.hostname}:${u.port || 6379}`;
+    } catch {
+      return 'redis';
+    }
+  })();
+  const pub = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 5_000, lazyConnect: true });
+  const sub = pub.duplicate();
+  for (const c of [pub, sub]) c.on('error', () => {}); // reconnects are ioredis's job; errors surface on the commands
+  try {
+    await Promise.all([pub.connect(), sub.connect()]);
+  } catch (err) {
+    pub.disconnect();
+    sub.disconnect();
+    throw new RedisUnavailableError(`Redis at ${where} is unreachable: ${(err as Error).message}`);
+  }
+  return { pub, sub };
+}
 
 /** what a request log line says: no headers, no body, secret query values and coupon codes masked. */
 export function logRequest(req: { method: string; url: string; ip?: string; socket?: { remotePort?: number } }) {

@@ -6,7 +6,7 @@ const gen = () => 'generated-admin-key';
 describe('loadConfig', () => {
   it('has defaults and generates an admin key when none is set', () => {
     expect(loadConfig([], {}, gen)).toEqual({
-      port: 8080, host: '127.0.0.1', db: './livetier.db', dbPool: 10, adminKey: 'generated-admin-key', adminKeyGenerated: true, sync: 'normal', logLevel: 'info',
+      port: 8080, host: '127.0.0.1', db: './livetier.db', dbPool: 10, redis: null, workers: 1, adminKey: 'generated-admin-key', adminKeyGenerated: true, sync: 'normal', logLevel: 'info',
       retentionDays: 90, limits: DEFAULT_LIMITS, trustProxy: false,
     });
   });

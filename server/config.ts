@@ -2,9 +2,10 @@
  * Options from flags and environment, validated once. Flags win over environment.
  */
 import { parseArgs } from 'node:util';
+import { availableParallelism } from 'node:os';
 import { trustFn, type TrustProxy } from './trust-proxy.js';
 
-/** Limits against floods and hostile clients (issue 8). Every one is configurable; 0 turns a rate limit off. */
+/** Limits against floods and hostile clients. Every one is configurable; 0 turns a rate limit off. */
 export interface Limits {
   /** events per second one viewer connection may `track` (sustained); events beyond it are rejected with `rate_limited` */
   eventsPerSecond: number;
@@ -29,6 +30,10 @@ export interface Config {
   db: string;
   /** PostgreSQL: connections in each process's pool */
   dbPool: number;
+  /** Redis URL for cluster mode (socket.io's adapter, shared live counts, cross-node limits); null: one process alone */
+  redis: string | null;
+  /** processes on this machine behind one port (node:cluster); 1 runs the server in this process */
+  workers: number;
   /** admin key; when not configured one is generated at start and printed once */
   adminKey: string;
   adminKeyGenerated: boolean;
@@ -93,6 +98,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, generateAdmin
       host: { type: 'string' },
       db: { type: 'string' },
       'db-pool': { type: 'string' },
+      redis: { type: 'string' },
+      workers: { type: 'string' },
       sync: { type: 'string' },
       'log-level': { type: 'string' },
       'retention-days': { type: 'string' },
@@ -113,6 +120,16 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, generateAdmin
   const retentionDays = nonNegativeInt('--retention-days', flags['retention-days'] ?? env.LIVETIER_RETENTION_DAYS ?? String(DEFAULTS.retentionDays));
   const dbPool = nonNegativeInt('--db-pool', flags['db-pool'] ?? env.LIVETIER_DB_POOL ?? String(DEFAULTS.dbPool));
   if (dbPool < 1) throw new ConfigError('--db-pool must be at least 1');
+  const db = flags.db ?? env.LIVETIER_DB ?? DEFAULTS.db;
+  const redis = flags.redis ?? env.LIVETIER_REDIS ?? null;
+  if (redis !== null && !/^rediss?:\/\//.test(redis)) throw new ConfigError(`--redis must be a redis:// or rediss:// URL, got "${redis}"`);
+  const workersRaw = flags.workers ?? env.LIVETIER_WORKERS ?? '1';
+  const workers = workersRaw === 'auto' ? availableParallelism() : nonNegativeInt('--workers', workersRaw);
+  if (workers < 1) throw new ConfigError('--workers must be at least 1 (or auto)');
+  const postgres = /^postgres(ql)?:\/\//i.test(db);
+  // several processes serve one audience only through a shared database and a shared bus
+  if ((workers > 1 || redis) && !postgres) throw new ConfigError('cluster mode (--workers > 1 or --redis) needs --db postgres://… (SQLite belongs to one process)');
+  if (workers > 1 && !redis) throw new ConfigError('--workers > 1 needs --redis redis://… (the processes share live counts and pushes through it)');
   const limits: Limits = { ...DEFAULT_LIMITS };
   for (const [flag, [envName, field]] of Object.entries(LIMIT_OPTIONS)) {
     const raw = flags[flag] ?? env[envName];
@@ -121,8 +138,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, generateAdmin
   return {
     port,
     host: flags.host ?? env.HOST ?? DEFAULTS.host,
-    db: flags.db ?? env.LIVETIER_DB ?? DEFAULTS.db,
+    db,
     dbPool,
+    redis,
+    workers,
     adminKey: configuredKey ?? generateAdminKey(),
     adminKeyGenerated: configuredKey === undefined,
     sync,

@@ -23,6 +23,7 @@ import { Tiering } from './services/tiering.js';
 import { Ingest } from './services/ingest.js';
 import { Commerce, type PurchaseInput, type PurchaseResult, type RedeemReply, type RefundReply } from './services/commerce.js';
 import { Privacy } from './services/privacy.js';
+import type { Cluster } from './services/cluster.js';
 
 export type { Clock, EngineHooks, ActivityEvent } from './services/hooks.js';
 export type { PurchaseInput, PurchaseResult } from './services/commerce.js';
@@ -37,6 +38,8 @@ export class Engine {
   readonly campaigns: OfferService;
   readonly commerce: Commerce;
   readonly privacy: Privacy;
+  /** cluster mode: the other processes serving the same audience */
+  private cluster: Cluster | null = null;
 
   constructor(
     readonly store: Store,
@@ -74,6 +77,7 @@ export class Engine {
         hooks.offer(offer);
         hooks.changed(offer.streamId);
       },
+      fanout: (streamId, campaignId) => this.cluster?.send(streamId, campaignId) ?? Promise.resolve([]),
     });
     const campaigns = () => this.campaigns;
     this.ingest = new Ingest({ store, clock, live: this.streams, tiering: this.tiering, hooks, campaigns, onError });
@@ -90,6 +94,28 @@ export class Engine {
     this.hooks.set(hooks);
   }
 
+  /**
+   * Cluster mode: changes here are told to the other processes, and theirs are applied here
+   * (`changed` reaches this process's hosts; see services/cluster.ts for what travels).
+   */
+  attachCluster(cluster: Cluster, onRemote: { changed: (streamId: string, activity: import('./services/hooks.js').ActivityEvent[]) => void }) {
+    this.cluster = cluster;
+    this.hooks.relay = cluster;
+    cluster.start({
+      changed: onRemote.changed,
+      viewers: (viewers) => {
+        for (const [channel, viewerId] of viewers) void this.tiering.refresh(channel, viewerId).catch(() => {});
+      },
+      forget: (channel, viewerId) => void this.tiering.forget(channel, viewerId).catch(() => {}),
+      rules: (channel) => void this.tiering.reloadRules(channel).catch(() => {}),
+      send: async (streamId, campaignId) => {
+        const live = await this.streams.load(streamId);
+        if (!live) return { sent: 0, held: 0, skipped: { capped: 0, budget: 0, quota: 0, alreadyHas: 0 } };
+        return this.campaigns.sendHere(live.stream, campaignId);
+      },
+    });
+  }
+
   get writer() {
     return this.ingest.writer;
   }
@@ -101,9 +127,11 @@ export class Engine {
     return this.streams.load(streamId);
   }
 
+  /** what hosts see: in cluster mode, every process's viewers */
   async summary(streamId: string): Promise<StreamSummary | null> {
     const live = await this.streams.load(streamId);
-    return live ? this.streams.summary(live) : null;
+    if (!live) return null;
+    return this.cluster ? this.cluster.summary(live) : this.streams.summary(live);
   }
 
   /** Tier of a viewer as of now (loads the profile if needed). */
@@ -194,8 +222,10 @@ export class Engine {
   }
 
   /** New rules: connected viewers re-tiered before this resolves; `background` resolves when every viewer is. */
-  setTierRules(channel: string, doc: TierRulesDoc): Promise<{ background: Promise<void> }> {
-    return this.tiering.setRules(channel, doc);
+  async setTierRules(channel: string, doc: TierRulesDoc): Promise<{ background: Promise<void> }> {
+    const r = await this.tiering.setRules(channel, doc);
+    this.cluster?.rules(channel);
+    return r;
   }
 
   // ---------------------------------------------------------------- viewers
@@ -212,8 +242,10 @@ export class Engine {
     return this.privacy.exportViewer(channel, viewerId);
   }
 
-  erase(channel: string, viewerId: string) {
-    return this.privacy.erase(channel, viewerId);
+  async erase(channel: string, viewerId: string) {
+    const known = await this.privacy.erase(channel, viewerId);
+    this.cluster?.forget(channel, viewerId);
+    return known;
   }
 
   alias(channel: string, anonId: string, viewerId: string) {
@@ -221,8 +253,9 @@ export class Engine {
   }
 
   /** Commits what is queued; call before closing the store. */
-  close(): Promise<void> {
-    return this.ingest.writer.close();
+  async close(): Promise<void> {
+    await this.ingest.writer.close();
+    await this.cluster?.stop();
   }
 }
 

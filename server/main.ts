@@ -13,6 +13,8 @@ import { backupDatabase } from './store/sqlite/backup.js';
 import { describeDb, isPostgresUrl } from './store/index.js';
 import { StoreUnavailableError } from './store/types.js';
 import { migrateDbCommand } from './store/migrate-db.js';
+import { RedisUnavailableError } from './app.js';
+import { isWorker, runPrimary, WORKER_READY } from './workers.js';
 
 export interface Running {
   url: string;
@@ -26,6 +28,8 @@ async function build(config: Config) {
   await fastify.register(app, {
     db: config.db,
     dbPool: config.dbPool,
+    redis: config.redis,
+    sticky: isWorker(),
     adminKey: config.adminKey,
     sync: config.sync,
     retentionDays: config.retentionDays,
@@ -45,11 +49,12 @@ export async function serve(config: Config): Promise<Running> {
 }
 
 const USAGE = `usage: livetier serve [--port 8080] [--host 127.0.0.1] [--db ./livetier.db | postgres://…] [--db-pool 10] [--sync normal|full] [--log-level info]
+                      [--redis redis://…] [--workers N|auto]
                       [--retention-days 90] [--trust-proxy HOPS|ADDR,CIDR…] [--limit-<name> N …]
        livetier backup --db FILE --out FILE
        livetier migrate-db --from ./livetier.db --to postgres://…
 
-environment: PORT, HOST, LIVETIER_DB, LIVETIER_DB_POOL, LIVETIER_ADMIN_KEY, LIVETIER_SYNC, LOG_LEVEL, LIVETIER_RETENTION_DAYS, LIVETIER_TRUST_PROXY,
+environment: PORT, HOST, LIVETIER_DB, LIVETIER_DB_POOL, LIVETIER_REDIS, LIVETIER_WORKERS, LIVETIER_ADMIN_KEY, LIVETIER_SYNC, LOG_LEVEL, LIVETIER_RETENTION_DAYS, LIVETIER_TRUST_PROXY,
              LIVETIER_LIMIT_* (see the README's table of limits)`;
 
 /** `livetier backup --db FILE --out FILE`: an online, consistent copy of a (running) server's database. */
@@ -107,11 +112,19 @@ export async function cli(argv: string[]): Promise<void> {
     }
     throw err;
   }
-  let running: Running;
+  let running: { url: string; close: () => Promise<void> };
   try {
-    running = await serve(config);
+    if (isWorker()) {
+      // a worker of --workers N: ready for the connections the primary hands over; the primary prints
+      const fastify = await build(config);
+      await fastify.ready();
+      installShutdown({ close: () => fastify.close() });
+      process.send?.({ type: WORKER_READY });
+      return;
+    }
+    running = config.workers > 1 ? await runPrimary(config) : await serve(config);
   } catch (err) {
-    if (err instanceof StoreUnavailableError) {
+    if (err instanceof StoreUnavailableError || err instanceof RedisUnavailableError) {
       // one clear line, no stack: the operator's fix is outside this process
       console.error(`livetier: ${err.message}`);
       process.exitCode = 1;

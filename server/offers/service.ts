@@ -28,6 +28,8 @@ export interface OfferServiceDeps {
   connected: (streamId: string) => Iterable<string>;
   /** an offer was issued (committed): push it and count it */
   issued: (offer: OfferRow) => void;
+  /** cluster mode: the other processes send the campaign to their own connected viewers; their counts */
+  fanout?: (streamId: string, campaignId: string) => Promise<SendResult[]>;
   cap?: FrequencyCap;
 }
 
@@ -217,7 +219,29 @@ export class OfferService {
     return this.sendTo(stream, c);
   }
 
+  /**
+   * A send reaches the viewers connected now: this process's own, and (cluster mode) every other
+   * process's, each issuing to its own viewers against the campaign's stock in the database, so the
+   * fan-out work is split across the processes that hold the viewers and the caps stay exact.
+   */
   private async sendTo(stream: StreamRow, c: CampaignRow): Promise<SendResult> {
+    const [mine, others] = await Promise.all([this.sendLocal(stream, c), this.deps.fanout?.(stream.id, c.id) ?? []]);
+    for (const o of others) {
+      mine.sent += o.sent;
+      mine.held += o.held;
+      for (const k of Object.keys(mine.skipped) as SkipReason[]) mine.skipped[k] += o.skipped[k] ?? 0;
+    }
+    return mine;
+  }
+
+  /** Another process's send (cluster mode): the campaign to this process's connected viewers. */
+  async sendHere(stream: StreamRow, campaignId: string): Promise<SendResult> {
+    const c = await this.store.getCampaign(stream.id, campaignId);
+    if (!c) return { sent: 0, held: 0, skipped: { capped: 0, budget: 0, quota: 0, alreadyHas: 0 } };
+    return this.sendLocal(stream, c);
+  }
+
+  private async sendLocal(stream: StreamRow, c: CampaignRow): Promise<SendResult> {
     const res: SendResult = { sent: 0, held: 0, skipped: { capped: 0, budget: 0, quota: 0, alreadyHas: 0 } };
     for (const r of await this.fire(stream, c, [...this.deps.connected(stream.id)], this.deps.clock())) {
       const d = r.decision;

@@ -2,7 +2,7 @@
  * socket.io on the Fastify server's port: the `/viewer` and `/host` namespaces.
  */
 import type { Server as HttpServer } from 'node:http';
-import { Server } from 'socket.io';
+import { Server, type ServerOptions } from 'socket.io';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Engine, Clock } from '../engine.js';
 import type { Store } from '../store/types.js';
@@ -18,7 +18,19 @@ export const SOCKET_IO_PATH = '/socket.io/';
 /** the largest socket.io message accepted; bigger ones close that connection, nothing else */
 export const MAX_SOCKET_MESSAGE_BYTES = 256 * 1024;
 
-export function attachRealtime(http: HttpServer, deps: { engine: Engine; store: Store; clock: Clock; log: FastifyBaseLogger; limits?: Limits; trustProxy?: TrustProxy }) {
+export function attachRealtime(
+  http: HttpServer,
+  deps: {
+    engine: Engine;
+    store: Store;
+    clock: Clock;
+    log: FastifyBaseLogger;
+    limits?: Limits;
+    trustProxy?: TrustProxy;
+    /** cluster mode: socket.io's Redis adapter (rooms, broadcasts and acks across processes) */
+    adapter?: ServerOptions['adapter'];
+  },
+) {
   // new engine sessions and namespace connections per IP per minute; none while shutting down
   const limits = deps.limits ?? DEFAULT_LIMITS;
   // engine sessions get twice the namespace allowance: the namespace check answers first, with a clear code
@@ -41,6 +53,7 @@ export function attachRealtime(http: HttpServer, deps: { engine: Engine; store: 
     destroyUpgrade: false,
     pingInterval: 20_000,
     pingTimeout: 20_000,
+    ...(deps.adapter ? { adapter: deps.adapter } : {}),
   });
   for (const nsp of [io.of('/viewer'), io.of('/host')]) {
     nsp.use((socket, next) => {
@@ -49,7 +62,7 @@ export function attachRealtime(http: HttpServer, deps: { engine: Engine; store: 
       next(authError('rate_limited', `more than ${limits.connectionsPerMinute} new connections per minute from this address`));
     });
   }
-  const viewers = createViewerHandlers({ nsp: io.of('/viewer') as ViewerNamespace, ...deps, limits });
+  const viewers = createViewerHandlers({ nsp: io.of('/viewer') as ViewerNamespace, ...deps, limits, cluster: !!deps.adapter });
   const hosts = createHostHandlers({ nsp: io.of('/host') as HostNamespace, ...deps, limits });
   deps.engine.setHooks({ offer: viewers.deliver, changed: hosts.changed });
   /** refuses new connections, commits every queued write and lets the acks go out (shutdown, before io.close) */

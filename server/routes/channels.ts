@@ -104,7 +104,8 @@ export const channelRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!(await app.store.channelExists(channel))) throw notFound(`unknown channel ${channel}`);
       const doc = completeRules(req.body);
       // connected viewers are re-tiered before the answer; the rest of the channel follows in the background
-      void app.engine.setTierRules(channel, doc).catch((err) => app.log.error({ err }, 're-tiering the channel failed'));
+      const { background } = await app.engine.setTierRules(channel, doc);
+      background.catch((err) => app.log.error({ err }, 're-tiering the channel failed'));
       return doc;
     },
   );

@@ -80,6 +80,7 @@ export class Commerce {
     const p = await tiering.profile(channel, input.viewerId);
     addPurchase(p, { orderId: purchase.orderId, amount: purchase.amount, at: purchase.at });
     p.currency = purchase.currency;
+    hooks.viewer(channel, input.viewerId); // other processes holding the profile read the purchase too
     await tiering.retier(p, now, [streamId]); // tier_entered campaigns of this stream fire on a move up
     const skus = (input.items ?? []).flatMap((i) => (i && typeof (i as { sku?: unknown }).sku === 'string' ? [(i as { sku: string }).sku] : []));
     await this.deps.campaigns().purchased(live.stream, input.viewerId, skus, now);
@@ -128,6 +129,7 @@ export class Commerce {
       // a profile learns of the refund here (idempotent by the refunded total)
       const p = await tiering.profile(channel, row.viewerId);
       refundPurchase(p, orderId, row.amount, total);
+      hooks.viewer(channel, row.viewerId);
       await tiering.retier(p, clock(), [row.streamId]);
       await tiering.written(channel, row.viewerId);
     }

@@ -19,9 +19,17 @@ export interface EngineHooks {
   activity: (streamId: string, item: ActivityEvent) => void;
 }
 
+/** What other processes hear of this one's changes (cluster mode; see cluster.ts). */
+export interface Relay {
+  changed(streamId: string, activity?: ActivityEvent): void;
+  viewerChanged(channel: string, viewerId: string): void;
+}
+
 /** One set of hooks shared by every service; the realtime layer replaces them once at start. */
 export class Hooks implements EngineHooks {
   private h: EngineHooks = { offer: () => {}, changed: () => {}, activity: () => {} };
+  /** set in cluster mode: changes made here are also told to the other processes */
+  relay: Relay | null = null;
 
   set(hooks: Partial<EngineHooks>) {
     this.h = { ...this.h, ...hooks };
@@ -33,10 +41,17 @@ export class Hooks implements EngineHooks {
 
   changed(streamId: string) {
     this.h.changed(streamId);
+    this.relay?.changed(streamId);
   }
 
   activity(streamId: string, item: ActivityEvent) {
     this.h.activity(streamId, item);
+    this.relay?.changed(streamId, item);
+  }
+
+  /** a viewer's stored facts or tier changed (other processes holding their profile reload it) */
+  viewer(channel: string, viewerId: string) {
+    this.relay?.viewerChanged(channel, viewerId);
   }
 }
 

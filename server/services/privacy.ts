@@ -99,6 +99,8 @@ export class Privacy {
     await ingest.writer.flushAll();
     const r = await store.alias(channel, anonId, viewerId, now);
     if (!r.merged) return r;
+    hooks.viewer(channel, anonId);
+    hooks.viewer(channel, viewerId);
     for (const id of [anonId, viewerId]) {
       const cached = tiering.cached(channel, id);
       if (!cached) continue;

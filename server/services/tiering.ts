@@ -164,7 +164,25 @@ export class Tiering {
     return from;
   }
 
-  private assess(p: Profile, model: TierModel, now: number): Tier | null {
+  /**
+   * Another process changed this viewer's stored facts (cluster mode): a cached profile is read
+   * again; one connected here keeps its presence, and the re-tier moves the live counts (without
+   * firing campaigns: the process that saw the change fired them).
+   */
+  async refresh(channel: string, viewerId: string): Promise<void> {
+    const cached = this.cached(channel, viewerId);
+    if (!cached) return;
+    this.drop(channel, viewerId);
+    const fresh = await this.profile(channel, viewerId);
+    if (cached.streams.size) {
+      for (const sid of cached.streams) fresh.streams.add(sid);
+      fresh.tier = cached.tier; // what the live counts hold; the re-tier moves it
+      fresh.lifecycle = cached.lifecycle;
+    }
+    this.assess(fresh, await this.model(channel), this.deps.clock(), true);
+  }
+
+  private assess(p: Profile, model: TierModel, now: number, quiet = false): Tier | null {
     const ev = model.assess(p.viewerId, p, now);
     const { tier, reasons, lifecycle } = ev;
     p.scores = ev.scores;
@@ -176,6 +194,7 @@ export class Tiering {
     p.reasons = reasons;
     this.write(p);
     if (tier === before.tier && lifecycle === before.lifecycle) return null; // only the numbers in the reasons moved
+    if (!quiet) this.deps.hooks.viewer(p.channel, p.viewerId);
     for (const sid of p.streams) {
       const live = this.deps.live.get(sid);
       if (!live) continue;
@@ -241,9 +260,23 @@ export class Tiering {
    * viewers in the background, in slices (offline: no offer). Resolves when all are re-tiered.
    */
   async setRules(channel: string, doc: TierRulesDoc): Promise<{ background: Promise<void> }> {
+    await this.deps.store.setRules(channel, doc, this.deps.clock());
+    return this.applyRules(channel, doc, true);
+  }
+
+  /**
+   * Rules stored by another process (cluster mode): this process's model takes them and its
+   * connected viewers are re-tiered (the process that stored them re-tiers the offline ones).
+   */
+  async reloadRules(channel: string): Promise<void> {
+    if (!this.models.has(channel)) return; // loaded with the new rules on first use
+    const doc = (await this.deps.store.getRules(channel)) as TierRulesDoc | null;
+    if (doc) await this.applyRules(channel, doc, false);
+  }
+
+  private async applyRules(channel: string, doc: TierRulesDoc, offline: boolean): Promise<{ background: Promise<void> }> {
     const { store, clock } = this.deps;
     const now = clock();
-    await store.setRules(channel, doc, now);
     const m = await this.model(channel);
     if (m.rules.lookbackDays !== doc.lookbackDays) {
       // the distribution is over another window now: rebuild it
@@ -254,6 +287,7 @@ export class Tiering {
     for (const p of [...this.profiles.values()]) {
       if (p.channel === channel && p.streams.size > 0) await this.retier(p, now);
     }
+    if (!offline) return { background: Promise.resolve() };
     const ids = await store.channelViewerIds(channel);
     const background = (async () => {
       for (let from = 0; from < ids.length; from += RULES_SLICE) {
@@ -261,7 +295,7 @@ export class Tiering {
         for (const id of ids.slice(from, from + RULES_SLICE)) {
           const cached = this.cached(channel, id);
           const p = cached ?? (await this.profile(channel, id));
-          this.assess(p, await this.model(channel), t);
+          this.assess(p, await this.model(channel), t, true); // other processes apply the rules to their own viewers
           if (!cached && p.streams.size === 0) this.drop(channel, id);
         }
         await new Promise((r) => setImmediate(r));

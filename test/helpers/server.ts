@@ -6,7 +6,7 @@
  * directory; `postgres` creates a database on the server `LIVETIER_TEST_PG` names (test/helpers/pg.ts).
  * The `integration-pg` project of vitest.config.ts sets it, so the suite runs once on each store.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
@@ -15,7 +15,7 @@ import { io as ioClient, type Socket } from 'socket.io-client';
 import livetier, { fastifyOptions, type AppOptions } from '../../server/app.js';
 import { isPostgresUrl } from '../../server/store/index.js';
 import { httpApi, type Api } from './http.js';
-import { createDatabase, dropDatabase } from './pg.js';
+import { createDatabase, databaseName, dropDatabase } from './pg.js';
 import type { Clock } from '../../server/engine.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
@@ -36,33 +36,35 @@ export interface TestDatabase {
   /** what the server's `db` option and the CLI's `--db` take: the file's path, or the database's URL */
   db: string;
   kind: TestStore;
-  /** a temporary directory of the test's own (SQLite: the one holding the file) */
+  /** a temporary directory for the test's own files, one per database (SQLite: the one holding the file) */
   dir: string;
-  /** removes the directory and drops the PostgreSQL database */
+  /** removes the directory and drops the PostgreSQL database (once, however often it is called) */
   remove: () => Promise<void>;
 }
 
 /**
  * A fresh database of this run's store, or (`db` given) an existing one to carry on with, as a
- * restart does. Whoever holds the TestDatabase of an existing one removes it in the end, the
- * same as a new one: the last server on a database cleans it up.
+ * restart does. Every TestDatabase of one database shares its directory (SQLite: the file's;
+ * PostgreSQL: one named after the database), and any of them removes both: the last server on
+ * a database cleans up after all of them.
  */
 export async function testDatabase(opts: { db?: string; prefix?: string } = {}): Promise<TestDatabase> {
   const kind: TestStore = opts.db ? (isPostgresUrl(opts.db) ? 'postgres' : 'sqlite') : TEST_STORE;
-  const dir = kind === 'sqlite' && opts.db ? path.dirname(opts.db) : mkdtempSync(path.join(tmpdir(), opts.prefix ?? 'livetier-test-'));
-  let db: string;
-  try {
-    // pgRun is provided by the integration-pg project's global setup; a lone run goes without it
-    db = opts.db ?? (kind === 'postgres' ? await createDatabase(inject('pgRun') || undefined) : path.join(dir, 'livetier.db'));
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
-  }
+  const prefix = opts.prefix ?? 'livetier-test-';
   let removed: Promise<void> | undefined;
+  if (kind === 'sqlite') {
+    const dir = opts.db ? path.dirname(opts.db) : mkdtempSync(path.join(tmpdir(), prefix));
+    const remove = () => (removed ??= (async () => rmSync(dir, { recursive: true, force: true }))());
+    return { db: opts.db ?? path.join(dir, 'livetier.db'), kind, dir, remove };
+  }
+  // pgRun is provided by the integration-pg project's global setup; a lone run goes without it
+  const db = opts.db ?? (await createDatabase(inject('pgRun') || undefined));
+  const dir = path.join(tmpdir(), `${prefix}${databaseName(db)}`);
+  mkdirSync(dir, { recursive: true });
   const remove = () =>
     (removed ??= (async () => {
       rmSync(dir, { recursive: true, force: true });
-      if (kind === 'postgres') await dropDatabase(db);
+      await dropDatabase(db);
     })());
   return { db, kind, dir, remove };
 }
@@ -184,10 +186,11 @@ export function collect<T = any>(s: Socket, event: string): T[] {
   return out;
 }
 
-export async function until(pred: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+/** Polls `pred` until it holds; `what` names it in the timeout's error (a function: built at the timeout, e.g. with the output so far). */
+export async function until(pred: () => boolean | Promise<boolean>, timeoutMs = 5000, what: string | (() => string) = 'condition'): Promise<void> {
   const start = Date.now();
   while (!(await pred())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

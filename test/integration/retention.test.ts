@@ -45,9 +45,12 @@ describe('retention', () => {
     // ingest is served between the purge's batches: this ack comes back before the purge ends
     const ack = await socket.emitWithAck('track', [{ id: eid('new'), type: 'like', ts: 1 }]);
     expect(ack.accepted).toBe(1);
-    expect(purged).toBe(false);
+    // SQLite deletes `batch` rows at a time and yields to ingest between batches, so the ack comes
+    // back mid-purge; PostgreSQL drops the old day's partition whole in one short transaction
+    // (server/store/postgres/partitions.ts): there are no batches to interleave with
+    if (srv.kind === 'sqlite') expect(purged).toBe(false);
     expect(await purge).toBe(3005);
-    expect(purger.stats.batches).toBeGreaterThan(300);
+    if (srv.kind === 'sqlite') expect(purger.stats.batches).toBeGreaterThan(300);
 
     expect(await count(srv, 'SELECT COUNT(*) AS n FROM events WHERE stream_id = ?', stream.id)).toBe(1);
     // the aggregates are untouched: the viewer's counts, tier and the summary

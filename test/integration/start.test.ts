@@ -40,7 +40,7 @@ describe.skipIf(TEST_STORE !== 'sqlite')('npm start', () => {
   it('prints the viewer and host URLs, runs the demo audience, and stops cleanly on Ctrl-C', async () => {
     const { p, out, exited } = start({});
     // generous limits: it may build first, and CI machines are slow (none of this is a timing assertion)
-    await until(() => /Host page:\s+\S+/.test(out.text), 100_000, `the URLs (output so far: ${out.text})`);
+    await until(() => /Host page:\s+\S+/.test(out.text), 100_000, () => `the URLs (output so far: ${out.text})`);
     const viewerUrl = out.text.match(/Viewer page:\s+(\S+)/)![1]!;
     const hostUrl = new URL(out.text.match(/Host page:\s+(\S+)/)![1]!);
     expect(hostUrl.pathname).toBe('/host/demo');

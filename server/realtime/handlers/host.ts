@@ -234,10 +234,18 @@ export function createHostHandlers({
     timers.clear();
   }
 
+  /** streams with a host connected to this process (their rooms here) */
+  function watched(): string[] {
+    const out: string[] = [];
+    for (const [room, members] of nsp.adapter.rooms) if (members.size && room.startsWith('host:')) out.push(room.slice(5));
+    return out;
+  }
+
   return {
     changed,
     close,
     dashboard,
+    watched,
     /** what a new feed consumer gets first */
     initial,
     onUpdate: (fn: (streamId: string) => void) => (listeners.add(fn), () => listeners.delete(fn)),

@@ -21,16 +21,23 @@ type ViewerSocket = Socket<ViewerClientToServerEvents, ViewerServerToClientEvent
 /** how long a client has to acknowledge an offer before it counts as not delivered (re-sent on reconnect) */
 export const OFFER_ACK_TIMEOUT_MS = 10_000;
 
-export function createViewerHandlers({ nsp, engine, store, clock, log, limits = DEFAULT_LIMITS }: { nsp: ViewerNamespace; engine: Engine; store: Store; clock: Clock; log: FastifyBaseLogger; limits?: Limits }) {
+export function createViewerHandlers({
+  nsp, engine, store, clock, log, limits = DEFAULT_LIMITS, cluster = false,
+}: { nsp: ViewerNamespace; engine: Engine; store: Store; clock: Clock; log: FastifyBaseLogger; limits?: Limits; cluster?: boolean }) {
   /** sockets one viewer has open in a channel (the viewer room); a handshake beyond the cap is refused */
   const viewerSockets = (channel: string, viewerId: string) => nsp.adapter.rooms.get(viewerRoom(channel, viewerId))?.size ?? 0;
   const overCap = (channel: string, viewerId: string) => limits.connectionsPerViewer > 0 && viewerSockets(channel, viewerId) >= limits.connectionsPerViewer;
+  /** in cluster mode the viewer's sockets on every process count (one round trip to the others per handshake) */
+  const overCapEverywhere = async (channel: string, viewerId: string) =>
+    cluster
+      ? limits.connectionsPerViewer > 0 && (await nsp.in(viewerRoom(channel, viewerId)).fetchSockets()).length >= limits.connectionsPerViewer
+      : overCap(channel, viewerId);
 
   nsp.use(async (socket, next) => {
     try {
       const id = await authenticateViewer(store, socket.handshake.auth, originOf(socket), clock());
       socket.data = { streamId: id.stream.id, channel: id.stream.channel, viewerId: id.viewerId, verified: id.verified };
-      if (overCap(id.stream.channel, id.viewerId)) {
+      if (await overCapEverywhere(id.stream.channel, id.viewerId)) {
         throw authError('too_many_connections', `this viewer already has ${limits.connectionsPerViewer} connections open`);
       }
       next();

@@ -51,6 +51,7 @@ export async function ingest(db: Db, partitions: Partitions, jobs: IngestJob[]):
 }
 
 async function applyBatch(c: Sql, jobs: IngestJob[]): Promise<IngestResult[]> {
+  await sharedCreditBase(c, jobs);
   const existing = await storedKeys(c, jobs);
   let tallies = tallyAll(jobs, (k) => !existing.has(k));
   const { inserted, candidates } = await insertEvents(c, jobs, tallies);
@@ -74,6 +75,34 @@ async function applyBatch(c: Sql, jobs: IngestJob[]): Promise<IngestResult[]> {
     });
   });
   return results;
+}
+
+/**
+ * The watch credit base is kept in memory by the server a viewer's socket is on, and stored with
+ * the viewer's stream row: a viewer with tabs on two servers is credited from the later of the two,
+ * so the same time is never credited twice. The rows are locked (in key order) for the batch, so
+ * two servers' heartbeats for one viewer take turns.
+ */
+async function sharedCreditBase(c: Sql, jobs: IngestJob[]) {
+  const watching = jobs.filter((j): j is Track => j.kind === 'track' && j.events.some((e) => e.type === 'watch'));
+  if (!watching.length) return;
+  const pairs = [...new Set(watching.map((j) => key(j.streamId, j.viewerId)))].sort().map(split);
+  const { rows } = await c.query<{ stream_id: string; viewer_id: string; last_credit_at: number }>(
+    `SELECT vs.stream_id, vs.viewer_id, vs.last_credit_at FROM viewer_streams vs
+     JOIN UNNEST($1::text[], $2::text[]) AS u(stream_id, viewer_id) ON vs.stream_id = u.stream_id AND vs.viewer_id = u.viewer_id
+     ORDER BY vs.stream_id, vs.viewer_id
+     FOR UPDATE OF vs`,
+    columns(pairs, 2),
+  );
+  const stored = new Map(rows.map((r) => [key(r.stream_id, r.viewer_id), r.last_credit_at]));
+  // jobs of one viewer in one batch chain their bases (tally moves it); the first starts from the shared one
+  const first = new Set<string>();
+  for (const j of watching) {
+    const k = key(j.streamId, j.viewerId);
+    if (first.has(k)) continue;
+    first.add(k);
+    j.lastCreditAt = Math.max(j.lastCreditAt, stored.get(k) ?? 0);
+  }
 }
 
 /** the batch's event keys already stored among the recent days */
@@ -292,13 +321,16 @@ async function applyTracks(c: Sql, tracks: (readonly [Track, Tally])[]) {
     `UPDATE viewer_streams vs SET watch_ms = vs.watch_ms + d.watch_ms, comments = vs.comments + d.comments, likes = vs.likes + d.likes,
        product_views = vs.product_views + d.product_views, add_to_carts = vs.add_to_carts + d.add_to_carts,
        checkouts = vs.checkouts + d.checkouts, browser_purchases = vs.browser_purchases + d.browser_purchases,
-       last_seen_at = GREATEST(vs.last_seen_at, d.now)
-     FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[])
-       AS d(stream_id, viewer_id, watch_ms, comments, likes, product_views, add_to_carts, checkouts, browser_purchases, now)
+       last_seen_at = GREATEST(vs.last_seen_at, d.now), last_credit_at = GREATEST(vs.last_credit_at, d.credit_base)
+     FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])
+       AS d(stream_id, viewer_id, watch_ms, comments, likes, product_views, add_to_carts, checkouts, browser_purchases, now, credit_base)
      WHERE vs.stream_id = d.stream_id AND vs.viewer_id = d.viewer_id`,
-    columns(tracks.map(([j, { deltas: d }]) => [
-      j.streamId, j.viewerId, d.watchMs, d.comments, d.likes, d.productViews, d.addToCarts, d.checkouts, d.browserPurchases, j.now,
-    ]), 10),
+    columns(tracks.map(([j, t]) => {
+      const d = t.deltas;
+      // a batch that credited a heartbeat moved the base to its `now`; otherwise the base stays
+      const base = t.stored.some((s) => s.event.type === 'watch') ? t.lastCreditAt : 0;
+      return [j.streamId, j.viewerId, d.watchMs, d.comments, d.likes, d.productViews, d.addToCarts, d.checkouts, d.browserPurchases, j.now, base];
+    }), 11),
   );
   // Within one job every acknowledgement has the same `now`, so seen-then-clicked and
   // clicked-then-seen leave the same columns: all seen updates, then all clicked ones.

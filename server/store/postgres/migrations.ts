@@ -226,6 +226,10 @@ export const MIGRATIONS: string[] = [
     END LOOP;
   END $$;
   `,
+  /* 2: the base of a viewer's next watch credit in a stream, shared by every server: two tabs on two
+     servers are credited once for the same time on the server clock */ `
+  ALTER TABLE viewer_streams ADD COLUMN last_credit_at BIGINT NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** Brings the schema up to date; returns the number of migrations the code knows. */
