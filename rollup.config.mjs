@@ -13,7 +13,9 @@ import terser from '@rollup/plugin-terser';
 
 const plugins = () => [
   // `browser: true` picks socket.io's browser builds: no `debug`, no `ws`, no node transports
-  resolve({ browser: true }),
+  // the production conditions whatever NODE_ENV says: with NODE_ENV=development (or vitest's `test`)
+  // the plugin adds a `development` condition, and socket.io's debug builds do not bundle
+  resolve({ browser: true, exportConditions: ['browser', 'import', 'module', 'default', 'production'] }),
   // tsconfig.browser.json covers sdk/, widget/ and the shared events.ts only: no server code
   typescript({ tsconfig: './tsconfig.browser.json', outputToFilesystem: false }),
   terser({ ecma: 2020, compress: { passes: 2 } }),
