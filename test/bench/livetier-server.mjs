@@ -1,5 +1,6 @@
 // The LiveTier server under test, from dist/ (the orchestrator builds first), on an ephemeral port
-// with the temporary SQLite file it is given. Rate limits are off (the bench measures capacity),
+// with the database it is given (`--db`: a temporary SQLite file, or a postgres:// URL of a throwaway
+// database, which the server migrates like any empty one). Rate limits are off (the bench measures capacity),
 // except with the third argument `limits` (the flood run).
 import { installProbe } from './probe.mjs';
 

@@ -7,7 +7,10 @@
  * Processes: the server under test (LiveTier from dist/, or the bare socket.io baseline) runs alone
  * in its own process, pinned to core 0 when `taskset` exists; the load generators
  * (test/bench/client.mjs, plain socket.io-client) and this orchestrator run in other processes
- * pinned to core 1. Exit code 1 when a phase fails or an acknowledged event is missing from SQLite.
+ * pinned to core 1. Exit code 1 when a phase fails or an acknowledged event is missing from the database.
+ *
+ * The `pg` phase repeats the ingest and offer-latency measurements with LiveTier on PostgreSQL
+ * (test/bench/pg.mjs), when a PostgreSQL server answers; otherwise the report says it was skipped.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
@@ -21,6 +24,7 @@ import { io } from 'socket.io-client';
 import Database from 'better-sqlite3';
 import { flood } from './flood.mjs';
 import { soak } from './soak.mjs';
+import { pgLabel, pgUnreachable, postgresStore } from './pg.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -44,6 +48,23 @@ const LOAD_CPU = '1';
 const temp = mkdtempSync(path.join(tmpdir(), 'livetier-bench-'));
 const children = new Set();
 const failures = [];
+const notes = []; // lines of the report's preamble a phase adds (the PostgreSQL setup, or why it was skipped)
+
+/** Where a LiveTier server under test keeps its data: a temporary SQLite file, or a PostgreSQL database (pg.mjs). */
+const sqlite = {
+  name: 'SQLite',
+  create: async () => path.join(temp, `livetier-${randomBytes(4).toString('hex')}.db`),
+  async countIngested(file, streamId) {
+    const db = new Database(file, { readonly: true });
+    try {
+      return db.prepare("SELECT count(*) AS n FROM events WHERE stream_id = ? AND viewer_id LIKE 'anon:ingest-%'").get(streamId).n;
+    } finally {
+      db.close();
+    }
+  },
+  drop: async () => {}, // the temporary directory goes at the end of the run
+};
+const pgStore = postgresStore();
 
 // ---------------------------------------------------------------- processes
 
@@ -78,16 +99,19 @@ function child(file, args = [], { cpu, nodeArgs = [] } = {}) {
     },
     async close() {
       if (proc.exitCode !== null) return;
-      proc.send('close');
-      proc.send({ cmd: 'close' });
+      // a child that exits on the first message closes the pipe under the second: with a callback
+      // that EPIPE is passed to it instead of being thrown as an unhandled 'error' event
+      const ignore = () => {};
+      proc.send('close', ignore);
+      proc.send({ cmd: 'close' }, ignore);
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
       if (proc.exitCode === null) proc.kill('SIGKILL');
     },
   };
 }
 
-async function livetier({ limits = false } = {}) {
-  const db = path.join(temp, `livetier-${randomBytes(4).toString('hex')}.db`);
+async function livetier({ limits = false, store = sqlite } = {}) {
+  const db = await store.create();
   const adminKey = `bench-admin-${randomBytes(12).toString('hex')}`;
   const srv = child('livetier-server.mjs', [db, adminKey, ...(limits ? ['limits'] : [])], { cpu: SERVER_CPU, nodeArgs: ['--expose-gc'] });
   const { url } = await srv.ready;
@@ -97,7 +121,7 @@ async function livetier({ limits = false } = {}) {
     body: JSON.stringify({ id: 'bench', title: 'Bench stream', channel: 'bench-shop' }),
   });
   if (res.status !== 201) throw new Error(`create stream: ${res.status} ${await res.text()}`);
-  return { ...srv, url, db, stream: await res.json() };
+  return { ...srv, url, db, store, stream: await res.json() };
 }
 
 async function bare() {
@@ -160,24 +184,26 @@ async function ingestOn(srv) {
     const r = await c.ask({ cmd: 'connect', url: srv.url, streamId: srv.stream.id, prefix: `ingest-${i}`, count: P.ingestSockets });
     if (r.failed) throw new Error(`${r.failed} ingest viewers could not connect (${r.refusal})`);
   }
+  // a database in processes of its own (PostgreSQL) is metered beside the server; SQLite runs inside it
+  const dbMeter = await srv.store?.meterCpu?.(srv.db);
   await srv.ask({ probe: 'reset' });
   const results = await Promise.all(cs.map((c) => c.ask({ cmd: 'ingest', durationMs: P.ingestMs, batch: P.batch })));
   const stats = await srv.ask({ probe: 'stats' });
+  const dbCpu = dbMeter ? await dbMeter.read() : NaN;
   const accepted = results.reduce((a, r) => a + r.accepted, 0);
   const errors = results.reduce((a, r) => a + r.errors + r.rejected, 0);
   const elapsed = Math.max(...results.map((r) => r.elapsed));
   for (const c of cs) await c.close();
-  return { perSec: accepted / (elapsed / 1000), accepted, errors, cpu: stats.cpu };
+  return { perSec: accepted / (elapsed / 1000), accepted, errors, cpu: stats.cpu, dbCpu };
 }
 
 /** One LiveTier ingest run on a fresh server and database, then the no-loss count. */
-async function ingestLiveTier() {
-  const lt = await livetier();
+async function ingestLiveTier(store = sqlite) {
+  const lt = await livetier({ store });
   const a = await ingestOn(lt);
   await lt.close(); // graceful: the writer's last commit is done before the process exits
-  const db = new Database(lt.db, { readonly: true });
-  a.stored = db.prepare("SELECT count(*) AS n FROM events WHERE stream_id = ? AND viewer_id LIKE 'anon:ingest-%'").get(lt.stream.id).n;
-  db.close();
+  a.stored = await store.countIngested(lt.db, lt.stream.id);
+  await store.drop(lt.db);
   return a;
 }
 
@@ -186,6 +212,24 @@ async function ingestBare() {
   const b = await ingestOn(b0);
   await b0.close();
   return b;
+}
+
+const best = (xs) => xs.reduce((m, x) => (x.perSec > m.perSec ? x : m));
+const cpuPerK = (cores, x) => (cores * (P.ingestMs / 1000) * 1000) / (x.accepted / 1000); // CPU ms per 1,000 events
+const floor2 = (x) => Math.floor(x * 100) / 100; // ratios beside a goal shown rounded down, so 0.797 never reads 0.80
+let sqliteIngest = null; // this run's SQLite ingest runs: the PostgreSQL rows compare with them
+let sqliteLatency = null;
+
+/** The no-loss row of some ingest runs, and the failures a loss or a refused call is. */
+function noLoss(runs, store) {
+  const on = store === sqlite ? '' : ` on ${store.name}`; // the SQLite row keeps its earlier wording
+  const accepted = runs.reduce((n, x) => n + x.accepted, 0);
+  const stored = runs.reduce((n, x) => n + x.stored, 0);
+  const lost = accepted - stored;
+  row(`No loss: acknowledged events of the LiveTier ingest runs${on} found in ${store.name} afterwards`, `${f0(stored)} of ${f0(accepted)} acked`, '', '', lost === 0 ? 'none lost' : `**${lost} missing**`);
+  if (lost !== 0) failures.push(`no loss${on}: ${lost} acknowledged events are not in the database`);
+  const errors = runs.reduce((n, x) => n + x.errors, 0);
+  if (errors) failures.push(`ingest${on}: ${errors} rejected or failed calls on LiveTier`);
 }
 
 async function ingestPhase() {
@@ -197,13 +241,12 @@ async function ingestPhase() {
     as.push(await ingestLiveTier());
     bs.push(await ingestBare());
   }
-  const best = (xs) => xs.reduce((m, x) => (x.perSec > m.perSec ? x : m));
+  sqliteIngest = as;
   const a = best(as);
   const b = best(bs);
-  const ratio = a.perSec / b.perSec; // shown rounded down, so 0.797 reads 0.79 beside "not met"
-  const cpuPerK = (x) => (x.cpu * (P.ingestMs / 1000) * 1000) / (x.accepted / 1000); // server CPU ms per 1,000 events
-  const ca = Math.min(...as.map(cpuPerK));
-  const cb = Math.min(...bs.map(cpuPerK));
+  const ratio = a.perSec / b.perSec;
+  const ca = Math.min(...as.map((x) => cpuPerK(x.cpu, x)));
+  const cb = Math.min(...bs.map((x) => cpuPerK(x.cpu, x)));
   // the bare server needs a fraction of a core for what one generator core can send: when it is not
   // saturated, the baseline's events/s is the generators' rate, which swings with the machine
   const generatorBound = b.cpu < 0.8;
@@ -211,16 +254,10 @@ async function ingestPhase() {
     : generatorBound ? `goal ≥ 0.8: met only against the load generators' rate (the bare server used ${f2(b.cpu)} cores), not against bare socket.io's capacity: see the next row`
       : 'goal ≥ 0.8: met';
   row(`Ingest: events/s through \`track\` with acks (${P.ingestProcs * P.ingestSockets} sockets, ${P.batch} events per call, one call in flight each; best of ${P.ingestReps} alternating runs of ${P.ingestMs / 1000} s)`,
-    `${f0(a.perSec)} (server CPU ${f2(a.cpu)} cores)`, `${f0(b.perSec)} (server CPU ${f2(b.cpu)} cores)`, f2(Math.floor(ratio * 100) / 100), `${verdict}; every run (k events/s): LiveTier ${as.map((x) => f0(x.perSec / 1000)).join(', ')}, baseline ${bs.map((x) => f0(x.perSec / 1000)).join(', ')}`);
+    `${f0(a.perSec)} (server CPU ${f2(a.cpu)} cores)`, `${f0(b.perSec)} (server CPU ${f2(b.cpu)} cores)`, f2(floor2(ratio)), `${verdict}; every run (k events/s): LiveTier ${as.map((x) => f0(x.perSec / 1000)).join(', ')}, baseline ${bs.map((x) => f0(x.perSec / 1000)).join(', ')}`);
   row('Ingest: server CPU per 1,000 events (ms, lowest run)', f1(ca), f1(cb), f2(ca / cb),
     `the servers alone: per core of CPU LiveTier stores, dedups and tiers ${f2(cb / ca)}× the events bare socket.io acks${generatorBound ? "; the baseline's events/s above is bounded by the load generators (one core)" : ''}`);
-  const accepted = as.reduce((n, x) => n + x.accepted, 0);
-  const stored = as.reduce((n, x) => n + x.stored, 0);
-  const lost = accepted - stored;
-  row('No loss: acknowledged events of the LiveTier ingest runs found in SQLite afterwards', `${f0(stored)} of ${f0(accepted)} acked`, '', '', lost === 0 ? 'none lost' : `**${lost} missing**`);
-  if (lost !== 0) failures.push(`no loss: ${lost} acknowledged events are not in the database`);
-  const errors = as.reduce((n, x) => n + x.errors, 0);
-  if (errors) failures.push(`ingest: ${errors} rejected or failed calls on LiveTier`);
+  noLoss(as, sqlite);
 }
 
 /** Holds `P.conns` viewers with heartbeats; returns memory per viewer and lag. */
@@ -267,7 +304,7 @@ async function connectionsPhase() {
  * viewers (LiveTier's frequency cap allows one offer per viewer per 2 minutes), pushes once, and
  * waits until every one of them has the offer.
  */
-async function fanoutOn(srv, { latency = false } = {}) {
+async function fanoutOn(srv, { latency = false, rounds = P.rounds } = {}) {
   const cs = await clients(2);
   const counts = split(P.fanout, cs.length);
   const connectRound = async (r) => {
@@ -287,7 +324,7 @@ async function fanoutOn(srv, { latency = false } = {}) {
   const host = await hostSocket(srv);
   const times = [];
   let missing = 0;
-  for (let r = 0; r < P.rounds; r++) {
+  for (let r = 0; r < rounds; r++) {
     if (r > 0) await connectRound(r);
     const title = `Bench push ${r}`;
     await Promise.all(cs.map((c) => c.ask({ cmd: 'watch-offers', title })));
@@ -314,12 +351,65 @@ async function offersPhase() {
   const b = await fanoutOn(b0);
   await b0.close();
   const s = a.lat.samples;
+  sqliteLatency = s;
   row(`Offer latency: \`POST /v1/purchases\` → the viewer's socket has the offer, p50 / p99 (ms), ${f0(P.fanout + P.latency)} viewers connected`,
     `${f1(pct(s, 50))} / ${f1(pct(s, 99))}`, '', '', `${s.length} sequential purchases, each a viewer's first (enters mid → default deal); ${a.lat.errors} errors`);
   row(`Host push fan-out: push → the last of ${f0(P.fanout)} potential viewers has it (ms, median of ${P.rounds})`,
     `${f0(a.fanoutMs)}`, `${f0(b.fanoutMs)}`, f2(a.fanoutMs / b.fanoutMs), 'LiveTier ÷ bare broadcast, lower is better; LiveTier stores one offer with its own code per viewer and waits for acks');
   if (a.missing || b.missing) failures.push(`fan-out: ${a.missing} (LiveTier) / ${b.missing} (bare) offers never arrived`);
   if (a.lat.errors) failures.push(`offer latency: ${a.lat.errors} purchases without an offer`);
+}
+
+/**
+ * The ingest and offer-latency measurements again, with LiveTier on PostgreSQL: the same
+ * generators, batch, duration, repetitions and pinning, each server on a throwaway database. Its
+ * rows' baseline column is LiveTier on SQLite in this run.
+ */
+async function pgPhase() {
+  const why = await pgUnreachable();
+  if (why) {
+    notes.push(`PostgreSQL rows skipped: no PostgreSQL answered at ${pgLabel()} (${why}); start one there or set LIVETIER_BENCH_PG to an admin URL.`);
+    return;
+  }
+  const version = await pgStore.serverVersion();
+  notes.push(`PostgreSQL rows: LiveTier with \`--db postgres://…\` (pool of 10) on a throwaway database of PostgreSQL ${version} at ${pgLabel()}; ` +
+    `PostgreSQL's processes are not pinned: on this machine they share the cores with ${taskset ? 'LiveTier (core 0) and the load generators (core 1)' : 'LiveTier and the load generators'}. Their baseline column is LiveTier on SQLite in this run.`);
+  try {
+    // without this run's SQLite figures (`--only=pg`), SQLite and PostgreSQL runs alternate here
+    const refs = sqliteIngest ? null : [];
+    const ps = [];
+    for (let i = 0; i < P.ingestReps; i++) {
+      if (refs) refs.push(await ingestLiveTier(sqlite));
+      ps.push(await ingestLiveTier(pgStore));
+    }
+    const ss = sqliteIngest ?? refs;
+    const a = best(ps);
+    const b = best(ss);
+    const ratio = a.perSec / b.perSec;
+    row(`PostgreSQL ingest: events/s through \`track\` with acks (the ingest row's load: ${P.ingestProcs * P.ingestSockets} sockets, ${P.batch} events per call; best of ${P.ingestReps} runs of ${P.ingestMs / 1000} s)`,
+      `${f0(a.perSec)} (LiveTier CPU ${f2(a.cpu)} cores, PostgreSQL CPU ${f2(a.dbCpu)} cores)`, `${f0(b.perSec)} (server CPU ${f2(b.cpu)} cores)`, f2(floor2(ratio)),
+      `goal ≥ 0.6× SQLite: ${ratio >= 0.6 ? 'met' : '**not met**'}; every run (k events/s): PostgreSQL ${ps.map((x) => f0(x.perSec / 1000)).join(', ')}, SQLite ${ss.map((x) => f0(x.perSec / 1000)).join(', ')}; PostgreSQL and LiveTier share this machine's ${cpus().length} cores`);
+    // the run with the least CPU in all; SQLite's figure is the LiveTier process alone, SQLite included (it runs inside it)
+    const total = (x) => cpuPerK(x.cpu, x) + cpuPerK(x.dbCpu, x);
+    const c = ps.reduce((m, x) => (total(x) < total(m) ? x : m));
+    const cs = Math.min(...ss.map((x) => cpuPerK(x.cpu, x)));
+    row('PostgreSQL ingest: CPU per 1,000 events (ms, lowest run)', `${f1(total(c))} = LiveTier ${f1(cpuPerK(c.cpu, c))} + PostgreSQL ${f1(cpuPerK(c.dbCpu, c))}`, f1(cs), f2(total(c) / cs),
+      "LiveTier: the server process; PostgreSQL: its backends serving the bench database and its shared background processes (WAL writer, checkpointer…), from /proc; SQLite: the server process, the embedded SQLite included");
+    noLoss(ps, pgStore);
+
+    const lt = await livetier({ store: pgStore });
+    const { lat } = await fanoutOn(lt, { latency: true, rounds: 0 });
+    await lt.close();
+    const s = lat.samples;
+    const p99 = pct(s, 99);
+    row(`PostgreSQL offer latency: \`POST /v1/purchases\` → the viewer's socket has the offer, p50 / p99 (ms), ${f0(P.fanout + P.latency)} viewers connected`,
+      `${f1(pct(s, 50))} / ${f1(p99)}`, sqliteLatency ? `${f1(pct(sqliteLatency, 50))} / ${f1(pct(sqliteLatency, 99))}` : '', sqliteLatency ? f2(p99 / pct(sqliteLatency, 99)) : '',
+      `goal p99 ≤ 50 ms: ${p99 <= 50 ? 'met' : '**not met**'}; ${s.length} sequential purchases as in the offer-latency row; ${lat.errors} errors`);
+    if (lat.errors) failures.push(`offer latency (PostgreSQL): ${lat.errors} purchases without an offer`);
+  } finally {
+    for (const c of [...children]) c.kill('SIGKILL');
+    await pgStore.dropAll();
+  }
 }
 
 async function tierPhase() {
@@ -363,13 +453,17 @@ function bundlePhase() {
 
 const started = Date.now();
 const loadBefore = loadavg()[0];
+// an orchestrator that dies of an uncaught error takes its children with it (an orphaned server would keep its port and database)
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => {
   for (const c of children) c.kill('SIGKILL');
   rmSync(temp, { recursive: true, force: true });
-  process.exit(130);
+  Promise.race([pgStore.dropAll(), sleep(3000)]).finally(() => process.exit(130));
 });
 
-// `--only=ingest,offers` runs some phases (names: ingest, offers, connections, tier, flood, bundle); the report says so
+// `--only=ingest,offers` runs some phases (names: ingest, offers, pg, connections, tier, flood, bundle); the report says so
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? null;
 const want = (name) => !only || only.includes(name);
 // `--soak MINUTES` (or --soak=MINUTES) adds the soak run; `--only=soak --soak 30` runs it alone
@@ -381,6 +475,7 @@ if (soakArg >= 0 && !(soakMinutes > 0)) {
 }
 if (want('ingest')) await phase('ingest + no loss', ingestPhase);
 if (want('offers')) await phase('offer latency + fan-out', offersPhase);
+if (want('pg')) await phase('PostgreSQL: ingest + no loss, offer latency', pgPhase);
 if (want('connections')) await phase('connections', connectionsPhase);
 if (want('tier')) await phase('tier model', tierPhase);
 if (want('flood')) await phase('flood (default limits)', floodPhase);
@@ -404,6 +499,7 @@ const lines = [
     : 'Split: no `taskset` or a single core: the server and the load generators share the cores.',
   `Load average (1 min) of the machine: ${loadBefore.toFixed(1)} before the run, ${loadavg()[0].toFixed(1)} after: anything above 0 means other work shared the cores and the absolute figures are low; each ratio compares two runs under similar load.`,
   'LiveTier runs with its rate limits off and a temporary SQLite file (WAL, synchronous=NORMAL); the baseline is a bare socket.io server with the same namespaces that only answers. Ratios are LiveTier ÷ baseline.',
+  ...notes,
   '',
   '| figure | LiveTier | baseline | ratio | note |',
   '| --- | --- | --- | --- | --- |',
