@@ -84,11 +84,12 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   fastify.decorate('config', { adminKey: opts.adminKey });
   fastify.decorate('store', store);
   fastify.decorate('engine', engine);
-  // a store that fails to start leaves nothing open
+  // a start that fails leaves nothing open
   try {
     await engine.start();
   } catch (err) {
     await store.close();
+    if (redis) for (const c of [redis.pub, redis.sub]) c.disconnect();
     throw err;
   }
 

@@ -111,7 +111,9 @@ export async function exportViewer(db: Db, channel: string, viewerId: string): P
     if (!viewer) return null;
     const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
     const [streams, events, purchases, offers, aliases] = await sequential(c, [
-      [`SELECT * FROM viewer_streams WHERE viewer_id = $2 AND ${IN_CHANNEL} ORDER BY first_seen_at, stream_id`, [channel, viewerId]],
+      // the columns SQLite has (last_credit_at is the servers' bookkeeping, not the viewer's data)
+      [`SELECT stream_id, viewer_id, watch_ms, comments, likes, product_views, add_to_carts, checkouts, browser_purchases, first_seen_at, last_seen_at
+        FROM viewer_streams WHERE viewer_id = $2 AND ${IN_CHANNEL} ORDER BY first_seen_at, stream_id`, [channel, viewerId]],
       [`SELECT stream_id, id, type, client_ts, received_at, credit_ms, data FROM events
         WHERE viewer_id = $2 AND ${IN_CHANNEL} ORDER BY received_at, seq`, [channel, viewerId]],
       ['SELECT * FROM purchases WHERE channel = $1 AND viewer_id = $2 ORDER BY at, order_id', [channel, viewerId]],
