@@ -79,7 +79,7 @@ export class Ingest {
   /** A viewer's socket joined a stream. Resolves after the visit is committed. */
   async join(streamId: string, viewerId: string, verified: boolean): Promise<void> {
     const live = await this.deps.live.require(streamId);
-    await this.deps.tiering.profile(live.stream.channel, viewerId); // loaded before the commit: afterwards it only learns
+    // the profile is loaded after the commit (in `after`), so a first visit reads the row it created
     await this.writer.submit({ kind: 'join', streamId, channel: live.stream.channel, viewerId, verified, now: this.deps.clock() });
   }
 

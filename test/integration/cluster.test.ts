@@ -339,6 +339,8 @@ describe.skipIf(!enabled)('cluster mode: three processes, one PostgreSQL, one Re
     }
     const ws = await viewer(w, { streamId: stream.id, viewerId: 'ws' });
     expect((await ws.socket.emitWithAck('track', [{ id: eid('ws'), type: 'like', ts: Date.now() }])).accepted).toBe(1);
+    // each worker counts its own viewers; the summary adds the other's share within 2 s
+    await until(async () => (await w.api('GET', `/v1/streams/${stream.id}/summary`, undefined, stream.hostKey)).body.connected === 5, 2000, 'both workers\' viewers counted');
     expect((await w.api('GET', `/v1/streams/${stream.id}/summary`, undefined, stream.hostKey)).body).toMatchObject({ connected: 5, audience: 5 });
   }, 60_000);
 });
