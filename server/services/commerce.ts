@@ -79,6 +79,7 @@ export class Commerce {
     // the profile learns of the purchase (idempotent by order id, so a profile loaded after the commit is not counted twice)
     const p = await tiering.profile(channel, input.viewerId);
     addPurchase(p, { orderId: purchase.orderId, amount: purchase.amount, at: purchase.at });
+    p.stored = true; // the purchase created the viewer's row if it was missing
     p.currency = purchase.currency;
     hooks.viewer(channel, input.viewerId); // other processes holding the profile read the purchase too
     await tiering.retier(p, now, [streamId]); // tier_entered campaigns of this stream fire on a move up

@@ -79,7 +79,8 @@ export class Ingest {
   /** A viewer's socket joined a stream. Resolves after the visit is committed. */
   async join(streamId: string, viewerId: string, verified: boolean): Promise<void> {
     const live = await this.deps.live.require(streamId);
-    // the profile is loaded after the commit (in `after`), so a first visit reads the row it created
+    // loaded here, in parallel with other joins, rather than one by one after the commit
+    await this.deps.tiering.profile(live.stream.channel, viewerId);
     await this.writer.submit({ kind: 'join', streamId, channel: live.stream.channel, viewerId, verified, now: this.deps.clock() });
   }
 
@@ -124,6 +125,11 @@ export class Ingest {
         pres = { sockets: 0, watchMs: res.streamWatchMs ?? 0, lastCreditAt: job.now };
         live.present.set(job.viewerId, pres);
         p.streams.add(job.streamId);
+        // a viewer first seen now: the profile (loaded before the row existed) takes the row's time
+        if (!p.stored) {
+          p.firstSeenAt = job.now;
+          p.stored = true;
+        }
         seen(p, job.now);
         // counted under the tier the profile holds now, then moved by the re-tier like any change
         live.tiers[p.tier]++;

@@ -27,6 +27,8 @@ export interface Profile extends ViewerState {
   currency: string;
   /** streams this viewer has at least one socket in */
   streams: Set<string>;
+  /** false while the viewer has no stored row (a first visit not committed yet) */
+  stored: boolean;
 }
 
 type ReasonsJob = Extract<IngestJob, { kind: 'reasons' }>;
@@ -106,6 +108,7 @@ export class Tiering {
       reasons: row?.reasons ?? [],
       currency: purchases[purchases.length - 1]?.currency ?? 'CNY',
       streams: new Set(),
+      stored: row !== null,
     };
     this.profiles.set(k, p);
     this.evict();
