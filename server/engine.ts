@@ -40,6 +40,7 @@ export class Engine {
   readonly privacy: Privacy;
   /** cluster mode: the other processes serving the same audience */
   private cluster: Cluster | null = null;
+  private readonly onError: (err: unknown) => void;
 
   constructor(
     readonly store: Store,
@@ -47,6 +48,7 @@ export class Engine {
     rules: TierRules = DEFAULT_RULES,
     onError: (err: unknown) => void = () => {},
   ) {
+    this.onError = onError;
     const hooks = this.hooks;
     this.streams = new LiveStreams(store, clock);
     this.tiering = new Tiering({
@@ -85,9 +87,13 @@ export class Engine {
     this.privacy = new Privacy({ store, clock, live: this.streams, tiering: this.tiering, ingest: this.ingest, hooks });
   }
 
-  /** Work done once at start: open carts get their clocks back after a restart. */
+  /**
+   * Work done once at start: open carts get their clocks back after a restart, and the channels'
+   * buyer distributions start refreshing in the background (services/tiering.ts).
+   */
   async start(): Promise<void> {
     await this.campaigns.restoreCarts(this.clock());
+    this.tiering.startRefresh(this.onError);
   }
 
   setHooks(hooks: Partial<EngineHooks>) {
@@ -254,6 +260,7 @@ export class Engine {
 
   /** Commits what is queued; call before closing the store. */
   async close(): Promise<void> {
+    this.tiering.stopRefresh();
     await this.ingest.writer.close();
     await this.cluster?.stop();
   }

@@ -5,7 +5,7 @@
 import type { Socket } from 'socket.io';
 import { StoreUnavailableError, type Store, type StreamRow } from '../store/types.js';
 import type { ErrorCode } from './events.js';
-import { verifyViewerToken } from '../auth/tokens.js';
+import { verifyViewerTokenWith } from '../auth/tokens.js';
 import { isHostKey } from '../auth/streamKeys.js'; // rotated keys in their grace period count too
 
 export const VIEWER_ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,128}$/;
@@ -38,8 +38,9 @@ export async function authenticateViewer(store: Store, auth: unknown, origin: st
   if (!originAllowed(stream, origin)) throw authError('origin_not_allowed', `origin ${origin} is not allowed for this stream`);
   if (a.token !== undefined && a.token !== null && a.token !== '') {
     if (typeof a.token !== 'string') throw authError('unauthorized', 'auth.token must be a string');
-    const secret = await store.getChannelSecret(stream.channel);
-    const claims = secret ? verifyViewerToken(secret, stream.channel, a.token, now) : null;
+    // the current secret, then a rotated-out one while its grace period runs
+    const secrets = await store.getChannelSecrets(stream.channel, now);
+    const claims = secrets ? verifyViewerTokenWith(secrets, stream.channel, a.token, now) : null;
     if (!claims) throw authError('unauthorized', 'invalid or expired viewer token');
     return { stream, viewerId: claims.sub, verified: true };
   }

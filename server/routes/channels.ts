@@ -1,12 +1,22 @@
 /**
- * A channel's tier rules (issue 3, admin key): read them, or replace them; a new document is
- * validated (400 naming the field) and re-tiers the channel live.
+ * A channel's tier rules (admin key): read them, or replace them; a new document is
+ * validated (400 naming the field) and re-tiers the channel live. And its viewer-token secret
+ * (admin key): `POST /v1/channels/:channel/token-secret/rotate` signs new tokens with a new
+ * secret at once; tokens signed with the old one keep verifying for `graceSeconds` (default 0),
+ * so a merchant can roll the secret without logging viewers out.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
 import { ErrorReply, Minor, Slug } from './schemas.js';
 import { HttpError, notFound, requireAdmin } from './guards.js';
 import { DEFAULT_TIER_RULES, type TierRulesDoc } from '../tiering/rules.js';
+import { RotateBody } from './keys.js';
+import { newChannelSecret } from '../auth/tokens.js';
+
+const SecretRotated = Type.Object({
+  channel: Type.String(),
+  previousValidUntil: Type.Union([Type.Integer(), Type.Null()]),
+});
 
 const Days = Type.Integer({ minimum: 1, maximum: 3650 });
 const Score = Type.Integer({ minimum: 1, maximum: 5 });
@@ -107,6 +117,29 @@ export const channelRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { background } = await app.engine.setTierRules(channel, doc);
       background.catch((err) => app.log.error({ err }, 're-tiering the channel failed'));
       return doc;
+    },
+  );
+
+  app.post(
+    '/v1/channels/:channel/token-secret/rotate',
+    {
+      preHandler: requireAdmin,
+      schema: {
+        params: Params,
+        // the same body as a key rotation: { graceSeconds? }, or none at all
+        body: Type.Union([RotateBody, Type.Null()]),
+        response: { 200: SecretRotated, 400: ErrorReply, 401: ErrorReply, 404: ErrorReply },
+      },
+    },
+    async (req) => {
+      const { channel } = req.params;
+      const graceSeconds = req.body?.graceSeconds ?? 0;
+      const now = Date.now();
+      const previousValidUntil = graceSeconds > 0 ? now + graceSeconds * 1000 : null;
+      if (!(await app.store.rotateChannelSecret(channel, newChannelSecret(), previousValidUntil, now))) {
+        throw notFound(`unknown channel ${channel}`);
+      }
+      return { channel, previousValidUntil };
     },
   );
 };

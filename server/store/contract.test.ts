@@ -288,6 +288,46 @@ describe.each(harnesses)('store contract: $name', (h) => {
       expect(await store.streamByIngestHash(third.ingestKeyHash)).toEqual({ ...s, ...third });
     });
 
+    it("rotates a channel's token secret: the replaced one is read back during its grace period, then not", async () => {
+      const s = newStreamRow();
+      expect(await store.createStream(s, 'secret-1')).toBe(true);
+      expect(await store.getChannelSecrets(s.channel, T0)).toEqual({ current: 'secret-1', previous: null });
+
+      const until = T0 + 10 * MINUTE;
+      expect(await store.rotateChannelSecret(s.channel, 'secret-2', until, T0)).toBe(true);
+      expect(await store.getChannelSecret(s.channel)).toBe('secret-2');
+      expect(await store.getChannelSecrets(s.channel, T0 + 1)).toEqual({ current: 'secret-2', previous: 'secret-1' });
+      expect(await store.getChannelSecrets(s.channel, until - 1)).toEqual({ current: 'secret-2', previous: 'secret-1' });
+      expect(await store.getChannelSecrets(s.channel, until)).toEqual({ current: 'secret-2', previous: null });
+
+      // a second rotation during the grace period: the secret it replaces is the previous one now,
+      // and the first secret stops
+      const later = T0 + 20 * MINUTE;
+      expect(await store.rotateChannelSecret(s.channel, 'secret-3', later, T0 + MINUTE)).toBe(true);
+      expect(await store.getChannelSecrets(s.channel, T0 + 2 * MINUTE)).toEqual({ current: 'secret-3', previous: 'secret-2' });
+
+      // without a grace period the replaced secret stops at once
+      expect(await store.rotateChannelSecret(s.channel, 'secret-4', null, T0 + 3 * MINUTE)).toBe(true);
+      expect(await store.getChannelSecrets(s.channel, T0 + 3 * MINUTE)).toEqual({ current: 'secret-4', previous: null });
+      expect(await store.getChannelSecret(s.channel)).toBe('secret-4');
+      // a grace period that ended before the rotation keeps nothing either
+      expect(await store.rotateChannelSecret(s.channel, 'secret-5', T0 + 3 * MINUTE, T0 + 4 * MINUTE)).toBe(true);
+      expect(await store.getChannelSecrets(s.channel, T0 + 2 * MINUTE)).toEqual({ current: 'secret-5', previous: null });
+
+      // other channels are untouched
+      const other = newStreamRow();
+      expect(await store.createStream(other, 'other-secret')).toBe(true);
+      expect(await store.getChannelSecrets(other.channel, T0)).toEqual({ current: 'other-secret', previous: null });
+    });
+
+    it('refuses to rotate the token secret of an unknown channel, and creates nothing', async () => {
+      const channel = uid('ch');
+      expect(await store.rotateChannelSecret(channel, 'secret', T0 + MINUTE, T0)).toBe(false);
+      expect(await store.getChannelSecrets(channel, T0)).toBeNull();
+      expect(await store.getChannelSecret(channel)).toBeNull();
+      expect(await store.channelExists(channel)).toBe(false);
+    });
+
     it("stores a channel's tier rules", async () => {
       const channel = uid('ch');
       expect(await store.getRules(channel)).toBeNull();

@@ -320,7 +320,19 @@ export interface Store {
   close(): Promise<void>;
 
   // channels
+  /** the secret new viewer tokens are signed with */
   getChannelSecret(channel: string): Promise<string | null>;
+  /**
+   * the secrets a viewer token may be signed with at `now`: the current one, and the one it
+   * replaced while that one's grace period runs (null after it, or when there was none)
+   */
+  getChannelSecrets(channel: string, now: number): Promise<{ current: string; previous: string | null } | null>;
+  /**
+   * replaces the channel's token secret; the replaced one keeps verifying until
+   * `previousValidUntil` (null: it stops now). A secret replaced by an earlier rotation stops.
+   * False for an unknown channel.
+   */
+  rotateChannelSecret(channel: string, newSecret: string, previousValidUntil: number | null, now: number): Promise<boolean>;
   channelExists(channel: string): Promise<boolean>;
   getRules(channel: string): Promise<unknown | null>;
   setRules(channel: string, doc: unknown, now: number): Promise<void>;

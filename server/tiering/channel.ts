@@ -96,6 +96,19 @@ export class TierModel {
     this.register(viewerId, null);
   }
 
+  /** the viewers counted in the distribution (a copy: callers may register or forget while walking it) */
+  viewerIds(): string[] {
+    return [...this.registered.keys()];
+  }
+
+  /** what a viewer counts for now, as the histogram keys it (UTC day of the last purchase, orders, money key); null: not counted */
+  entry(viewerId: string): { day: number; orders: number; moneyKey: number } | null {
+    const x = this.registered.get(viewerId);
+    if (x === undefined) return null;
+    const k = unpack(x);
+    return { day: -k.recency, orders: k.frequency, moneyKey: k.monetary };
+  }
+
   private quantileCuts(): KeyCuts {
     this.keyCuts ??= {
       recency: this.recency.quantiles(QUINTILES),

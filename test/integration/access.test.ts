@@ -85,6 +85,8 @@ const ENDPOINTS: { method: string; route: string; need: Need; path: () => string
   { method: 'POST', route: '/v1/streams/:id/keys/rotate', need: 'admin', path: () => `/v1/streams/${A.id}/keys/rotate`, body: () => ({ graceSeconds: 86400 }) },
   { method: 'GET', route: '/v1/channels/:channel/tier-rules', need: 'admin', path: () => '/v1/channels/shop-a/tier-rules' },
   { method: 'PUT', route: '/v1/channels/:channel/tier-rules', need: 'admin', path: () => '/v1/channels/shop-a/tier-rules', body: () => ({ mode: 'absolute' }) },
+  // an unknown channel: the admin's call is a 404 (rotating shop-a would end the tokens the later tests sign)
+  { method: 'POST', route: '/v1/channels/:channel/token-secret/rotate', need: 'admin', path: () => '/v1/channels/no-such-channel/token-secret/rotate', body: () => ({ graceSeconds: 60 }) },
   { method: 'GET', route: '/v1/viewers/:viewerId/export', need: 'admin', path: () => '/v1/viewers/vera/export?channel=shop-a' },
   { method: 'DELETE', route: '/v1/viewers/:viewerId', need: 'admin', path: () => '/v1/viewers/nobody-here?channel=shop-a' },
   { method: 'GET', route: '/v1/streams/:id/summary', need: 'host', path: () => `/v1/streams/${A.id}/summary` },

@@ -230,6 +230,11 @@ export const MIGRATIONS: string[] = [
      servers are credited once for the same time on the server clock */ `
   ALTER TABLE viewer_streams ADD COLUMN last_credit_at BIGINT NOT NULL DEFAULT 0;
   `,
+  /* 3: a channel's token secret can be rotated: the replaced secret keeps verifying viewer tokens
+     until previous_valid_until (ms), so tokens already handed out survive a grace period */ `
+  ALTER TABLE channels ADD COLUMN previous_token_secret ${T};
+  ALTER TABLE channels ADD COLUMN previous_valid_until BIGINT;
+  `,
 ];
 
 /** Brings the schema up to date; returns the number of migrations the code knows. */

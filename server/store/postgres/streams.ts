@@ -7,7 +7,7 @@ import type { Db } from './pool.js';
 import { streamFrom } from './rows.js';
 
 type StreamOps = Pick<Store,
-  | 'getChannelSecret' | 'channelExists' | 'getRules' | 'setRules'
+  | 'getChannelSecret' | 'getChannelSecrets' | 'rotateChannelSecret' | 'channelExists' | 'getRules' | 'setRules'
   | 'createStream' | 'getStream' | 'streamByIngestHash' | 'streamByHostHash' | 'retiredKey' | 'rotateKeys'
   | 'streamTotals' | 'audience' | 'countEvents'>;
 
@@ -21,6 +21,23 @@ export function streamOps(db: Db): StreamOps {
   return {
     async getChannelSecret(channel) {
       return (await one('SELECT token_secret FROM channels WHERE id = $1', [channel]))?.token_secret ?? null;
+    },
+    async getChannelSecrets(channel, now) {
+      const r = await one('SELECT token_secret, previous_token_secret, previous_valid_until FROM channels WHERE id = $1', [channel]);
+      if (!r) return null;
+      const live = r.previous_token_secret !== null && r.previous_valid_until !== null && Number(r.previous_valid_until) > now;
+      return { current: r.token_secret, previous: live ? r.previous_token_secret : null };
+    },
+    /** one statement: the row lock makes two rotations at once each move the secret they replace */
+    async rotateChannelSecret(channel, newSecret, previousValidUntil, now) {
+      // a grace period that has already ended keeps nothing
+      const until = previousValidUntil !== null && previousValidUntil > now ? previousValidUntil : null;
+      const r = await db.query(
+        `UPDATE channels SET previous_token_secret = CASE WHEN $2::bigint IS NULL THEN NULL ELSE token_secret END,
+           previous_valid_until = $2::bigint, token_secret = $3 WHERE id = $1`,
+        [channel, until, newSecret],
+      );
+      return r.rowCount === 1;
     },
     async channelExists(channel) {
       return !!(await one('SELECT 1 FROM channels WHERE id = $1', [channel]));

@@ -202,6 +202,9 @@ export function createSqliteStore(db: DB): SqliteStore {
     },
 
     getChannelSecret: (channel) => repo.getChannelSecret(channel),
+    getChannelSecrets: (channel, now) => repo.getChannelSecrets(channel, now),
+    // a grace period that has already ended (until <= now) keeps nothing
+    rotateChannelSecret: (channel, secret, until, now) => repo.rotateChannelSecret(channel, secret, until !== null && until > now ? until : null),
     channelExists: (channel) => viewers.channelExists(channel),
     getRules: (channel) => viewers.getRules(channel),
     setRules: (channel, doc, now) => viewers.setRules(channel, doc, now),

@@ -238,4 +238,9 @@ export const MIGRATIONS: string[] = [
      viewer and stream; the counters ingest updates are not in it) */ `
   CREATE INDEX viewer_streams_first ON viewer_streams(stream_id, first_seen_at, viewer_id);
   `,
+  /* a channel's token secret can be rotated: the replaced secret keeps verifying viewer tokens
+     until previous_valid_until (ms), so tokens already handed out survive a grace period */ `
+  ALTER TABLE channels ADD COLUMN previous_token_secret TEXT;
+  ALTER TABLE channels ADD COLUMN previous_valid_until BIGINT;
+  `,
 ];

@@ -50,6 +50,10 @@ export function createRepo(db: DB) {
   const s = {
     getChannel: db.prepare('SELECT id, token_secret FROM channels WHERE id = ?'),
     insertChannel: db.prepare('INSERT OR IGNORE INTO channels (id, token_secret, created_at) VALUES (?, ?, ?)'),
+    getSecrets: db.prepare('SELECT token_secret, previous_token_secret, previous_valid_until FROM channels WHERE id = ?'),
+    // one statement, so the secret moved to previous is the one it replaces even with two rotations at once
+    rotateSecret: db.prepare(`UPDATE channels SET previous_token_secret = CASE WHEN @until IS NULL THEN NULL ELSE token_secret END,
+      previous_valid_until = @until, token_secret = @secret WHERE id = @channel`),
     insertStream: db.prepare(`INSERT INTO streams (id, channel, title, allowed_origins, host_key_hash, ingest_key_hash, created_at)
       VALUES (@id, @channel, @title, @allowedOrigins, @hostKeyHash, @ingestKeyHash, @createdAt)`),
     getStream: db.prepare('SELECT * FROM streams WHERE id = ?'),
@@ -109,6 +113,18 @@ export function createRepo(db: DB) {
     getChannelSecret(channel: string): string | null {
       const r = s.getChannel.get(channel) as { token_secret: string } | undefined;
       return r?.token_secret ?? null;
+    },
+    getChannelSecrets(channel: string, now: number): { current: string; previous: string | null } | null {
+      const r = s.getSecrets.get(channel) as
+        | { token_secret: string; previous_token_secret: string | null; previous_valid_until: number | null }
+        | undefined;
+      if (!r) return null;
+      const live = r.previous_token_secret !== null && r.previous_valid_until !== null && r.previous_valid_until > now;
+      return { current: r.token_secret, previous: live ? r.previous_token_secret : null };
+    },
+    /** false for an unknown channel */
+    rotateChannelSecret(channel: string, secret: string, until: number | null): boolean {
+      return s.rotateSecret.run({ channel, secret, until }).changes === 1;
     },
     ensureChannel(channel: string, secret: string, now: number): string {
       s.insertChannel.run(channel, secret, now);
