@@ -55,7 +55,7 @@ const USAGE = `usage: livetier serve [--port 8080] [--host 127.0.0.1] [--db ./li
        livetier migrate-db --from ./livetier.db --to postgres://…
 
 environment: PORT, HOST, LIVETIER_DB, LIVETIER_DB_POOL, LIVETIER_REDIS, LIVETIER_WORKERS, LIVETIER_ADMIN_KEY, LIVETIER_SYNC, LOG_LEVEL, LIVETIER_RETENTION_DAYS, LIVETIER_TRUST_PROXY,
-             LIVETIER_LIMIT_* (see the README's table of limits)`;
+             LIVETIER_LIMIT_* (see docs/configuration.md)`;
 
 /** `livetier backup --db FILE --out FILE`: an online, consistent copy of a (running) server's database. */
 async function backupCommand(argv: string[]): Promise<void> {
