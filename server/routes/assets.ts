@@ -15,7 +15,7 @@ export const DEMO_DIR = path.join(REPO, 'demo');
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8', // issue 6: livetier-host.mjs
+  '.mjs': 'text/javascript; charset=utf-8', // livetier-host.mjs
   '.map': 'application/json; charset=utf-8',
   '.html': 'text/html; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
@@ -40,7 +40,7 @@ export const assetRoutes: FastifyPluginAsync = async (app) => {
   // the bundle is embedded by other origins' pages: any origin may load it
   app.get<{ Params: { name: string } }>('/:name', async (req, reply) => {
     const { name } = req.params;
-    // livetier.js, and on demand livetier-host.js / .mjs and livetier-uplot.js (issue 6)
+    // livetier.js, and on demand livetier-host.js / .mjs and livetier-uplot.js
     if (!/^livetier[a-z0-9.-]*\.m?js(\.map)?$/.test(name)) return reply.callNotFound();
     const buf = await file(BROWSER_DIR, name);
     if (!buf) {

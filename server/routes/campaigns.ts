@@ -1,5 +1,5 @@
 /**
- * Campaigns (issue 4), all with the stream's host key: create, list, read with stats, pause /
+ * Campaigns, all with the stream's host key: create, list, read with stats, pause /
  * resume / edit, and send a manual campaign to the viewers connected now.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';

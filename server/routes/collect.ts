@@ -43,7 +43,7 @@ const STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   unavailable: 503,
   internal: 500,
-  // issue 8 (flood limits)
+  // flood limits
   rate_limited: 429,
   too_many_connections: 429,
 };

@@ -72,7 +72,7 @@ export const merchantRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  // issue 3: refunds lower the viewer's spend (and can move them down) and the stream's GMV
+  // refunds lower the viewer's spend (and can move them down) and the stream's GMV
   app.post(
     '/v1/refunds',
     {

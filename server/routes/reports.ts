@@ -1,5 +1,5 @@
 /**
- * Issue 6: what a host takes away from a stream (host key).
+ * What a host takes away from a stream (host key).
  *   GET /v1/streams/:id/viewers.csv  the stream's viewers with tier, lifecycle and stats, for spreadsheets
  *   GET /v1/streams/:id/report       the stream's summary report as JSON (during or after the broadcast)
  */

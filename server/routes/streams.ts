@@ -19,7 +19,7 @@ const Summary = Type.Object({
   orders: Type.Integer(),
   gmv: Type.Integer(),
   offers: Type.Object({ issued: Type.Integer(), delivered: Type.Integer(), redeemed: Type.Integer() }),
-  // issue 3: connected viewers by lifecycle
+  // connected viewers by lifecycle
   lifecycle: Type.Object({ new: Type.Integer(), active: Type.Integer(), at_risk: Type.Integer(), lapsed: Type.Integer() }),
   updatedAt: Type.Integer(),
 });
@@ -59,5 +59,5 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return summary;
     },
   );
-  // issue 3: the viewer list moved to routes/viewers.ts (filters, sort, cursor)
+  // the viewer list is in routes/viewers.ts (filters, sort, cursor)
 };

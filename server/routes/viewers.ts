@@ -1,5 +1,5 @@
 /**
- * Viewers (issue 3): the host's list with filters, sort and cursor, one viewer's detail with
+ * Viewers: the host's list with filters, sort and cursor, one viewer's detail with
  * scores and reasons, and the admin's export and erasure of a viewer's data in a channel.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -109,7 +109,7 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
             limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
             cursor: Type.Optional(Type.String({ maxLength: 600 })),
           },
-          // other parameters are ignored, as before issue 3 (cache busters and the like)
+          // other parameters are ignored (cache busters and the like)
         ),
         response: { 200: Type.Object({ viewers: Type.Array(Viewer), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errors },
       },

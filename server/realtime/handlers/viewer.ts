@@ -65,7 +65,7 @@ export function createViewerHandlers({
 
   nsp.on('connection', (socket: ViewerSocket) => {
     const { streamId, channel, viewerId, verified } = socket.data;
-    // issue 8: handshakes racing past the middleware's cap check are closed here, before they count
+    // handshakes racing past the middleware's cap check are closed here, before they count
     if (overCap(channel, viewerId)) {
       socket.disconnect(true);
       return;
