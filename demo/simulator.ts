@@ -88,6 +88,8 @@ export class Simulator {
   /** resolves once the simulator has stopped (after `--minutes`, or `stop()`) */
   readonly done = new Promise<void>((r) => (this.finished = r));
   readonly stats: SimStats = { joined: 0, returning: 0, events: 0, acked: 0, purchases: 0, gmv: 0, offers: 0, redeemed: 0, pushes: 0, errors: 0, personas: { loyal: 0, deal: 0, watcher: 0 } };
+  /** offers received, by id: a re-delivery (an offer pushed while its viewer was joining, then sent again as pending) counts once */
+  readonly offerIds = new Set<string>();
 
   constructor(readonly opts: Options) {}
 
@@ -223,6 +225,8 @@ class SimViewer {
     this.socket = socket;
     socket.on('offer', (offer: OfferPayload, ack: (r: unknown) => void) => {
       ack({ ok: true });
+      if (this.sim.offerIds.has(offer.id)) return;
+      this.sim.offerIds.add(offer.id);
       this.sim.stats.offers++;
       void this.onOffer(offer);
     });
