@@ -23,3 +23,8 @@ export function bearer(header: string | undefined): string | null {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return m ? m[1]! : null;
 }
+
+/** When a rotated-out secret stops working: `graceSeconds` from now, or null (at once) for no grace. */
+export function graceUntil(graceSeconds: number, now: number): number | null {
+  return graceSeconds > 0 ? now + graceSeconds * 1000 : null;
+}

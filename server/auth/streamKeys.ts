@@ -5,7 +5,7 @@
  * an index (a lookup by the digest of a random key reveals nothing usable about any other key).
  */
 import type { KeyKind, Store, StreamRow } from '../store/types.js';
-import { generateKey, hashKey, safeEqual } from './keys.js';
+import { generateKey, graceUntil, hashKey, safeEqual } from './keys.js';
 
 export type { KeyKind };
 
@@ -43,7 +43,7 @@ export interface Rotated {
 export async function rotateKeys(store: Store, stream: StreamRow, graceSeconds: number, now = Date.now()): Promise<Rotated> {
   const hostKey = generateKey('host');
   const ingestKey = generateKey('ingest');
-  const until = graceSeconds > 0 ? now + graceSeconds * 1000 : null;
+  const until = graceUntil(graceSeconds, now);
   await store.rotateKeys(stream.id, { hostKeyHash: hashKey(hostKey), ingestKeyHash: hashKey(ingestKey) }, until, now);
   return { hostKey, ingestKey, previousValidUntil: until };
 }

@@ -39,7 +39,7 @@
  * when r' is far below c (new customers, tiny r, huge b): ~1e-12 relative for real data. P(alive) is
  * a logistic of a log-odds, so it never overflows.
  */
-import { lbfgs, nelderMead, type MinimizeResult } from './optimize.js';
+import { minimizeFromStarts } from './optimize.js';
 import {
   continueHypergeometric,
   digammaDifference,
@@ -284,7 +284,6 @@ export function fitBgNbd(summaries: Iterable<RepeatSummary>, opts: BgNbdFitOptio
     }
     return -ll / W + penalizer * pen;
   };
-  const value = (theta: Float64Array): number => objective(theta, new Float64Array(4));
 
   // a purchase rate per unit of (rescaled) time, for data-driven starts
   const rate = Math.max(sumX / Math.max(sumT * scale, 1e-12), 1e-6);
@@ -298,24 +297,12 @@ export function fitBgNbd(summaries: Iterable<RepeatSummary>, opts: BgNbdFitOptio
     const i = opts.initial;
     starts.unshift([Math.log(i.r), Math.log(i.alpha * scale), Math.log(i.a), Math.log(i.b)]);
   }
-  const lopts = { maxIterations: opts.maxIterations ?? 500, gradientTolerance: opts.gradientTolerance ?? 1e-8 };
-  let best: MinimizeResult | null = null;
-  let iterations = 0;
-  for (const x0 of starts) {
-    if (!Number.isFinite(value(Float64Array.from(x0)))) continue;
-    let res = lbfgs(objective, x0, lopts);
-    let its = res.iterations;
-    if (!res.converged) {
-      const nm = nelderMead(value, res.x, { maxIterations: 4000 });
-      res = lbfgs(objective, nm.x, lopts);
-      its += nm.iterations + res.iterations;
-    }
-    if (best === null || res.f < best.f - 1e-12 || (res.converged && !best.converged && res.f <= best.f + 1e-9)) {
-      best = res;
-      iterations = its;
-    }
-  }
-  if (best === null) throw new RangeError('fitBgNbd: no starting point gave a finite likelihood');
+  const { best, iterations } = minimizeFromStarts(objective, starts, {
+    maxIterations: opts.maxIterations ?? 500,
+    gradientTolerance: opts.gradientTolerance ?? 1e-8,
+    polishIterations: 4000,
+    name: 'fitBgNbd',
+  });
   const [r, alphaScaled, a, b] = best.x.map(Math.exp);
   const alpha = alphaScaled / scale;
   const logLikelihood = logLikelihoodAndGradient(raw, r, alpha, a, b, null);

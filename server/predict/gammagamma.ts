@@ -18,7 +18,7 @@
  * gamma-function terms computed once per distinct x. The optional L2 penalty is
  * coef * (p^2 + q^2 + (v/mean zbar)^2) on the mean negative log-likelihood.
  */
-import { lbfgs, nelderMead, type MinimizeResult } from './optimize.js';
+import { minimizeFromStarts } from './optimize.js';
 import { digamma, logGamma } from './special.js';
 
 export interface GammaGammaParams {
@@ -203,7 +203,6 @@ export function fitGammaGamma(rows: Iterable<SpendSummary>, opts: GammaGammaFitO
     g[2] = (-grad[2] * v) / W + 2 * penalizer * v * v;
     return -ll / W + penalizer * (p * p + q * q + v * v);
   };
-  const value = (theta: Float64Array): number => objective(theta, new Float64Array(3));
   const qStart = (q: number): number => (constrainQ ? Math.log(q - 1) : Math.log(q));
   // starts on the rescaled amounts (mean 1): population mean p v / (q - 1) near 1 in each
   const starts = [
@@ -211,24 +210,12 @@ export function fitGammaGamma(rows: Iterable<SpendSummary>, opts: GammaGammaFitO
     [Math.log(5), qStart(4), Math.log(0.6)],
     [Math.log(0.5), qStart(1.5), Math.log(1)],
   ];
-  const lopts = { maxIterations: opts.maxIterations ?? 500, gradientTolerance: opts.gradientTolerance ?? 1e-8 };
-  let best: MinimizeResult | null = null;
-  let iterations = 0;
-  for (const x0 of starts) {
-    if (!Number.isFinite(value(Float64Array.from(x0)))) continue;
-    let res = lbfgs(objective, x0, lopts);
-    let its = res.iterations;
-    if (!res.converged) {
-      const nm = nelderMead(value, res.x, { maxIterations: 3000 });
-      res = lbfgs(objective, nm.x, lopts);
-      its += nm.iterations + res.iterations;
-    }
-    if (best === null || res.f < best.f - 1e-12 || (res.converged && !best.converged && res.f <= best.f + 1e-9)) {
-      best = res;
-      iterations = its;
-    }
-  }
-  if (best === null) throw new RangeError('fitGammaGamma: no starting point gave a finite likelihood');
+  const { best, iterations } = minimizeFromStarts(objective, starts, {
+    maxIterations: opts.maxIterations ?? 500,
+    gradientTolerance: opts.gradientTolerance ?? 1e-8,
+    polishIterations: 3000,
+    name: 'fitGammaGamma',
+  });
   const [p, q, vScaled] = unpack(best.x);
   const v = vScaled * mean;
   return {

@@ -357,3 +357,37 @@ export function nelderMead(
     reason: converged ? 'simplex' : 'max-iterations',
   };
 }
+
+/**
+ * Multi-start fitting, as both likelihood fits use it: L-BFGS from each start whose value is
+ * finite; a start that does not converge is polished with Nelder–Mead and L-BFGS again; the best
+ * result wins (a converged one over an unconverged one of equal value). Throws a RangeError naming
+ * the fit when no start gives a finite value.
+ */
+export function minimizeFromStarts(
+  objective: ValueAndGradient,
+  starts: readonly (readonly number[])[],
+  opts: { maxIterations: number; gradientTolerance: number; polishIterations: number; name: string },
+): { best: MinimizeResult; iterations: number } {
+  const dims = starts[0]?.length ?? 0;
+  const value = (theta: Float64Array): number => objective(theta, new Float64Array(dims));
+  const lopts = { maxIterations: opts.maxIterations, gradientTolerance: opts.gradientTolerance };
+  let best: MinimizeResult | null = null;
+  let iterations = 0;
+  for (const x0 of starts) {
+    if (!Number.isFinite(value(Float64Array.from(x0)))) continue;
+    let res = lbfgs(objective, x0, lopts);
+    let its = res.iterations;
+    if (!res.converged) {
+      const nm = nelderMead(value, res.x, { maxIterations: opts.polishIterations });
+      res = lbfgs(objective, nm.x, lopts);
+      its += nm.iterations + res.iterations;
+    }
+    if (best === null || res.f < best.f - 1e-12 || (res.converged && !best.converged && res.f <= best.f + 1e-9)) {
+      best = res;
+      iterations = its;
+    }
+  }
+  if (best === null) throw new RangeError(`${opts.name}: no starting point gave a finite likelihood`);
+  return { best, iterations };
+}

@@ -12,6 +12,7 @@ import { HttpError, notFound, requireAdmin } from './guards.js';
 import { DEFAULT_TIER_RULES, type TierRulesDoc } from '../tiering/rules.js';
 import { RotateBody } from './keys.js';
 import { newChannelSecret } from '../auth/tokens.js';
+import { graceUntil } from '../auth/keys.js';
 
 const SecretRotated = Type.Object({
   channel: Type.String(),
@@ -135,7 +136,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { channel } = req.params;
       const graceSeconds = req.body?.graceSeconds ?? 0;
       const now = Date.now();
-      const previousValidUntil = graceSeconds > 0 ? now + graceSeconds * 1000 : null;
+      const previousValidUntil = graceUntil(graceSeconds, now);
       if (!(await app.store.rotateChannelSecret(channel, newChannelSecret(), previousValidUntil, now))) {
         throw notFound(`unknown channel ${channel}`);
       }
