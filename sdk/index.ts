@@ -15,7 +15,7 @@ import type { EventType, OfferPayload, PollPayload, ViewerAuth } from '../server
 import { EventQueue } from './queue.js';
 import { ViewerTransport, type Identity, type LiveTierError } from './transport.js';
 import { startHeartbeat } from './heartbeat.js';
-import { anonymousId, queueKey, safeStorage, VIEWER_ID_KEY } from './storage.js';
+import { aliasKey, ANON_ID, anonymousId, queueKey, safeStorage, storedAlias, VIEWER_ID_KEY, type PendingAlias } from './storage.js';
 import { TabLock, lockKey } from './lock.js';
 import { beaconBodies, sendBeacons } from './beacon.js';
 import { randomUUID } from './ids.js';
@@ -86,8 +86,6 @@ export interface LiveTierClient {
   close(): void;
 }
 
-const ANON_ID = /^v_[A-Za-z0-9-]{1,64}$/;
-
 export function init(options: InitOptions): LiveTierClient {
   const { server, stream, video, heartbeat = true } = options;
   if (!server || !stream) throw new TypeError('LiveTier.init needs { server, stream }');
@@ -95,8 +93,15 @@ export function init(options: InitOptions): LiveTierClient {
   const hasDoc = typeof document !== 'undefined';
   let granted = options.consent !== 'pending';
   let token = options.token;
-  /** the anonymous id to link on the server after identify() */
-  let alias: string | undefined;
+  /**
+   * identify()'s link of the anonymous id to a verified viewer, sent only while identified as that
+   * viewer. Stored beside the queue (`livetier:alias:<stream>`) until a handshake that carried it
+   * is answered, so a page closed right after identify() links on the next one identified so.
+   */
+  let pending: PendingAlias | null = storedAlias(storage, stream);
+  const keepAlias = () => {
+    if (granted && pending) storage.setItem(aliasKey(stream), JSON.stringify(pending));
+  };
   const freshId = () => {
     const stored = storage.getItem(VIEWER_ID_KEY);
     return stored && ANON_ID.test(stored) ? stored : `v_${randomUUID()}`;
@@ -118,7 +123,12 @@ export function init(options: InitOptions): LiveTierClient {
     }
   };
 
-  const auth = (): ViewerAuth => ({ streamId: stream, viewerId, ...(token ? { token } : {}), ...(alias ? { alias } : {}) });
+  const auth = (): ViewerAuth => ({
+    streamId: stream,
+    viewerId,
+    ...(token ? { token } : {}),
+    ...(token && pending?.viewerId === viewerId ? { alias: pending.anon } : {}),
+  });
   const lock = new TabLock(storage, lockKey(stream));
   let transport: ViewerTransport | null = null;
   const queue = new EventQueue({
@@ -138,7 +148,12 @@ export function init(options: InitOptions): LiveTierClient {
         if (listeners.offer.size) return emit('offer', offer);
         return new Promise<void>((done) => unclaimed.push({ offer, done }));
       },
-      hello: (info) => emit('identity', info),
+      hello: (info) => {
+        // the server says hello only once the handshake's alias ran: the link is made
+        const sent = transport?.auth.alias;
+        if (info.verified && sent && storedAlias(storage, stream)?.anon === sent) storage.removeItem(aliasKey(stream));
+        emit('identity', info);
+      },
       error: (err) => emit('error', err),
       poll: (poll) => emit('poll', poll),
     });
@@ -206,7 +221,10 @@ export function init(options: InitOptions): LiveTierClient {
       return () => void listeners[event].delete(fn);
     },
     identify(id, newToken) {
-      if (!token && ANON_ID.test(viewerId)) alias = viewerId;
+      if (!token && ANON_ID.test(viewerId)) {
+        pending = { anon: viewerId, viewerId: id };
+        keepAlias();
+      }
       viewerId = id;
       token = newToken;
       transport?.reconnect(auth());
@@ -217,6 +235,7 @@ export function init(options: InitOptions): LiveTierClient {
       if (yes) {
         if (!options.viewerId && ANON_ID.test(viewerId) && !token) storage.setItem(VIEWER_ID_KEY, viewerId);
         queue.persist(true);
+        keepAlias();
         connect();
         return;
       }
@@ -227,6 +246,8 @@ export function init(options: InitOptions): LiveTierClient {
       queue.persist(false);
       lock.release();
       storage.removeItem(VIEWER_ID_KEY);
+      storage.removeItem(aliasKey(stream));
+      pending = null;
       if (!token && !options.viewerId) viewerId = `v_${randomUUID()}`;
     },
     flush: () => queue.flush(),

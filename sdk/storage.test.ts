@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { anonymousId, safeStorage, VIEWER_ID_KEY } from './storage.js';
+import { aliasKey, anonymousId, safeStorage, storedAlias, VIEWER_ID_KEY } from './storage.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -34,5 +34,22 @@ describe('anonymousId', () => {
     expect(anonymousId(store)).toBe(id);
     store.removeItem(VIEWER_ID_KEY);
     expect(store.getItem(VIEWER_ID_KEY)).toBeNull();
+  });
+});
+
+describe('storedAlias', () => {
+  it('reads { anon, viewerId } of its stream only', () => {
+    const store = safeStorage();
+    store.setItem(aliasKey('s1'), JSON.stringify({ anon: 'v_1-a', viewerId: 'u_x' }));
+    expect(storedAlias(store, 's1')).toEqual({ anon: 'v_1-a', viewerId: 'u_x' });
+    expect(storedAlias(store, 's2')).toBeNull();
+  });
+
+  it('ignores what is not a pending alias', () => {
+    const store = safeStorage();
+    for (const raw of ['{', '0', '[]', '"v_1"', '{"anon":"v_1"}', '{"anon":"u_1","viewerId":"u_x"}', '{"anon":["v_1"],"viewerId":"u_x"}', '{"anon":"v_1","viewerId":""}']) {
+      store.setItem(aliasKey('s1'), raw);
+      expect(storedAlias(store, 's1'), raw).toBeNull();
+    }
   });
 });

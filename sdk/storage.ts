@@ -13,6 +13,27 @@ export interface KeyValueStore {
 
 export const VIEWER_ID_KEY = 'livetier:vid';
 export const queueKey = (stream: string) => `livetier:q:${stream}`;
+/** identify()'s alias that the server has not confirmed yet, one per stream (beside its queue) */
+export const aliasKey = (stream: string) => `livetier:alias:${stream}`;
+
+/** an anonymous viewer id, as the SDK makes them */
+export const ANON_ID = /^v_[A-Za-z0-9-]{1,64}$/;
+
+/** The anonymous id `identify()` links, and the verified viewer it is meant for. */
+export interface PendingAlias {
+  anon: string;
+  viewerId: string;
+}
+
+/** The stored pending alias of a stream, or null (none, or not one). */
+export function storedAlias(store: KeyValueStore, stream: string): PendingAlias | null {
+  try {
+    const v = JSON.parse(store.getItem(aliasKey(stream)) ?? 'null');
+    return v && typeof v.anon === 'string' && ANON_ID.test(v.anon) && typeof v.viewerId === 'string' && v.viewerId ? { anon: v.anon, viewerId: v.viewerId } : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * localStorage with a memory copy: reads see other tabs' writes, except for a key whose last
@@ -67,7 +88,7 @@ export const noStorage: KeyValueStore = { getItem: () => null, setItem() {}, rem
 /** The browser's anonymous viewer id (`v_` + a random UUID), made once and kept. */
 export function anonymousId(store: KeyValueStore = safeStorage()): string {
   const existing = store.getItem(VIEWER_ID_KEY);
-  if (existing && /^v_[A-Za-z0-9-]{1,64}$/.test(existing)) return existing;
+  if (existing && ANON_ID.test(existing)) return existing;
   const id = `v_${randomUUID()}`;
   store.setItem(VIEWER_ID_KEY, id);
   return id;

@@ -193,14 +193,14 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(campaignRoutes); // campaigns, stats, manual sends
   await fastify.register(viewerRoutes);
   await fastify.register(channelRoutes);
-  // time-driven triggers (cart_abandoned) are swept once a second on the engine's clock
+  // due jobs (cart_abandoned campaigns; work a dead process left claimed) are claimed once a second on the engine's clock
   let ticking = false;
   const ticker = setInterval(() => {
     if (ticking) return;
     ticking = true;
     engine
       .tick()
-      .catch((err) => fastify.log.error({ err }, 'campaign sweep failed'))
+      .catch((err) => fastify.log.error({ err }, 'due jobs failed'))
       .finally(() => (ticking = false));
   }, 1000);
   ticker.unref();

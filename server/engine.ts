@@ -24,6 +24,7 @@ import { Ingest } from './services/ingest.js';
 import { Commerce, type PurchaseInput, type PurchaseResult, type RedeemReply, type RefundReply } from './services/commerce.js';
 import { Privacy } from './services/privacy.js';
 import type { Cluster } from './services/cluster.js';
+import { Jobs } from './services/jobs.js';
 
 export type { Clock, EngineHooks, ActivityEvent } from './services/hooks.js';
 export type { PurchaseInput, PurchaseResult } from './services/commerce.js';
@@ -38,6 +39,8 @@ export class Engine {
   readonly campaigns: OfferService;
   readonly commerce: Commerce;
   readonly privacy: Privacy;
+  /** due work kept in the database: waiting carts, crossed milestones, purchases' offers */
+  readonly jobs: Jobs;
   /** cluster mode: the other processes serving the same audience */
   private cluster: Cluster | null = null;
   private readonly onError: (err: unknown) => void;
@@ -70,6 +73,11 @@ export class Engine {
         const p = await this.tiering.profile(channel, viewerId);
         return { tier: p.tier, lifecycle: p.lifecycle, currency: p.currency };
       },
+      tierNow: async (channel, viewerId, now) => {
+        const p = await this.tiering.profile(channel, viewerId);
+        await this.tiering.retier(p, now, []);
+        return p.tier;
+      },
       connected: (streamId) => this.streams.connected(streamId),
       issued: (offer) => {
         const holder = this.tiering.cached(offer.channel, offer.viewerId);
@@ -79,20 +87,22 @@ export class Engine {
         hooks.offer(offer);
         hooks.changed(offer.streamId);
       },
+      stream: async (id) => (await this.streams.load(id))?.stream ?? null,
       fanout: (streamId, campaignId) => this.cluster?.send(streamId, campaignId) ?? Promise.resolve([]),
     });
     const campaigns = () => this.campaigns;
-    this.ingest = new Ingest({ store, clock, live: this.streams, tiering: this.tiering, hooks, campaigns, onError });
-    this.commerce = new Commerce({ store, clock, live: this.streams, tiering: this.tiering, hooks, campaigns });
+    this.jobs = new Jobs({ store, clock, run: (job, now) => this.campaigns.runJob(job, now), onError });
+    this.ingest = new Ingest({ store, clock, live: this.streams, tiering: this.tiering, hooks, campaigns, jobs: this.jobs, onError });
+    this.commerce = new Commerce({ store, clock, live: this.streams, tiering: this.tiering, hooks, campaigns, jobs: this.jobs });
     this.privacy = new Privacy({ store, clock, live: this.streams, tiering: this.tiering, ingest: this.ingest, hooks });
   }
 
   /**
-   * Work done once at start: open carts get their clocks back after a restart, and the channels'
-   * buyer distributions start refreshing in the background (services/tiering.ts).
+   * Work done once at start: the channels' buyer distributions start refreshing in the background
+   * (services/tiering.ts). Waiting triggers need nothing: they are jobs in the database, and the
+   * first tick claims what is due.
    */
   async start(): Promise<void> {
-    await this.campaigns.restoreCarts(this.clock());
     this.tiering.startRefresh(this.onError);
   }
 
@@ -201,9 +211,12 @@ export class Engine {
     return { sent: r.sent, skipped: r.skippedTotal };
   }
 
-  /** Time passed (a timer in app.ts; tests call it with their clock): cart_abandoned campaigns fire. */
-  tick(now = this.clock()): Promise<void> {
-    return this.campaigns.sweep(now, async (id) => (await this.streams.load(id))?.stream ?? null);
+  /**
+   * Time passed (a timer in app.ts; tests call it with their clock): due jobs run, from this
+   * process or any other (cart_abandoned campaigns; work a dead process left claimed).
+   */
+  async tick(now = this.clock()): Promise<void> {
+    await this.jobs.tick(now);
   }
 
   // ---------------------------------------------------------------- money

@@ -16,18 +16,22 @@ import {
   type Decision, type FrequencyCap, type SkipReason,
 } from './rules.js';
 import { rate, uplift, type Uplift } from './uplift.js';
-import { viewerKey } from '../services/hooks.js';
-import type { IssueResult } from '../store/types.js';
+import type { IssueResult, JobRow } from '../store/types.js';
+import { effectKey, type TrackTriggers } from '../jobs/due.js';
 
 export interface OfferServiceDeps {
   store: Store;
   clock: () => number;
   /** what the rules need to know of a viewer now */
   viewer: (channel: string, viewerId: string) => Promise<{ tier: Tier; lifecycle?: string | null; currency: string }>;
+  /** the viewer's tier as the model assesses it now (a job run after a restart reads it fresh); fires nothing */
+  tierNow: (channel: string, viewerId: string, now: number) => Promise<Tier>;
   /** viewers connected to the stream now */
   connected: (streamId: string) => Iterable<string>;
   /** an offer was issued (committed): push it and count it */
   issued: (offer: OfferRow) => void;
+  /** a stream by id (a job names its stream) */
+  stream: (id: string) => Promise<StreamRow | null>;
   /** cluster mode: the other processes send the campaign to their own connected viewers; their counts */
   fanout?: (streamId: string, campaignId: string) => Promise<SendResult[]>;
   cap?: FrequencyCap;
@@ -70,25 +74,11 @@ export interface CampaignView extends CampaignDoc {
   stats?: CampaignStats;
 }
 
-interface Cart {
-  streamId: string;
-  channel: string;
-  viewerId: string;
-  at: number;
-  /** cart_abandoned campaigns already evaluated for this cart */
-  fired: Set<string>;
-}
-
-/** pending carts are forgotten after this long (no cart campaign waits a day) */
-const CART_MEMORY_MS = 86_400_000;
-
 export class OfferService {
   private readonly store: Store;
   private readonly cap: FrequencyCap;
   /** per stream: its campaigns that fire by themselves (not manual), loaded once */
   private readonly triggered = new Map<string, Promise<Map<string, CampaignRow>>>();
-  /** pending carts by channel and viewer (in memory; restoreCarts rebuilds them from the store after a restart) */
-  private readonly carts = new Map<string, Cart>();
 
   constructor(private readonly deps: OfferServiceDeps) {
     this.store = deps.store;
@@ -181,7 +171,7 @@ export class OfferService {
    * and the viewer's history as they are inside its transaction) and issues atomically. The
    * offers are pushed after the commit.
    */
-  private async fire(stream: StreamRow, c: CampaignRow, viewerIds: string[], now: number): Promise<IssueResult[]> {
+  private async fire(stream: StreamRow, c: CampaignRow, viewerIds: string[], now: number, once?: string): Promise<IssueResult[]> {
     if (c.status !== 'active' || viewerIds.length === 0) return [];
     const facts = new Map<string, { tier: Tier; lifecycle?: string | null; currency: string }>();
     for (const id of viewerIds) facts.set(id, await this.deps.viewer(stream.channel, id));
@@ -194,6 +184,7 @@ export class OfferService {
       campaignId: c.id,
       now,
       viewers: audience.map((viewerId) => ({ viewerId, currency: facts.get(viewerId)!.currency })),
+      ...(once !== undefined ? { once } : {}),
       decide: (campaign, history, viewerId) => {
         // the campaign as stored now: paused, or edited to another audience, on another server
         if (campaign.status !== 'active' || !inAudience(campaign.doc.audience, facts.get(viewerId)!)) return null;
@@ -267,86 +258,66 @@ export class OfferService {
   // ---------------------------------------------------------------- triggers
 
   /** A viewer's tier changed (`tier_entered` fires on a move up). */
-  async tierChanged(stream: StreamRow, viewerId: string, from: Tier, to: Tier, now: number) {
+  async tierChanged(stream: StreamRow, viewerId: string, from: Tier, to: Tier, now: number, once?: string) {
     for (const c of (await this.auto(stream)).values()) {
-      if (tierEntered(c.doc.trigger, from, to)) await this.fire(stream, c, [viewerId], now);
+      if (tierEntered(c.doc.trigger, from, to)) await this.fire(stream, c, [viewerId], now, once);
     }
-  }
-
-  /** This stream's credited watch time went from `beforeMs` to `afterMs`. */
-  async watched(stream: StreamRow, viewerId: string, beforeMs: number, afterMs: number, now: number) {
-    let bought: boolean | undefined;
-    for (const c of (await this.auto(stream)).values()) {
-      if (!watchCrossed(c.doc.trigger, beforeMs, afterMs)) continue;
-      bought ??= await this.store.boughtHere(stream.channel, stream.id, viewerId); // "without buying": no verified purchase in this stream
-      if (!bought) await this.fire(stream, c, [viewerId], now);
-    }
-  }
-
-  /** An add_to_cart was accepted: the cart clock (re)starts. */
-  cartAdded(stream: StreamRow, viewerId: string, now: number) {
-    const k = viewerKey(stream.channel, viewerId);
-    const cart = this.carts.get(k);
-    if (cart && cart.streamId === stream.id) cart.at = now;
-    else this.carts.set(k, { streamId: stream.id, channel: stream.channel, viewerId, at: now, fired: new Set() });
   }
 
   /**
-   * After a restart: the carts still open (an add_to_cart in the last day, no purchase since, in a
-   * stream with an active cart_abandoned campaign) get their clocks back, so a cart left while the
-   * server was down still gets its offer (late rather than never); campaigns that already issued
-   * an offer or a holdout assignment since the cart do not fire again. Returns how many.
+   * What a track batch of this stream arms in the database (jobs/due.ts): the delay of its
+   * earliest active cart_abandoned campaign, and its active watch milestones.
    */
-  async restoreCarts(now: number): Promise<number> {
-    let n = 0;
-    for (const c of await this.store.openCarts(now - CART_MEMORY_MS)) {
-      const k = viewerKey(c.channel, c.viewerId);
-      const mine = this.carts.get(k);
-      if (mine && mine.at >= c.at) continue;
-      this.carts.set(k, { streamId: c.streamId, channel: c.channel, viewerId: c.viewerId, at: c.at, fired: new Set(c.answered) });
-      n++;
-    }
-    return n;
-  }
-
-  /** The viewer bought (a verified purchase, or their own client's purchase event): no cart is abandoned. */
-  bought(channel: string, viewerId: string) {
-    this.carts.delete(viewerKey(channel, viewerId));
-  }
-
-  /** A verified purchase: `purchase` campaigns whose SKUs match fire, and the viewer's cart is closed. */
-  async purchased(stream: StreamRow, viewerId: string, skus: string[], now: number) {
-    this.bought(stream.channel, viewerId);
+  async triggers(stream: StreamRow): Promise<TrackTriggers | undefined> {
+    let cartDelayMs: number | undefined;
+    const milestonesMs: number[] = [];
     for (const c of (await this.auto(stream)).values()) {
-      if (purchaseMatches(c.doc.trigger, skus)) await this.fire(stream, c, [viewerId], now);
+      const t = c.doc.trigger;
+      if (c.status !== 'active') continue;
+      if (t.type === 'cart_abandoned' && t.afterSeconds !== undefined) cartDelayMs = Math.min(cartDelayMs ?? Infinity, t.afterSeconds * 1000);
+      else if (t.type === 'watch_milestone' && t.watchSeconds !== undefined) milestonesMs.push(t.watchSeconds * 1000);
     }
+    if (cartDelayMs === undefined && !milestonesMs.length) return undefined;
+    return { ...(cartDelayMs !== undefined ? { cartDelayMs } : {}), ...(milestonesMs.length ? { milestonesMs } : {}) };
   }
 
-  /** Time passed: carts left long enough fire their `cart_abandoned` campaigns. */
-  async sweep(now: number, streamOf: (id: string) => Promise<StreamRow | null>) {
-    for (const [k, cart] of [...this.carts]) {
-      if (this.carts.get(k) !== cart) continue; // replaced or closed meanwhile
-      if (now - cart.at > CART_MEMORY_MS) {
-        this.carts.delete(k);
-        continue;
-      }
-      const stream = await streamOf(cart.streamId);
-      if (!stream) {
-        this.carts.delete(k);
-        continue;
-      }
-      let waiting = false;
+  /**
+   * Runs one claimed job (services/jobs.ts): the campaigns its cause triggers fire, each under the
+   * job's effect key, so a job run twice issues once. Returns when to run it again (a cart whose
+   * later campaigns still wait), or null when it is done.
+   */
+  async runJob(job: JobRow, now: number): Promise<number | null> {
+    const stream = await this.deps.stream(job.streamId);
+    if (!stream) return null;
+    const once = effectKey(job);
+    const viewerId = job.viewerId;
+    if (job.kind === 'cart') {
+      let next: number | null = null;
       for (const c of (await this.auto(stream)).values()) {
-        if (c.doc.trigger.type !== 'cart_abandoned' || cart.fired.has(c.id)) continue;
-        if (!cartDue(c.doc.trigger, cart.at, now)) {
-          waiting = true;
-          continue;
-        }
-        cart.fired.add(c.id);
-        await this.fire(stream, c, [cart.viewerId], now);
+        const t = c.doc.trigger;
+        if (t.type !== 'cart_abandoned' || t.afterSeconds === undefined || c.status !== 'active') continue;
+        if (cartDue(t, job.armedAt, now)) await this.fire(stream, c, [viewerId], now, once);
+        else next = Math.min(next ?? Infinity, job.armedAt + t.afterSeconds * 1000);
       }
-      if (!waiting && this.carts.get(k) === cart) this.carts.delete(k);
+      return next;
     }
+    if (job.kind === 'watch') {
+      const { beforeMs, afterMs } = job.payload as { beforeMs: number; afterMs: number };
+      let bought: boolean | undefined;
+      for (const c of (await this.auto(stream)).values()) {
+        if (!watchCrossed(c.doc.trigger, beforeMs, afterMs)) continue;
+        bought ??= await this.store.boughtHere(stream.channel, stream.id, viewerId); // "without buying": no verified purchase in this stream
+        if (!bought) await this.fire(stream, c, [viewerId], now, once);
+      }
+      return null;
+    }
+    // a verified purchase: tier_entered on the move it caused, then the purchase campaigns its SKUs match
+    const { fromTier, skus } = job.payload as { fromTier: Tier; skus: string[] };
+    await this.tierChanged(stream, viewerId, fromTier, await this.deps.tierNow(stream.channel, viewerId, now), now, once);
+    for (const c of (await this.auto(stream)).values()) {
+      if (purchaseMatches(c.doc.trigger, skus)) await this.fire(stream, c, [viewerId], now, once);
+    }
+    return null;
   }
 }
 

@@ -9,6 +9,8 @@ import type { Clock, Hooks } from './hooks.js';
 import type { LiveStreams } from './live.js';
 import type { Tiering } from './tiering.js';
 import type { OfferService } from '../offers/service.js';
+import type { Jobs } from './jobs.js';
+import { fault } from '../faults.js';
 
 export interface PurchaseInput {
   orderId: string;
@@ -41,6 +43,7 @@ export interface CommerceDeps {
   tiering: Tiering;
   hooks: Hooks;
   campaigns: () => OfferService;
+  jobs: Jobs;
 }
 
 export class Commerce {
@@ -64,7 +67,12 @@ export class Commerce {
       at: input.at ?? now,
       createdAt: now,
     };
-    const r = await store.recordPurchase({ purchase, now });
+    // the offers a purchase earns are a job written with it (jobs/due.ts): run below, or after a
+    // crash by whichever process claims it; the tier it moves from is the one held before it
+    const before = await tiering.profile(channel, input.viewerId);
+    const skus = (input.items ?? []).flatMap((i) => (i && typeof (i as { sku?: unknown }).sku === 'string' ? [(i as { sku: string }).sku] : []));
+    const r = await store.recordPurchase({ purchase, now, outbox: { fromTier: before.tier, skus } });
+    fault('after-purchase-commit');
     if (!r.inserted) {
       const e = r.existing;
       if (e.viewerId !== input.viewerId || e.amount !== input.amount || e.currency !== input.currency) {
@@ -82,9 +90,8 @@ export class Commerce {
     p.stored = true; // the purchase created the viewer's row if it was missing
     p.currency = purchase.currency;
     hooks.viewer(channel, input.viewerId); // other processes holding the profile read the purchase too
-    await tiering.retier(p, now, [streamId]); // tier_entered campaigns of this stream fire on a move up
-    const skus = (input.items ?? []).flatMap((i) => (i && typeof (i as { sku?: unknown }).sku === 'string' ? [(i as { sku: string }).sku] : []));
-    await this.deps.campaigns().purchased(live.stream, input.viewerId, skus, now);
+    await tiering.retier(p, now, []); // campaigns fire from the purchase's job, not from this re-tier
+    if (r.job) await this.deps.jobs.run(r.job, now); // tier_entered on a move up, purchase campaigns
     hooks.changed(streamId);
     await tiering.written(channel, input.viewerId);
     return { status: 201, purchase: r.purchase, ...(r.coupon ? { coupon: { code: input.couponCode!, status: r.coupon.status } } : {}) };

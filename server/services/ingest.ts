@@ -2,7 +2,8 @@
  * The ingest pipeline: a viewer's socket joins and leaves a stream, and batches of its events
  * are committed through the group-commit writer (acked only after the commit). After each
  * commit the live state and the viewer's profile learn what was stored, the viewer is
- * re-tiered, and the triggers that follow from events (carts, watch milestones) run.
+ * re-tiered, and the watch milestones the batch crossed run (their jobs were written with it;
+ * carts wait in the database for the tick: jobs/due.ts).
  */
 import type { IngestJob, IngestResult, Store } from '../store/types.js';
 import type { ValidEvent } from '../ingest/schema.js';
@@ -13,6 +14,7 @@ import type { Clock, Hooks } from './hooks.js';
 import type { LiveStreams } from './live.js';
 import type { Tiering } from './tiering.js';
 import type { OfferService } from '../offers/service.js';
+import type { Jobs } from './jobs.js';
 
 export interface IngestDeps {
   store: Store;
@@ -21,6 +23,7 @@ export interface IngestDeps {
   tiering: Tiering;
   hooks: Hooks;
   campaigns: () => OfferService;
+  jobs: Jobs;
   onError?: (err: unknown) => void;
 }
 
@@ -103,8 +106,12 @@ export class Ingest {
   async track(streamId: string, viewerId: string, events: ValidEvent[]): Promise<Pick<TrackAck, 'accepted' | 'duplicates'>> {
     const live = await this.deps.live.require(streamId);
     if (events.length === 0) return { accepted: 0, duplicates: 0 };
+    // what the batch arms in the database for the stream's waiting campaigns (carts, watch milestones)
+    const triggers = await this.deps.campaigns().triggers(live.stream);
     const now = this.deps.clock();
-    const r = await this.writer.submit({ kind: 'track', streamId, channel: live.stream.channel, viewerId, events, now, lastCreditAt: now });
+    const r = await this.writer.submit({
+      kind: 'track', streamId, channel: live.stream.channel, viewerId, events, now, lastCreditAt: now, ...(triggers ? { triggers } : {}),
+    });
     return { accepted: r.accepted.length, duplicates: r.duplicates };
   }
 
@@ -122,7 +129,7 @@ export class Ingest {
     if (job.kind === 'join') {
       let pres = live.present.get(job.viewerId);
       if (!pres) {
-        pres = { sockets: 0, watchMs: res.streamWatchMs ?? 0, lastCreditAt: job.now };
+        pres = { sockets: 0, lastCreditAt: job.now };
         live.present.set(job.viewerId, pres);
         p.streams.add(job.streamId);
         // a viewer first seen now: the profile (loaded before the row existed) takes the row's time
@@ -157,18 +164,9 @@ export class Ingest {
     }
     addActivity(p, a, job.now);
     await tiering.retier(p, job.now, [job.streamId]);
-    const campaigns = this.deps.campaigns();
-    // carts for cart_abandoned (a purchase event from the viewer's own client closes the cart)
-    for (const ev of res.accepted) {
-      if (ev.type === 'add_to_cart') campaigns.cartAdded(live.stream, job.viewerId, job.now);
-      else if (ev.type === 'purchase') campaigns.bought(job.channel, job.viewerId);
-    }
-    const pres = live.present.get(job.viewerId);
-    if (pres && res.watchCredited > 0) {
-      const before = pres.watchMs;
-      pres.watchMs += res.watchCredited;
-      await campaigns.watched(live.stream, job.viewerId, before, pres.watchMs, job.now);
-    }
+    // a watch milestone this batch crossed (its job was written with the batch and is ours to run);
+    // carts wait in the database for the tick
+    for (const due of res.due ?? []) await this.deps.jobs.run(due, job.now);
     hooks.changed(job.streamId);
   }
 }

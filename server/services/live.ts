@@ -10,8 +10,6 @@ import type { Clock } from './hooks.js';
 
 export interface Presence {
   sockets: number;
-  /** this stream's credited watch time, for the watch milestone */
-  watchMs: number;
   /** server time of the last credited heartbeat (or of joining): the base of the next credit */
   lastCreditAt: number;
 }

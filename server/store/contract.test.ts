@@ -26,6 +26,7 @@ import { DEFAULT_CAMPAIGNS, type CampaignDoc } from '../offers/campaign.js';
 import { armOf, decide, inAudience, type Decision, type ViewerFacts } from '../offers/rules.js';
 import { CODE_ALPHABET, CODE_LENGTH } from '../offers/codes.js';
 import type { Tier } from '../realtime/events.js';
+import { JOB_LEASE_MS } from '../jobs/due.js';
 
 // ---------------------------------------------------------------- the stores under test
 
@@ -109,6 +110,8 @@ if (postgres) harnesses.push(postgres);
 const T0 = Date.UTC(2026, 5, 1, 12);
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 
 let seq = 0;
 /** a fresh id, unique in the run */
@@ -1149,31 +1152,121 @@ describe.each(harnesses)('store contract: $name', (h) => {
       expect(await collect(store.csvRows(s.channel, (await newStream(store)).id))).toEqual([]);
     }, 120_000);
 
-    it('openCarts: carts still open in streams with an active cart campaign, with the campaigns that answered them', async () => {
-      const s = await newStream(store);
-      const plain = await newStream(store, s.channel);
-      const cartDoc: CampaignDoc = { ...manualDoc(), trigger: { type: 'cart_abandoned', afterSeconds: 600 } };
-      const cart = await newCampaign(store, s, cartDoc);
-      await newCampaign(store, plain, manualDoc());
-      await store.ingest(['a', 'b', 'c', 'd'].map((v) => join(s, v)));
-      await store.ingest([join(plain, 'e')]);
-      const add = () => ev('add_to_cart', { sku: 'A' });
-      await store.ingest([track(s, 'a', [add()], T0 + 1), track(s, 'b', [add()], T0 + 1), track(s, 'c', [add()], T0 + 1), track(s, 'd', [add()], T0 + 1)]);
-      await store.ingest([track(s, 'a', [add()], T0 + 5), track(plain, 'e', [add()], T0 + 5)]);
-      // b's own client reports a purchase; c has a verified one; d got the cart offer
-      await store.ingest([track(s, 'b', [ev('purchase', { orderId: 'x', amount: 100, currency: 'CNY' })], T0 + 10)]);
-      await store.recordPurchase(purchase(s, 'c', 100, { createdAt: T0 + 10 }));
-      expect(kinds(await store.issueOffers(request(s, cart, ['d'], T0 + 20)))).toEqual(['issue']);
+  });
 
-      const open = (await store.openCarts(T0)).filter((c) => c.streamId === s.id || c.streamId === plain.id);
-      expect(open.sort((x, y) => x.viewerId.localeCompare(y.viewerId))).toEqual([
-        { streamId: s.id, channel: s.channel, viewerId: 'a', at: T0 + 5, answered: [] },
-        { streamId: s.id, channel: s.channel, viewerId: 'd', at: T0 + 1, answered: [cart] },
-      ]);
-      // carts from before `since` are forgotten, and a paused campaign waits for no cart
-      expect((await store.openCarts(T0 + 5)).filter((c) => c.streamId === s.id)).toEqual([]);
-      await store.updateCampaign(s.id, cart, cartDoc, 'paused', T0 + 30);
-      expect((await store.openCarts(T0)).filter((c) => c.streamId === s.id)).toEqual([]);
+  describe('due work (one store of its own: claims see every job in it)', () => {
+    let own: Store;
+    beforeAll(async () => {
+      own = await h.open();
+    }, 60_000);
+
+    const CART = { cartDelayMs: 10 * MINUTE };
+    const add = (id?: string) => ev('add_to_cart', { sku: 'A' }, id);
+    const armed = (t: IngestJob, triggers: object) => ({ ...t, triggers }) as IngestJob;
+    /** claims everything due at `now` (30 s leases) and returns the claimed ids */
+    const claim = async (now: number) => (await own.claimJobs(now, 100, 30 * SECOND)).map((j) => j.id);
+
+    it("a track arms the viewer's cart job; the next add_to_cart re-arms it, a resent one does not; claims hold a lease", async () => {
+      const s = await newStream(own);
+      await own.ingest([join(s, 'a')]);
+      const first = add();
+      await own.ingest([armed(track(s, 'a', [first], T0 + 1), CART)]);
+      expect(await claim(T0 + 1 + 10 * MINUTE - 1)).toEqual([]);
+      const [job] = await own.claimJobs(T0 + 1 + 10 * MINUTE, 100, 30 * SECOND);
+      expect(job).toEqual({
+        id: expect.stringMatching(/^cart\//), kind: 'cart', channel: s.channel, streamId: s.id, viewerId: 'a', payload: {},
+        runAt: T0 + 1 + 10 * MINUTE, armedAt: T0 + 1, attempts: 1,
+      });
+      // held by that claim until the lease ends, then claimed again
+      expect(await claim(T0 + 1 + 10 * MINUTE + 29 * SECOND)).toEqual([]);
+      expect((await own.claimJobs(T0 + 1 + 11 * MINUTE, 100, 30 * SECOND)).map((j) => j.attempts)).toEqual([2]);
+
+      // the SDK resends the same event: a duplicate arms nothing; a new add_to_cart re-arms (and frees) the job
+      await own.ingest([armed(track(s, 'a', [first], T0 + 2 * MINUTE), CART)]);
+      await own.ingest([armed(track(s, 'a', [add()], T0 + 20 * MINUTE), CART)]);
+      // the run that held the old instance finishes it by its armed time: the new one stays
+      await own.finishJob(job!.id, T0 + 1);
+      expect(await claim(T0 + 30 * MINUTE - 1)).toEqual([]);
+      const [again] = await own.claimJobs(T0 + 30 * MINUTE, 100, 30 * SECOND);
+      expect(again).toMatchObject({ id: job!.id, armedAt: T0 + 20 * MINUTE, attempts: 1 });
+      // a retry releases it for later; finishing it by its armed time deletes it
+      await own.retryJob(again!.id, again!.armedAt, T0 + 40 * MINUTE);
+      expect(await claim(T0 + 40 * MINUTE - 1)).toEqual([]);
+      expect(await claim(T0 + 40 * MINUTE)).toEqual([job!.id]);
+      await own.finishJob(job!.id, again!.armedAt);
+      expect(await claim(T0 + 50 * MINUTE)).toEqual([]);
+    });
+
+    it("a purchase closes the cart: the viewer's own client's event, or a verified purchase; no campaign, no job", async () => {
+      const s = await newStream(own);
+      await own.ingest(['b', 'c', 'd', 'e'].map((v) => join(s, v)));
+      await own.ingest(['b', 'c', 'e'].map((v) => armed(track(s, v, [add()], T0 + 1), CART)));
+      await own.ingest([track(s, 'd', [add()], T0 + 1)]); // a stream without a cart campaign
+      await own.ingest([armed(track(s, 'b', [ev('purchase', { orderId: 'x', amount: 100, currency: 'CNY' })], T0 + 5), CART)]);
+      await own.recordPurchase(purchase(s, 'c', 100, { createdAt: T0 + 5 }));
+      // one batch: a purchase, then another add_to_cart: the cart is open again
+      await own.ingest([armed(track(s, 'e', [ev('purchase', { orderId: 'y', amount: 100, currency: 'CNY' }), add()], T0 + 6), CART)]);
+      const due = await own.claimJobs(T0 + HOUR, 100, 30 * SECOND);
+      expect(due.filter((j) => j.streamId === s.id).map((j) => [j.viewerId, j.armedAt])).toEqual([['e', T0 + 6]]);
+    });
+
+    it('a credit that crosses a watch milestone creates one watch job, claimed by the committer; the next credit does not', async () => {
+      const s = await newStream(own);
+      await own.ingest([join(s, 'w')]);
+      const WATCH = { milestonesMs: [30 * SECOND] };
+      // a heartbeat every 10 s, each credited 10 s on the server's clock
+      const beat = async (n: number) =>
+        (await own.ingest([armed(track(s, 'w', [ev('watch', { playing: true, engagedMs: 10_000 })], T0 + n * 10 * SECOND, T0 + (n - 1) * 10 * SECOND), WATCH)]))[0]!;
+      expect((await beat(1)).due ?? []).toEqual([]);
+      expect((await beat(2)).due ?? []).toEqual([]);
+      const b = await beat(3);
+      expect(b.streamWatchMs).toBe(30_000);
+      expect(b.due).toEqual([{
+        id: expect.stringMatching(/^watch\//), kind: 'watch', channel: s.channel, streamId: s.id, viewerId: 'w',
+        payload: { beforeMs: 20_000, afterMs: 30_000 }, runAt: T0 + 30 * SECOND, armedAt: T0 + 30 * SECOND, attempts: 1,
+      }]);
+      expect((await beat(4)).due ?? []).toEqual([]);
+      // the committer holds it; after its lease any process may claim it
+      expect(await claim(T0 + 30 * SECOND + JOB_LEASE_MS - 1)).toEqual([]);
+      expect(await claim(T0 + 30 * SECOND + JOB_LEASE_MS)).toEqual([b.due![0]!.id]);
+      await own.finishJob(b.due![0]!.id, b.due![0]!.armedAt);
+    });
+
+    it('a purchase with an outbox writes its job with it, claimed by the caller; a repeated order writes none', async () => {
+      const s = await newStream(own);
+      const rec = { ...purchase(s, 'p', 2500), outbox: { fromTier: 'potential', skus: ['TEE-1'] } };
+      const r = await own.recordPurchase(rec);
+      expect(r.inserted && r.job).toEqual({
+        id: expect.stringMatching(/^purchase\//), kind: 'purchase', channel: s.channel, streamId: s.id, viewerId: 'p',
+        payload: { fromTier: 'potential', skus: ['TEE-1'], orderId: rec.purchase.orderId }, runAt: T0, armedAt: T0, attempts: 1,
+      });
+      const again = await own.recordPurchase(rec);
+      expect(again.inserted).toBe(false);
+      expect(await claim(T0 + JOB_LEASE_MS - 1)).toEqual([]);
+      expect(await claim(T0 + JOB_LEASE_MS)).toEqual([r.inserted && r.job!.id]);
+      await own.finishJob(r.inserted ? r.job!.id : '', T0);
+    });
+
+    it("an effect key issues a campaign once; another key issues again; pruned keys are forgotten", async () => {
+      const s = await newStream(own);
+      const c = await newCampaign(own, s, manualDoc({ limits: { perViewer: 5 } }));
+      expect(kinds(await own.issueOffers({ ...request(s, c, ['v'], T0), once: 'job-1@1' }))).toEqual(['issue']);
+      expect(kinds(await own.issueOffers({ ...request(s, c, ['v'], T0 + 1), once: 'job-1@1' }))).toEqual([null]);
+      expect(kinds(await own.issueOffers({ ...request(s, c, ['v'], T0 + 3 * MINUTE), once: 'job-1@2' }))).toEqual(['issue']);
+      // the same key on another campaign is another effect
+      const d = await newCampaign(own, s, manualDoc());
+      expect(kinds(await own.issueOffers({ ...request(s, d, ['v'], T0 + 6 * MINUTE), once: 'job-1@1' }))).toEqual(['issue']);
+      expect((await own.getCampaign(s.id, c))!.issued).toBe(2);
+      expect(await own.pruneJobEffects(T0 + 3 * MINUTE)).toBe(1); // job-1@1 on c, recorded at T0
+      expect(kinds(await own.issueOffers({ ...request(s, c, ['v'], T0 + 9 * MINUTE), once: 'job-1@1' }))).toEqual(['issue']);
+    });
+
+    it("erasing a viewer deletes their jobs", async () => {
+      const s = await newStream(own);
+      await own.ingest([join(s, 'gone')]);
+      await own.ingest([armed(track(s, 'gone', [add()], T0 + 1), CART)]);
+      expect(await own.eraseViewer(s.channel, 'gone', 'erased-1')).toBe(true);
+      expect((await own.claimJobs(T0 + DAY, 100, 30 * SECOND)).filter((j) => j.streamId === s.id)).toEqual([]);
     });
   });
 

@@ -16,6 +16,9 @@ import type { Tier, FunnelCounts, PollPayload } from '../realtime/events.js';
 import type { ValidEvent } from '../ingest/schema.js';
 import type { CampaignDoc } from '../offers/campaign.js';
 import type { CampaignCounters, Decision, SkipReason, ViewerHistory } from '../offers/rules.js';
+import type { JobRow, TrackTriggers } from '../jobs/due.js';
+
+export type { JobRow } from '../jobs/due.js';
 
 // ---------------------------------------------------------------- rows
 
@@ -241,6 +244,8 @@ export type IngestJob =
       now: number;
       /** server time the viewer's watch time was last credited in this stream (ingest/tally.ts) */
       lastCreditAt: number;
+      /** the stream's waiting triggers: the batch arms or closes the cart job, or creates a watch job (jobs/due.ts) */
+      triggers?: TrackTriggers;
     }
   | { kind: 'delivered'; offerId: string; now: number }
   | { kind: 'reasons'; channel: string; viewerId: string; tier: Tier; reasons: string[]; lifecycle?: string };
@@ -248,8 +253,10 @@ export type IngestJob =
 export interface IngestResult {
   /** join: the viewer's first visit to this stream */
   firstTime?: boolean;
-  /** join: the viewer's credited watch time in this stream so far */
+  /** join: the viewer's credited watch time in this stream so far; track: after this batch (when it credited any) */
   streamWatchMs?: number;
+  /** jobs this batch created, claimed for the caller to run now (a watch milestone crossed) */
+  due?: JobRow[];
   /** track: the events stored now (not duplicates), in order */
   accepted: ValidEvent[];
   duplicates: number;
@@ -273,12 +280,21 @@ export interface NewStream {
 export interface PurchaseRecord {
   purchase: Omit<PurchaseRow, 'refunded'>;
   now: number;
+  /** the offers the purchase is due (a `purchase` job, claimed for the caller, written with it); its payload */
+  outbox?: Record<string, unknown>;
 }
+
 
 export type RedeemStatus = 'redeemed' | 'other_viewer' | 'not_found' | 'already_redeemed' | 'expired';
 
 export type RecordPurchaseResult =
-  | { inserted: true; purchase: PurchaseRow; coupon?: { status: RedeemStatus; offer?: OfferRow; /** false: the code was redeemed by this order before */ now?: boolean } }
+  | {
+      inserted: true;
+      purchase: PurchaseRow;
+      coupon?: { status: RedeemStatus; offer?: OfferRow; /** false: the code was redeemed by this order before */ now?: boolean };
+      /** the `purchase` job written with it (when `outbox` was given), claimed for the caller */
+      job?: JobRow;
+    }
   /** the order id was taken: the row as first recorded (the caller compares) */
   | { inserted: false; existing: PurchaseRow };
 
@@ -299,6 +315,11 @@ export interface IssueRequest {
    * the viewer's history. Return null to pass the viewer over (not active, not in the audience).
    */
   decide: (campaign: CampaignRow, history: ViewerHistory, viewerId: string) => Decision | null;
+  /**
+   * a job's effect key (jobs/due.ts): recorded with this campaign's issue in the same transaction;
+   * when it was recorded before, nothing is decided or issued (every viewer's decision is null)
+   */
+  once?: string;
   /** the offer for an `issue` decision; the store sets `code` (and retries on a code collision) */
   offer: (campaign: CampaignRow, viewerId: string, currency: string, value: number) => Omit<CampaignOfferRow, 'code'>;
 }
@@ -402,8 +423,16 @@ export interface Store {
   listTriggered(streamId: string): Promise<CampaignRow[]>;
   updateCampaign(streamId: string, id: string, doc: CampaignDoc, status: CampaignStatus, now: number): Promise<void>;
   issueOffers(req: IssueRequest): Promise<IssueResult[]>;
-  /** carts still open since `since` (an add_to_cart, no purchase after it) in streams with an active cart campaign */
-  openCarts(since: number): Promise<{ streamId: string; channel: string; viewerId: string; at: number; answered: string[] }[]>;
+
+  // due work (jobs/due.ts): any process may claim a due job; one claim holds it for `leaseMs`
+  /** up to `limit` jobs due at `now` and not held by a claim, each now claimed until now + leaseMs */
+  claimJobs(now: number, limit: number, leaseMs: number): Promise<JobRow[]>;
+  /** deletes the job, unless it was re-armed since `armedAt` (a new cart) */
+  finishJob(id: string, armedAt: number): Promise<void>;
+  /** releases the job to run again at `runAt`, unless it was re-armed since `armedAt` */
+  retryJob(id: string, armedAt: number, runAt: number): Promise<void>;
+  /** deletes effect keys recorded before `before`; returns how many */
+  pruneJobEffects(before: number): Promise<number>;
   campaignFunnel(streamId: string, campaign: string): Promise<{ issued: number; delivered: number; seen: number; clicked: number; redeemed: number }>;
   campaignArms(streamId: string, campaign: string, channel: string, windowMs: number): Promise<ArmRow[]>;
 

@@ -294,6 +294,50 @@ describe.skipIf(!enabled)('cluster mode: three processes, one PostgreSQL, one Re
     await until(() => again.offers.length === 1, 5000, 'the undelivered offer on reconnect');
   }, 60_000);
 
+  it('a cart seen by a node that dies gets its cart_abandoned offer once, from another node', async () => {
+    const victim = await startNode();
+    const [n1] = nodes;
+    const stream = await newStream(n1!);
+    const made = await n1!.api('POST', `/v1/streams/${stream.id}/campaigns`, {
+      name: 'Cart', trigger: { type: 'cart_abandoned', afterSeconds: 2 }, offer: { title: 'Still thinking?', discount: { kind: 'amount', value: 800 }, ttlSeconds: 600 },
+    }, stream.hostKey);
+    expect(made.status).toBe(201);
+    const tok = await token(n1!, stream.ingestKey, 'gus');
+    const v = await viewer(victim, { streamId: stream.id, viewerId: 'x', token: tok });
+    const ack = await v.socket.emitWithAck('track', [{ id: eid('c'), type: 'add_to_cart', ts: Date.now(), data: { sku: 'TEA-01' } }]);
+    expect(ack.accepted).toBe(1);
+    victim.proc.kill('SIGKILL'); // the only process that saw the cart
+    expect(await victim.exited).toBe('SIGKILL');
+    const again = await viewer(n1!, { streamId: stream.id, viewerId: 'x', token: tok });
+    await until(() => again.offers.some((o) => o.campaign === made.body.id), 8000, 'the cart offer from a living node');
+    await new Promise((r) => setTimeout(r, 2500)); // every node ticks every second: none issues it again
+    const rows = await sql('SELECT id FROM offers WHERE stream_id = $1 AND campaign = $2', [stream.id, made.body.id]);
+    expect(rows).toHaveLength(1);
+    expect(again.offers.filter((o) => o.campaign === made.body.id)).toHaveLength(1);
+  }, 30_000);
+
+  it('a watch milestone crossed by two tabs on two nodes fires once', async () => {
+    const [n1, n2] = nodes;
+    const stream = await newStream(n1!);
+    const made = await n1!.api('POST', `/v1/streams/${stream.id}/campaigns`, {
+      name: 'Stayed 4 s', trigger: { type: 'watch_milestone', watchSeconds: 4 }, offer: { title: 'Thanks for staying', discount: { kind: 'amount', value: 500 }, ttlSeconds: 600 },
+    }, stream.hostKey);
+    expect(made.status).toBe(201);
+    const tok = await token(n1!, stream.ingestKey, 'hal');
+    const tabs = [await viewer(n1!, { streamId: stream.id, viewerId: 'x', token: tok }), await viewer(n2!, { streamId: stream.id, viewerId: 'x', token: tok })];
+    // both tabs send a heartbeat every 500 ms for 6 s: the server credits about 6 s once, crossing 4 s once
+    for (let i = 0; i < 12; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      await Promise.all(tabs.map((t) => t.socket.emitWithAck('track', [{ id: eid('w'), type: 'watch', ts: Date.now(), data: { playing: true, engagedMs: 500 } }])));
+    }
+    await until(() => tabs.some((t) => t.offers.some((o) => o.campaign === made.body.id)), 5000, 'the milestone offer');
+    await new Promise((r) => setTimeout(r, 1000));
+    const rows = await sql('SELECT id FROM offers WHERE stream_id = $1 AND campaign = $2', [stream.id, made.body.id]);
+    expect(rows).toHaveLength(1);
+    // one offer, pushed to the viewer's room: each tab shows it once
+    for (const t of tabs) expect(t.offers.filter((o) => o.campaign === made.body.id)).toHaveLength(1);
+  }, 30_000);
+
   it('Redis restarted: ingest and acks go on, cross-node pushes resume within 5 s, an offer it kept from a viewer arrives on reconnect', async () => {
     const [n1, n2] = nodes;
     const stream = await newStream(n1!);

@@ -1,5 +1,5 @@
 /**
- * Campaigns (sqlite/campaigns.ts): the rows, the carts a restart rebuilds, and the numbers behind
+ * Campaigns (sqlite/campaigns.ts): the rows and the numbers behind
  * each campaign's stats. Issuing lives in offers.ts. A campaign's JSON document is read with
  * `::json` (not `::jsonb`): json only checks the text, so an exotic string elsewhere in the
  * document (a title holding \u0000, which jsonb refuses) never breaks a query about its trigger.
@@ -11,7 +11,7 @@ import { campaignFrom, columns } from './rows.js';
 
 type CampaignOps = Pick<Store,
   | 'ensureCampaigns' | 'insertCampaign' | 'getCampaign' | 'listCampaigns' | 'listTriggered' | 'updateCampaign'
-  | 'openCarts' | 'campaignFunnel' | 'campaignArms'>;
+  | 'campaignFunnel' | 'campaignArms'>;
 
 const INSERT = `INSERT INTO campaigns (stream_id, id, channel, doc, status, adhoc, max_issued, budget, created_at, updated_at)`;
 const limitsOf = (doc: CampaignDoc) => [doc.limits?.maxIssued ?? null, doc.limits?.budget ?? null];
@@ -60,36 +60,6 @@ export function campaignOps(db: Db): CampaignOps {
       );
     },
 
-    /**
-     * Each viewer's last add_to_cart after `since` in a stream with an active cart_abandoned
-     * campaign (a range of the partial events_cart index, in the partitions of those days), unless
-     * a purchase came after it (their client's event in that stream, or a verified one in the
-     * channel); with the campaigns that already answered the cart (an offer, or a holdout
-     * assignment, since it).
-     */
-    async openCarts(since) {
-      const list = await rows(
-        `WITH carts AS (
-           SELECT e.stream_id, s.channel, e.viewer_id, MAX(e.received_at) AS at
-           FROM events e JOIN streams s ON s.id = e.stream_id
-           WHERE e.received_at > $1 AND e.type = 'add_to_cart'
-             AND e.stream_id IN (SELECT stream_id FROM campaigns
-                                 WHERE status = 'active' AND doc::json -> 'trigger' ->> 'type' = 'cart_abandoned')
-           GROUP BY e.stream_id, s.channel, e.viewer_id)
-         SELECT c.stream_id, c.channel, c.viewer_id, c.at,
-           ARRAY(SELECT o.campaign FROM offers o WHERE o.stream_id = c.stream_id AND o.viewer_id = c.viewer_id AND o.created_at >= c.at
-                 UNION
-                 SELECT a.campaign_id FROM campaign_assignments a WHERE a.stream_id = c.stream_id AND a.viewer_id = c.viewer_id AND a.at >= c.at
-                 ORDER BY 1) AS answered
-         FROM carts c
-         WHERE NOT EXISTS (SELECT 1 FROM events p WHERE p.stream_id = c.stream_id AND p.viewer_id = c.viewer_id
-                             AND p.type = 'purchase' AND p.received_at >= c.at)
-           AND NOT EXISTS (SELECT 1 FROM purchases q WHERE q.channel = c.channel AND q.viewer_id = c.viewer_id AND q.created_at >= c.at)
-         ORDER BY c.stream_id, c.viewer_id`,
-        [since],
-      );
-      return list.map((r) => ({ streamId: r.stream_id, channel: r.channel, viewerId: r.viewer_id, at: r.at, answered: r.answered }));
-    },
     async campaignFunnel(streamId, campaign) {
       const [r] = await rows(
         `SELECT COUNT(*) AS issued, COUNT(delivered_at) AS delivered, COUNT(seen_at) AS seen,

@@ -19,6 +19,7 @@ import { streamOps } from './streams.js';
 import { queries } from './queries.js';
 import { campaignOps } from './campaigns.js';
 import { dashboardOps } from './dashboard.js';
+import { jobOps } from './jobs.js';
 
 export { DEFAULT_POOL_SIZE } from './pool.js';
 export { DEDUP_WINDOW_DAYS } from './ingest.js';
@@ -56,6 +57,7 @@ export async function createPostgresStore(url: string, opts: PostgresStoreOption
     ...queries(db),
     ...campaignOps(db),
     ...dashboardOps(db),
+    ...jobOps(db),
 
     setTiers: (rows) => setTiers(db, rows),
     listViewers: (q) => listViewers(db, q),

@@ -25,6 +25,8 @@ import { tally, type Tally } from '../../ingest/tally.js';
 import type { Db, Sql } from './pool.js';
 import { DAY_MS, dayStart, type Partitions } from './partitions.js';
 import { columns } from './rows.js';
+import { cartJob, cartJobId, JOB_LEASE_MS, trackWrites, watchJob, type NewJob } from '../../jobs/due.js';
+import { armJobs, createJobs, removeJobs } from './jobs.js';
 
 /** days of stored events a new event is checked against (besides its own day) */
 export const DEDUP_WINDOW_DAYS = 7;
@@ -74,7 +76,37 @@ async function applyBatch(c: Sql, jobs: IngestJob[]): Promise<IngestResult[]> {
       lastCreditAt: t.lastCreditAt,
     });
   });
+  await writeTriggers(c, jobs, results);
   return results;
+}
+
+/**
+ * The waiting triggers the batch's tracks arm, close or create (jobs/due.ts), in its transaction:
+ * a viewer's cart job follows their last cart event of the batch; a watch job is created for a
+ * credit that crossed a milestone (from the stream row's stored total, so of two servers
+ * crediting one viewer, exactly one crosses it), claimed for this server to run now.
+ */
+async function writeTriggers(c: Sql, jobs: IngestJob[], results: IngestResult[]) {
+  const carts = new Map<string, NewJob | null>();
+  const watches: [number, NewJob][] = [];
+  jobs.forEach((j, i) => {
+    const r = results[i]!;
+    if (j.kind !== 'track' || !j.triggers || !r.accepted.length) return;
+    const w = trackWrites(r.accepted, r.watchCredited, r.streamWatchMs ?? 0, j.triggers);
+    if (w.cart === 'arm') carts.set(cartJobId(j.channel, j.viewerId), cartJob(j.channel, j.streamId, j.viewerId, j.now, j.triggers.cartDelayMs!));
+    else if (w.cart === 'close') carts.set(cartJobId(j.channel, j.viewerId), null);
+    if (w.watch) watches.push([i, watchJob(j.channel, j.streamId, j.viewerId, j.now, w.watch)]);
+  });
+  const armed = [...carts.values()].filter((x): x is NewJob => x !== null);
+  await armJobs(c, armed);
+  await removeJobs(c, [...carts].filter(([, x]) => x === null).map(([id]) => id));
+  if (!watches.length) return;
+  const now = Math.max(...watches.map(([, w]) => w.armedAt));
+  const created = new Map((await createJobs(c, watches.map(([, w]) => w), now + JOB_LEASE_MS)).map((x) => [x.id, x]));
+  for (const [i, w] of watches) {
+    const row = created.get(w.id);
+    if (row) (results[i]!.due ??= []).push(row);
+  }
 }
 
 /**
@@ -252,7 +284,7 @@ async function applyRun(c: Sql, jobs: IngestJob[], run: number[], tallies: Map<n
     else reasons.push(j);
   }
   if (joins.length) await applyJoins(c, joins.map((i) => jobs[i] as Join), joins.map((i) => results[i]!));
-  if (tracks.length) await applyTracks(c, tracks.map((i) => [jobs[i] as Track, tallies.get(i)!] as const));
+  if (tracks.length) await applyTracks(c, tracks.map((i) => [jobs[i] as Track, tallies.get(i)!] as const), tracks.map((i) => results[i]!));
   if (delivered.length) {
     await c.query(
       `UPDATE offers o SET delivered_at = u.now FROM UNNEST($1::text[], $2::bigint[]) AS u(id, now)
@@ -316,7 +348,7 @@ async function applyJoins(c: Sql, joins: Join[], results: IngestResult[]) {
 }
 
 /** what the tallies add (repo.ts addDeltas), and the offers the viewers' clients saw or clicked (markSeen, markClicked) */
-async function applyTracks(c: Sql, tracks: (readonly [Track, Tally])[]) {
+async function applyTracks(c: Sql, tracks: (readonly [Track, Tally])[], results: IngestResult[]) {
   await c.query(
     `UPDATE viewers v SET watch_ms = v.watch_ms + d.watch_ms, comments = v.comments + d.comments, likes = v.likes + d.likes,
        product_views = v.product_views + d.product_views, add_to_carts = v.add_to_carts + d.add_to_carts,
@@ -328,14 +360,15 @@ async function applyTracks(c: Sql, tracks: (readonly [Track, Tally])[]) {
       j.channel, j.viewerId, d.watchMs, d.comments, d.likes, d.productViews, d.addToCarts, d.engWeighted, j.now,
     ]), 9),
   );
-  await c.query(
+  const streams = await c.query(
     `UPDATE viewer_streams vs SET watch_ms = vs.watch_ms + d.watch_ms, comments = vs.comments + d.comments, likes = vs.likes + d.likes,
        product_views = vs.product_views + d.product_views, add_to_carts = vs.add_to_carts + d.add_to_carts,
        checkouts = vs.checkouts + d.checkouts, browser_purchases = vs.browser_purchases + d.browser_purchases,
        last_seen_at = GREATEST(vs.last_seen_at, d.now), last_credit_at = GREATEST(vs.last_credit_at, d.credit_base)
      FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])
        AS d(stream_id, viewer_id, watch_ms, comments, likes, product_views, add_to_carts, checkouts, browser_purchases, now, credit_base)
-     WHERE vs.stream_id = d.stream_id AND vs.viewer_id = d.viewer_id`,
+     WHERE vs.stream_id = d.stream_id AND vs.viewer_id = d.viewer_id
+     RETURNING vs.stream_id, vs.viewer_id, vs.watch_ms`,
     columns(tracks.map(([j, t]) => {
       const d = t.deltas;
       // a batch that credited a heartbeat moved the base to its `now`; otherwise the base stays
@@ -343,6 +376,11 @@ async function applyTracks(c: Sql, tracks: (readonly [Track, Tally])[]) {
       return [j.streamId, j.viewerId, d.watchMs, d.comments, d.likes, d.productViews, d.addToCarts, d.checkouts, d.browserPurchases, j.now, base];
     }), 11),
   );
+  // the stream's credited total after this batch (a run holds one job per stream row)
+  const watch = new Map(streams.rows.map((r) => [key(r.stream_id, r.viewer_id), r.watch_ms as number]));
+  tracks.forEach(([j, t], n) => {
+    if (t.deltas.watchMs > 0) results[n]!.streamWatchMs = watch.get(key(j.streamId, j.viewerId)) ?? 0;
+  });
   // Within one job every acknowledgement has the same `now`, so seen-then-clicked and
   // clicked-then-seen leave the same columns: all seen updates, then all clicked ones.
   const acks = (pick: (t: Tally) => string[]) =>

@@ -235,6 +235,34 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE channels ADD COLUMN previous_token_secret ${T};
   ALTER TABLE channels ADD COLUMN previous_valid_until BIGINT;
   `,
+  /* 4: due work beside its cause (jobs/due.ts): open carts, crossed watch milestones and purchases
+     whose offers are due, claimed with FOR UPDATE SKIP LOCKED and a lease by any server (so a
+     trigger that waits survives the server that saw its cause); job_effects records each campaign
+     a job instance fired, in the transaction that issued it. The carts' index of add_to_cart
+     events goes: nothing rebuilds carts from the events any more. */ `
+  CREATE TABLE jobs (
+    id            ${T} PRIMARY KEY,
+    kind          ${T} NOT NULL,
+    channel       ${T} NOT NULL,
+    stream_id     ${T} NOT NULL,
+    viewer_id     ${T} NOT NULL,
+    payload       ${T} NOT NULL DEFAULT '{}',
+    run_at        BIGINT NOT NULL,
+    armed_at      BIGINT NOT NULL,
+    locked_until  BIGINT NOT NULL DEFAULT 0,
+    attempts      INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX jobs_due ON jobs (run_at);
+  CREATE INDEX jobs_viewer ON jobs (channel, viewer_id);
+  CREATE TABLE job_effects (
+    key          ${T} NOT NULL,
+    campaign_id  ${T} NOT NULL,
+    at           BIGINT NOT NULL,
+    PRIMARY KEY (key, campaign_id)
+  );
+  CREATE INDEX job_effects_at ON job_effects (at);
+  DROP INDEX events_cart;
+  `,
 ];
 
 /** Brings the schema up to date; returns the number of migrations the code knows. */

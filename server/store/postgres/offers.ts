@@ -16,6 +16,8 @@ import { checkRedeem, RACE_LOST } from '../../offers/redeem.js';
 import { generateCode } from '../../offers/codes.js';
 import type { Db, Sql } from './pool.js';
 import { campaignFrom, columns, offerFrom, purchaseFrom } from './rows.js';
+import { cartJobId, JOB_LEASE_MS, purchaseJob } from '../../jobs/due.js';
+import { createJobs, recordEffect, removeJobs } from './jobs.js';
 
 /** a fresh code per attempt; a collision (2^-49 per pair) is retried this many times */
 const CODE_ATTEMPTS = 6;
@@ -36,7 +38,10 @@ const SKIP_COLUMN: Record<SkipReason, string> = {
 export async function issueOffers(db: Db, req: IssueRequest): Promise<IssueResult[]> {
   return db.tx(async (c) => {
     const found = await c.query('SELECT * FROM campaigns WHERE stream_id = $1 AND id = $2 FOR UPDATE', [req.streamId, req.campaignId]);
-    if (!found.rows.length) return req.viewers.map(({ viewerId }) => ({ viewerId, decision: null }));
+    // a job instance fires each campaign once: its effect key is recorded with the issue (behind the campaign's lock)
+    if (!found.rows.length || (req.once !== undefined && !(await recordEffect(c, req.once, req.campaignId, req.now)))) {
+      return req.viewers.map(({ viewerId }) => ({ viewerId, decision: null }));
+    }
     const campaign = campaignFrom(found.rows[0]);
     const ids = [...new Set(req.viewers.map((v) => v.viewerId))];
     await c.query('SELECT livetier_lock_viewers($1, $2::text[])', [req.streamId, ids]);
@@ -226,7 +231,10 @@ export function recordPurchase(db: Db, r: PurchaseRecord): Promise<RecordPurchas
       coupon = red.status === 'redeemed' ? { status: red.status, offer: red.offer, now: red.now } : { status: red.status };
     }
     await refreshValue(c, p.channel, p.viewerId);
-    return { inserted: true, purchase: purchaseFrom(ins.rows[0]), ...(coupon ? { coupon } : {}) };
+    await removeJobs(c, [cartJobId(p.channel, p.viewerId)]); // a purchase closes the viewer's cart
+    // the offers the purchase is due, written with it (claimed for the caller, which runs them now)
+    const [job] = r.outbox ? await createJobs(c, [purchaseJob(p.channel, p.streamId, p.viewerId, p.orderId, r.now, r.outbox)], r.now + JOB_LEASE_MS) : [];
+    return { inserted: true, purchase: purchaseFrom(ins.rows[0]), ...(coupon ? { coupon } : {}), ...(job ? { job } : {}) };
   });
 }
 

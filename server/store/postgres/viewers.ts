@@ -151,6 +151,7 @@ export function eraseViewer(db: Db, channel: string, viewerId: string, erasedId:
     await c.query('UPDATE offers SET viewer_id = $3 WHERE channel = $1 AND viewer_id = $2', [channel, viewerId, erasedId]);
     await c.query('DELETE FROM viewer_aliases WHERE channel = $1 AND (viewer_id = $2 OR anon_id = $2)', [channel, viewerId]);
     await c.query('DELETE FROM campaign_assignments WHERE channel = $1 AND viewer_id = $2', [channel, viewerId]);
+    await c.query('DELETE FROM jobs WHERE channel = $1 AND viewer_id = $2', [channel, viewerId]);
     return known;
   });
 }

@@ -48,19 +48,6 @@ export function createCampaignStore(db: DB) {
       VALUES (@id, @code, @channel, @streamId, @viewerId, @campaign, @title, @description, @discountKind, @discountValue,
       @minSpend, @currency, @createdAt, @expiresAt, @value, @maxDiscount, @skus)`),
     boughtHere: db.prepare('SELECT 1 FROM purchases INDEXED BY purchases_viewer WHERE channel = ? AND viewer_id = ? AND stream_id = ? AND amount > refunded LIMIT 1'),
-    // the carts a restart must not forget: each viewer's last add_to_cart since @since in a
-    // stream with an active cart_abandoned campaign (a range of the partial events_cart index), unless
-    // a purchase (their client's event in that stream, or a verified one in the channel) came after it
-    openCarts: db.prepare(`SELECT e.stream_id AS streamId, s.channel AS channel, e.viewer_id AS viewerId, MAX(e.received_at) AS at
-      FROM events e INDEXED BY events_cart JOIN streams s ON s.id = e.stream_id
-      WHERE e.received_at > @since AND e.type = 'add_to_cart'
-        AND e.stream_id IN (SELECT stream_id FROM campaigns WHERE status = 'active' AND json_extract(doc, '$.trigger.type') = 'cart_abandoned')
-      GROUP BY e.stream_id, e.viewer_id`),
-    cartClosed: db.prepare(`SELECT EXISTS (SELECT 1 FROM events WHERE stream_id = @streamId AND viewer_id = @viewerId AND type = 'purchase' AND received_at >= @at)
-      OR EXISTS (SELECT 1 FROM purchases INDEXED BY purchases_viewer WHERE channel = @channel AND viewer_id = @viewerId AND created_at >= @at) AS closed`),
-    // the campaigns that already answered this cart: an offer issued, or a holdout assignment, since it
-    cartAnswered: db.prepare(`SELECT campaign AS id FROM offers WHERE stream_id = @streamId AND viewer_id = @viewerId AND created_at >= @at
-      UNION SELECT campaign_id FROM campaign_assignments WHERE stream_id = @streamId AND viewer_id = @viewerId AND at >= @at`),
     funnel: db.prepare(`SELECT COUNT(*) AS issued, COUNT(delivered_at) AS delivered, COUNT(seen_at) AS seen,
       COUNT(clicked_at) AS clicked, COUNT(redeemed_at) AS redeemed FROM offers WHERE stream_id = ? AND campaign = ?`),
     // a viewer converts with a verified purchase (not fully refunded) that carries one of their
@@ -135,15 +122,6 @@ export function createCampaignStore(db: DB) {
     },
     boughtHere(channel: string, streamId: string, viewerId: string): boolean {
       return !!s.boughtHere.get(channel, viewerId, streamId);
-    },
-    /** the carts still open since `since`, with the campaigns that already answered each (a restart rebuilds its cart clocks from them) */
-    openCarts(since: number): { streamId: string; channel: string; viewerId: string; at: number; answered: string[] }[] {
-      const out = [];
-      for (const c of s.openCarts.all({ since }) as { streamId: string; channel: string; viewerId: string; at: number }[]) {
-        if ((s.cartClosed.get(c) as { closed: number }).closed) continue;
-        out.push({ ...c, answered: (s.cartAnswered.all(c) as { id: string }[]).map((r) => r.id) });
-      }
-      return out;
     },
     funnel(streamId: string, campaign: string) {
       return s.funnel.get(streamId, campaign) as { issued: number; delivered: number; seen: number; clicked: number; redeemed: number };

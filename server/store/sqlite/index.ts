@@ -19,6 +19,8 @@ import { createDashboardQueries, type CsvCursor } from './dashboard.js';
 import { mergeViewers } from './alias.js';
 import { createKeyStore } from './keys.js';
 import { createEventPurge } from './retention.js';
+import { createJobStore } from './jobs.js';
+import { cartJob, cartJobId, JOB_LEASE_MS, purchaseJob, trackWrites, watchJob, type JobRow } from '../../jobs/due.js';
 import { tally } from '../../ingest/tally.js';
 import { checkRedeem, RACE_LOST } from '../../offers/redeem.js';
 import { generateCode } from '../../offers/codes.js';
@@ -94,6 +96,7 @@ export function createSqliteStore(db: DB): SqliteStore {
   const dashboard = createDashboardQueries(db);
   const keys = createKeyStore(db);
   const events = createEventPurge(db);
+  const jobs = createJobStore(db);
   const ping = db.prepare('SELECT 1');
 
   /** a read of several statements, as one snapshot */
@@ -119,7 +122,20 @@ export function createSqliteStore(db: DB): SqliteStore {
         if (t.stored.length) repo.addDeltas(channel, streamId, viewerId, t.deltas, now);
         for (const id of t.seen) repo.markSeen(id, channel, viewerId, now);
         for (const id of t.clicked) repo.markClicked(id, channel, viewerId, now);
-        return { accepted: t.stored.map((s) => s.event), duplicates: t.duplicates, watchCredited: t.deltas.watchMs, lastCreditAt: t.lastCreditAt };
+        const accepted = t.stored.map((s) => s.event);
+        const res: IngestResult = { accepted, duplicates: t.duplicates, watchCredited: t.deltas.watchMs, lastCreditAt: t.lastCreditAt };
+        if (job.triggers && accepted.length) {
+          // the waiting triggers this batch arms, closes or creates, in its transaction
+          if (res.watchCredited > 0) res.streamWatchMs = repo.getViewerStream(streamId, viewerId)?.watchMs ?? 0;
+          const w = trackWrites(accepted, res.watchCredited, res.streamWatchMs ?? 0, job.triggers);
+          if (w.cart === 'arm') jobs.arm(cartJob(channel, streamId, viewerId, now, job.triggers.cartDelayMs!));
+          else if (w.cart === 'close') jobs.remove(cartJobId(channel, viewerId));
+          if (w.watch) {
+            const due = jobs.create(watchJob(channel, streamId, viewerId, now, w.watch), now + JOB_LEASE_MS);
+            if (due) res.due = [due];
+          }
+        }
+        return res;
       }
       // the other jobs credit no watch time: their lastCreditAt (a track's field) is 0
       case 'delivered':
@@ -165,7 +181,10 @@ export function createSqliteStore(db: DB): SqliteStore {
 
   function issue(req: IssueRequest): IssueResult[] {
     let c = campaigns.get(req.streamId, req.campaignId);
-    if (!c) return req.viewers.map(({ viewerId }) => ({ viewerId, decision: null }));
+    // a job instance fires each campaign once: its effect key is recorded with the issue
+    if (!c || (req.once !== undefined && !jobs.effect(req.once, req.campaignId, req.now))) {
+      return req.viewers.map(({ viewerId }) => ({ viewerId, decision: null }));
+    }
     const out: IssueResult[] = [];
     for (const { viewerId, currency } of req.viewers) {
       // the history includes the offers issued earlier in this loop: a viewer listed twice is limited like any other
@@ -240,17 +259,22 @@ export function createSqliteStore(db: DB): SqliteStore {
     }),
     listViewers: (q) => viewers.list(q),
     exportViewer: read((channel: string, viewerId: string) => viewers.export(channel, viewerId)),
-    eraseViewer: (channel, viewerId, erasedId) => viewers.erase(channel, viewerId, erasedId),
+    eraseViewer: db.transaction((channel: string, viewerId: string, erasedId: string) => {
+      jobs.eraseViewer(channel, viewerId);
+      return viewers.erase(channel, viewerId, erasedId);
+    }),
     alias: (channel, from, into, now) => mergeViewers(db, channel, from, into, now),
 
     ingest: db.transaction((jobs: IngestJob[]) => jobs.map(applyJob)),
 
     getPurchase: (channel, orderId) => repo.getPurchase(channel, orderId),
-    recordPurchase: db.transaction(({ purchase: p, now }: PurchaseRecord): RecordPurchaseResult => {
+    recordPurchase: db.transaction(({ purchase: p, now, outbox }: PurchaseRecord): RecordPurchaseResult => {
       const existing = repo.getPurchase(p.channel, p.orderId);
       if (existing) return { inserted: false, existing };
       repo.ensureViewer(p.channel, p.viewerId, p.at, now);
       repo.insertPurchase(p);
+      jobs.remove(cartJobId(p.channel, p.viewerId)); // a purchase closes the viewer's cart
+      const job: JobRow | null = outbox ? jobs.create(purchaseJob(p.channel, p.streamId, p.viewerId, p.orderId, now, outbox), now + JOB_LEASE_MS) : null;
       let coupon: { status: RedeemResult['status']; offer?: OfferRow; now?: boolean } | undefined;
       if (p.couponCode) {
         const r = redeemCode(p.channel, p.couponCode, p.orderId, p.viewerId, now);
@@ -258,7 +282,7 @@ export function createSqliteStore(db: DB): SqliteStore {
       }
       viewers.refreshValue(p.channel, p.viewerId);
       const purchase = repo.getPurchase(p.channel, p.orderId)!;
-      return coupon ? { inserted: true, purchase, coupon } : { inserted: true, purchase };
+      return { inserted: true, purchase, ...(coupon ? { coupon } : {}), ...(job ? { job } : {}) };
     }),
     refund: db.transaction((channel: string, orderId: string, refundedTotal: number) => {
       const row = viewers.purchaseForRefund(channel, orderId);
@@ -281,7 +305,10 @@ export function createSqliteStore(db: DB): SqliteStore {
     listTriggered: (streamId) => campaigns.listTriggered(streamId),
     updateCampaign: (streamId, id, doc, status, now) => campaigns.update(streamId, id, doc, status, now),
     issueOffers: db.transaction(issue),
-    openCarts: read((since: number) => campaigns.openCarts(since)),
+    claimJobs: db.transaction((now: number, limit: number, leaseMs: number) => jobs.claim(now, limit, leaseMs)),
+    finishJob: (id, armedAt) => jobs.finish(id, armedAt),
+    retryJob: (id, armedAt, runAt) => jobs.retry(id, armedAt, runAt),
+    pruneJobEffects: (before) => jobs.prune(before),
     campaignFunnel: (streamId, campaign) => campaigns.funnel(streamId, campaign),
     campaignArms: (streamId, campaign, channel, windowMs) => campaigns.arms(streamId, campaign, channel, windowMs),
 

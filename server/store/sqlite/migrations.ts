@@ -243,4 +243,32 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE channels ADD COLUMN previous_token_secret TEXT;
   ALTER TABLE channels ADD COLUMN previous_valid_until BIGINT;
   `,
+  /* due work beside its cause (jobs/due.ts): open carts, crossed watch milestones and purchases
+     whose offers are due, claimed with a lease by any process (so a trigger that waits survives
+     the process that saw its cause); job_effects records each campaign a job instance fired, in
+     the transaction that issued it. The carts' index of add_to_cart events goes: nothing rebuilds
+     carts from the events any more. */ `
+  CREATE TABLE jobs (
+    id            TEXT PRIMARY KEY,
+    kind          TEXT NOT NULL,
+    channel       TEXT NOT NULL,
+    stream_id     TEXT NOT NULL,
+    viewer_id     TEXT NOT NULL,
+    payload       TEXT NOT NULL DEFAULT '{}',
+    run_at        INTEGER NOT NULL,
+    armed_at      INTEGER NOT NULL,
+    locked_until  INTEGER NOT NULL DEFAULT 0,
+    attempts      INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX jobs_due ON jobs(run_at);
+  CREATE INDEX jobs_viewer ON jobs(channel, viewer_id);
+  CREATE TABLE job_effects (
+    key          TEXT NOT NULL,
+    campaign_id  TEXT NOT NULL,
+    at           INTEGER NOT NULL,
+    PRIMARY KEY (key, campaign_id)
+  );
+  CREATE INDEX job_effects_at ON job_effects(at);
+  DROP INDEX events_cart;
+  `,
 ];
