@@ -104,8 +104,12 @@ async function api(url, path, body, key) {
   return json;
 }
 
-/** Verified viewers: each first purchase tiers its viewer mid, which issues the default deal offer. */
-async function latency({ url, streamId, ingestKey, count, prefix }) {
+/**
+ * Verified viewers: each first purchase tiers its viewer mid, which issues the default deal offer.
+ * The viewers connect to `url`; the purchases go to `purchaseUrl` (another node of a cluster, for
+ * the cross-node latency), by default the same.
+ */
+async function latency({ url, purchaseUrl = url, streamId, ingestKey, count, prefix }) {
   const auths = [];
   for (let i = 0; i < count; i++) {
     const viewerId = `${prefix}-${i}`;
@@ -123,7 +127,7 @@ async function latency({ url, streamId, ingestKey, count, prefix }) {
     });
     const t0 = now();
     try {
-      await api(url, '/v1/purchases', { orderId: `bench-${randomUUID()}`, viewerId: v.viewerId, amount: 19_900, currency: 'CNY' }, ingestKey);
+      await api(purchaseUrl, '/v1/purchases', { orderId: `bench-${randomUUID()}`, viewerId: v.viewerId, amount: 19_900, currency: 'CNY' }, ingestKey);
     } catch {
       errors++;
       continue;

@@ -11,6 +11,9 @@
  *
  * The `pg` phase repeats the ingest and offer-latency measurements with LiveTier on PostgreSQL
  * (test/bench/pg.mjs), when a PostgreSQL server answers; otherwise the report says it was skipped.
+ * The `cluster` phase (test/bench/cluster.mjs) measures cluster mode (PostgreSQL + Redis): ingest with
+ * `--workers 2` against `--workers 1`, offer latency across two nodes against one, and a host push
+ * fanned out over two nodes against one; skipped the same way when PostgreSQL or Redis does not answer.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
@@ -25,6 +28,7 @@ import Database from 'better-sqlite3';
 import { flood } from './flood.mjs';
 import { soak } from './soak.mjs';
 import { pgLabel, pgUnreachable, postgresStore } from './pg.mjs';
+import { clusterPhase } from './cluster.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -43,6 +47,8 @@ try {
   taskset = cpus().length >= 2;
 } catch {}
 const SERVER_CPU = '0';
+// LIVETIER_BENCH_PROF=DIR: each LiveTier server under test writes a V8 CPU profile there (--cpu-prof) when it exits
+const PROFILE = process.env.LIVETIER_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LIVETIER_BENCH_PROF}`] : [];
 const LOAD_CPU = '1';
 
 const temp = mkdtempSync(path.join(tmpdir(), 'livetier-bench-'));
@@ -113,7 +119,7 @@ function child(file, args = [], { cpu, nodeArgs = [] } = {}) {
 async function livetier({ limits = false, store = sqlite } = {}) {
   const db = await store.create();
   const adminKey = `bench-admin-${randomBytes(12).toString('hex')}`;
-  const srv = child('livetier-server.mjs', [db, adminKey, ...(limits ? ['limits'] : [])], { cpu: SERVER_CPU, nodeArgs: ['--expose-gc'] });
+  const srv = child('livetier-server.mjs', [db, adminKey, ...(limits ? ['limits'] : [])], { cpu: SERVER_CPU, nodeArgs: ['--expose-gc', ...PROFILE] });
   const { url } = await srv.ready;
   const res = await fetch(`${url}/v1/streams`, {
     method: 'POST',
@@ -463,7 +469,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => {
   Promise.race([pgStore.dropAll(), sleep(3000)]).finally(() => process.exit(130));
 });
 
-// `--only=ingest,offers` runs some phases (names: ingest, offers, pg, connections, tier, flood, bundle); the report says so
+// `--only=ingest,offers` runs some phases (names: ingest, offers, pg, cluster, connections, tier, flood, bundle); the report says so
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? null;
 const want = (name) => !only || only.includes(name);
 // `--soak MINUTES` (or --soak=MINUTES) adds the soak run; `--only=soak --soak 30` runs it alone
@@ -476,6 +482,14 @@ if (soakArg >= 0 && !(soakMinutes > 0)) {
 if (want('ingest')) await phase('ingest + no loss', ingestPhase);
 if (want('offers')) await phase('offer latency + fan-out', offersPhase);
 if (want('pg')) await phase('PostgreSQL: ingest + no loss, offer latency', pgPhase);
+if (want('cluster')) {
+  await phase('cluster (PostgreSQL + Redis): --workers 2 ingest, cross-node offer latency and fan-out', () => clusterPhase({
+    P, child, clients, hostSocket, ingestOn, pgStore, row, notes, failures, taskset, cpu: { server: SERVER_CPU, load: LOAD_CPU },
+    killChildren: () => {
+      for (const c of [...children]) c.kill('SIGKILL');
+    },
+  }));
+}
 if (want('connections')) await phase('connections', connectionsPhase);
 if (want('tier')) await phase('tier model', tierPhase);
 if (want('flood')) await phase('flood (default limits)', floodPhase);
