@@ -79,12 +79,12 @@ export class Engine {
         return p.tier;
       },
       connected: (streamId) => this.streams.connected(streamId),
-      issued: (offer) => {
+      issued: (offer, here) => {
         const holder = this.tiering.cached(offer.channel, offer.viewerId);
         if (holder) addOffer(holder, offer); // for "several offers ignored"
         const live = this.streams.get(offer.streamId);
         if (live) live.offers.issued++;
-        hooks.offer(offer);
+        hooks.offer(offer, here);
         hooks.changed(offer.streamId);
       },
       stream: async (id) => (await this.streams.load(id))?.stream ?? null,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 /**
  * 31 symbols with no look-alikes (no 0/O, 1/I/L): 10 symbols give ~49.5 bits of entropy.
@@ -8,7 +8,24 @@ export const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 export const CODE_LENGTH = 10;
 const LIMIT = 256 - (256 % CODE_ALPHABET.length);
 
-export function generateCode(length = CODE_LENGTH, random: (n: number) => Uint8Array = randomBytes): string {
+/**
+ * Bytes from the CSPRNG, drawn 4 KiB at a time: a push issues thousands of codes at once, and
+ * one call into the CSPRNG per code cost more than the rest of the code's making.
+ */
+const pool = Buffer.alloc(4096);
+let used = pool.length;
+function pooledRandom(n: number): Uint8Array {
+  if (n > pool.length) return randomFillSync(Buffer.alloc(n));
+  if (used + n > pool.length) {
+    randomFillSync(pool);
+    used = 0;
+  }
+  const out = pool.subarray(used, used + n);
+  used += n;
+  return out;
+}
+
+export function generateCode(length = CODE_LENGTH, random: (n: number) => Uint8Array = pooledRandom): string {
   let out = '';
   while (out.length < length) {
     const bytes = random(length * 2);

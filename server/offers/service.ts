@@ -28,8 +28,8 @@ export interface OfferServiceDeps {
   tierNow: (channel: string, viewerId: string, now: number) => Promise<Tier>;
   /** viewers connected to the stream now */
   connected: (streamId: string) => Iterable<string>;
-  /** an offer was issued (committed): push it and count it */
-  issued: (offer: OfferRow) => void;
+  /** an offer was issued (committed): push it and count it (`here`: to this process's sockets of the viewer only) */
+  issued: (offer: OfferRow, here: boolean) => void;
   /** a stream by id (a job names its stream) */
   stream: (id: string) => Promise<StreamRow | null>;
   /** cluster mode: the other processes send the campaign to their own connected viewers; their counts */
@@ -73,6 +73,9 @@ export interface CampaignView extends CampaignDoc {
   updatedAt: number;
   stats?: CampaignStats;
 }
+
+/** viewers per issuing transaction in a push (see fire) */
+const FANOUT_CHUNK = 250;
 
 export class OfferService {
   private readonly store: Store;
@@ -171,8 +174,16 @@ export class OfferService {
    * and the viewer's history as they are inside its transaction) and issues atomically. The
    * offers are pushed after the commit.
    */
-  private async fire(stream: StreamRow, c: CampaignRow, viewerIds: string[], now: number, once?: string): Promise<IssueResult[]> {
+  private async fire(stream: StreamRow, c: CampaignRow, viewerIds: string[], now: number, once?: string, here = false): Promise<IssueResult[]> {
     if (c.status !== 'active' || viewerIds.length === 0) return [];
+    if (viewerIds.length > FANOUT_CHUNK && once === undefined) {
+      // a push to thousands: a transaction per chunk, each chunk's offers sent as soon as it commits,
+      // so the first viewers have theirs while the last are still being issued (the stock is
+      // checked in each transaction, so the caps hold the same)
+      const out: IssueResult[] = [];
+      for (let i = 0; i < viewerIds.length; i += FANOUT_CHUNK) out.push(...(await this.fire(stream, c, viewerIds.slice(i, i + FANOUT_CHUNK), now, once, here)));
+      return out;
+    }
     const facts = new Map<string, { tier: Tier; lifecycle?: string | null; currency: string }>();
     for (const id of viewerIds) facts.set(id, await this.deps.viewer(stream.channel, id));
     const audience = viewerIds.filter((id) => inAudience(c.doc.audience, facts.get(id)!));
@@ -193,7 +204,7 @@ export class OfferService {
       },
       offer: (campaign, viewerId, currency, value) => offerFor(stream, campaign, viewerId, currency, value, now),
     });
-    for (const r of results) if (r.offer) this.deps.issued(r.offer);
+    for (const r of results) if (r.offer) this.deps.issued(r.offer, here);
     return results;
   }
 
@@ -234,7 +245,8 @@ export class OfferService {
 
   private async sendLocal(stream: StreamRow, c: CampaignRow): Promise<SendResult> {
     const res: SendResult = { sent: 0, held: 0, skipped: { capped: 0, budget: 0, quota: 0, alreadyHas: 0 } };
-    for (const r of await this.fire(stream, c, [...this.deps.connected(stream.id)], this.deps.clock())) {
+    // every process sends its own connected viewers their offers (here = true)
+    for (const r of await this.fire(stream, c, [...this.deps.connected(stream.id)], this.deps.clock(), undefined, true)) {
       const d = r.decision;
       if (!d) continue;
       if (d.kind === 'issue') res.sent++;

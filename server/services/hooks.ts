@@ -11,8 +11,11 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 export type ActivityEvent = DistributiveOmit<ActivityItem, 'id'>;
 
 export interface EngineHooks {
-  /** an offer to push to its viewer (delivery is the realtime layer's job) */
-  offer: (offer: OfferRow) => void;
+  /**
+   * an offer to push to its viewer (delivery is the realtime layer's job); `here`: a push's
+   * fan-out, sent by each process to its own viewers (cluster mode: no message to the others)
+   */
+  offer: (offer: OfferRow, here?: boolean) => void;
   /** something a host sees in this stream changed */
   changed: (streamId: string) => void;
   /** a line for the host's activity feed (a purchase, a tier change, a comment) */
@@ -35,8 +38,8 @@ export class Hooks implements EngineHooks {
     this.h = { ...this.h, ...hooks };
   }
 
-  offer(offer: OfferRow) {
-    this.h.offer(offer);
+  offer(offer: OfferRow, here = false) {
+    this.h.offer(offer, here);
   }
 
   changed(streamId: string) {

@@ -74,8 +74,13 @@ describe.skipIf(TEST_STORE !== 'postgres')('migrate-db (the PostgreSQL half only
     cleanup.push(() => a.stop());
 
     // every table gets rows: channels, streams, viewers, viewer_streams, events, purchases, offers,
-    // campaigns, campaign_assignments, polls, retired_keys, channel_rules, viewer_aliases
+    // campaigns, campaign_assignments, polls, retired_keys, channel_rules, viewer_aliases, jobs (carts
+    // waiting for a cart campaign), job_effects (the offers purchases earned)
     const stream = await createStream(a, { title: 'Moving house', channel: 'mover' });
+    const cartCampaign = await a.api('POST', `/v1/streams/${stream.id}/campaigns`, {
+      name: 'Carts', trigger: { type: 'cart_abandoned', afterSeconds: 3600 }, offer: { title: 'Still thinking?', discount: { kind: 'amount', value: 800 }, ttlSeconds: 600 },
+    }, stream.hostKey);
+    expect(cartCampaign.status).toBe(201);
     const rules = await a.api('GET', '/v1/channels/mover/tier-rules', undefined, ADMIN_KEY);
     expect((await a.api('PUT', '/v1/channels/mover/tier-rules', { ...rules.body, lookbackDays: 120 }, ADMIN_KEY)).status).toBe(200);
     const host = client(a, '/host', { streamId: stream.id, hostKey: stream.hostKey });

@@ -52,10 +52,17 @@ export function createViewerHandlers({
     });
   };
 
-  /** Pushes an offer to every socket of its viewer; delivered once at least one client acknowledged it. */
-  function deliver(offer: OfferRow) {
-    nsp
-      .to(viewerRoom(offer.channel, offer.viewerId))
+  /**
+   * Pushes an offer to its viewer's sockets; delivered once at least one client acknowledged it.
+   * A push's fan-out (`here`: each process sends its own connected viewers their offers) emits to
+   * this process's sockets alone: an emit with acks through the Redis adapter is a message to every
+   * process and an answer from each, per viewer. Any other offer (a trigger's, a purchase reported
+   * here for a viewer elsewhere) goes through the adapter to every socket of the viewer.
+   */
+  function deliver(offer: OfferRow, here = false) {
+    const room = viewerRoom(offer.channel, offer.viewerId);
+    (here && cluster ? nsp.local : nsp)
+      .to(room)
       .timeout(OFFER_ACK_TIMEOUT_MS)
       .emit('offer', engine.payload(offer), (_err: Error | null, responses: unknown[]) => {
         // an empty room answers at once with no responses: that is not a delivery

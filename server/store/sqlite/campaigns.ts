@@ -33,14 +33,21 @@ export function createCampaignStore(db: DB) {
     counters: db.prepare('SELECT issued, committed FROM campaigns WHERE stream_id = ? AND id = ?'),
     history: db.prepare(`SELECT (SELECT COUNT(*) FROM offers WHERE stream_id = @streamId AND campaign = @campaign AND viewer_id = @viewerId) AS inCampaign,
       COUNT(*) AS inStream, MAX(created_at) AS lastAt FROM offers WHERE stream_id = @streamId AND viewer_id = @viewerId`),
+    // every listed viewer's offers in the stream at once (a range of offers_stream_viewer per viewer)
+    histories: db.prepare(`SELECT viewer_id AS viewerId, SUM(campaign = @campaign) AS inCampaign, COUNT(*) AS inStream, MAX(created_at) AS lastAt
+      FROM offers WHERE stream_id = @streamId AND viewer_id IN (SELECT value FROM json_each(@ids)) GROUP BY viewer_id`),
+    // a batch's issues counted at once, still only within the quota and the budget
+    takeMany: db.prepare(`UPDATE campaigns SET issued = issued + @n, committed = committed + @value
+      WHERE stream_id = @streamId AND id = @id AND status = 'active'
+        AND (max_issued IS NULL OR issued + @n <= max_issued) AND (budget IS NULL OR committed + @value <= budget)`),
     // the guarantee: the quota and the budget hold in the database itself, whatever the caller checked
     take: db.prepare(`UPDATE campaigns SET issued = issued + 1, committed = committed + @value
       WHERE stream_id = @streamId AND id = @id AND status = 'active'
         AND (max_issued IS NULL OR issued < max_issued) AND (budget IS NULL OR committed + @value <= budget)`),
-    skipCapped: db.prepare('UPDATE campaigns SET skipped_capped = skipped_capped + 1 WHERE stream_id = ? AND id = ?'),
-    skipBudget: db.prepare('UPDATE campaigns SET skipped_budget = skipped_budget + 1 WHERE stream_id = ? AND id = ?'),
-    skipQuota: db.prepare('UPDATE campaigns SET skipped_quota = skipped_quota + 1 WHERE stream_id = ? AND id = ?'),
-    skipAlready: db.prepare('UPDATE campaigns SET skipped_already = skipped_already + 1 WHERE stream_id = ? AND id = ?'),
+    skipCapped: db.prepare('UPDATE campaigns SET skipped_capped = skipped_capped + ? WHERE stream_id = ? AND id = ?'),
+    skipBudget: db.prepare('UPDATE campaigns SET skipped_budget = skipped_budget + ? WHERE stream_id = ? AND id = ?'),
+    skipQuota: db.prepare('UPDATE campaigns SET skipped_quota = skipped_quota + ? WHERE stream_id = ? AND id = ?'),
+    skipAlready: db.prepare('UPDATE campaigns SET skipped_already = skipped_already + ? WHERE stream_id = ? AND id = ?'),
     assign: db.prepare(`INSERT OR IGNORE INTO campaign_assignments (stream_id, campaign_id, viewer_id, channel, arm, at)
       VALUES (?, ?, ?, ?, ?, ?)`),
     insertOffer: db.prepare(`INSERT INTO offers (id, code, channel, stream_id, viewer_id, campaign, title, description,
@@ -111,8 +118,17 @@ export function createCampaignStore(db: DB) {
     take(streamId: string, id: string, value: number): boolean {
       return s.take.run({ streamId, id, value }).changes === 1;
     },
-    skip(streamId: string, id: string, reason: SkipReason) {
-      skips[reason].run(streamId, id);
+    skip(streamId: string, id: string, reason: SkipReason, n = 1) {
+      skips[reason].run(n, streamId, id);
+    },
+    /** every listed viewer's history in the stream (viewers without an offer there are absent) */
+    histories(streamId: string, campaign: string, viewerIds: string[]): Map<string, ViewerHistory> {
+      const rows = s.histories.all({ streamId, campaign, ids: JSON.stringify(viewerIds) }) as (ViewerHistory & { viewerId: string })[];
+      return new Map(rows.map(({ viewerId, ...h }) => [viewerId, h]));
+    },
+    /** counts `n` more issued offers worth `value` in all; false (nothing changed) if the quota or budget would be exceeded */
+    takeMany(streamId: string, id: string, n: number, value: number): boolean {
+      return s.takeMany.run({ streamId, id, n, value }).changes === 1;
     },
     assign(streamId: string, campaignId: string, viewerId: string, channel: string, arm: 'treatment' | 'control', now: number) {
       s.assign.run(streamId, campaignId, viewerId, channel, arm, now);

@@ -162,9 +162,11 @@ export function createSqliteStore(db: DB): SqliteStore {
   /** Inserts a campaign's offer under a fresh code, drawing again on the (astronomically rare) collision. */
   function insertCampaignOffer(o: Omit<CampaignOfferRow, 'code'>): OfferRow {
     for (let attempt = 1; ; attempt++) {
+      const code = generateCode();
       try {
-        campaigns.insertOffer({ ...o, code: generateCode() });
-        return repo.offerById(o.id)!;
+        campaigns.insertOffer({ ...o, code });
+        const { value: _value, ...rest } = o;
+        return { ...rest, code, deliveredAt: null, seenAt: null, clickedAt: null, redeemedAt: null, redeemedOrder: null };
       } catch (err) {
         // a failed INSERT undoes only itself; the transaction around it goes on
         if (attempt < CODE_ATTEMPTS && isCodeCollision(err)) continue;
@@ -173,42 +175,57 @@ export function createSqliteStore(db: DB): SqliteStore {
     }
   }
 
-  /** The campaign row with one more skip counted, in the database and in the copy later decisions read. */
-  function skip(c: CampaignRow, reason: SkipReason): CampaignRow {
-    campaigns.skip(c.streamId, c.id, reason);
-    return { ...c, skipped: { ...c.skipped, [reason]: c.skipped[reason] + 1 } };
-  }
-
+  /**
+   * One campaign's check-and-issue, in one transaction. SQLite runs one writer at a time and
+   * this transaction does not yield, so the campaign row and the histories read at its start stay
+   * true throughout: each decision sees the counters and histories as the viewers before it left
+   * them (kept here), and the counters are written once at the end, still only within the quota and
+   * budget columns (a decision that disagrees with them is a bug: the whole issue rolls back).
+   */
   function issue(req: IssueRequest): IssueResult[] {
-    let c = campaigns.get(req.streamId, req.campaignId);
+    const found = campaigns.get(req.streamId, req.campaignId);
     // a job instance fires each campaign once: its effect key is recorded with the issue
-    if (!c || (req.once !== undefined && !jobs.effect(req.once, req.campaignId, req.now))) {
+    if (!found || (req.once !== undefined && !jobs.effect(req.once, req.campaignId, req.now))) {
       return req.viewers.map(({ viewerId }) => ({ viewerId, decision: null }));
     }
+    const c: CampaignRow = { ...found, skipped: { ...found.skipped } };
+    const histories = campaigns.histories(req.streamId, c.id, [...new Set(req.viewers.map((v) => v.viewerId))]);
+    const limits = c.doc.limits;
+    const skipped: Record<SkipReason, number> = { capped: 0, budget: 0, quota: 0, alreadyHas: 0 };
     const out: IssueResult[] = [];
+    let issued = 0;
+    let value = 0;
+    const skip = (viewerId: string, reason: SkipReason) => {
+      skipped[reason]++;
+      c.skipped[reason]++;
+      out.push({ viewerId, decision: { kind: 'skip', reason } });
+    };
     for (const { viewerId, currency } of req.viewers) {
-      // the history includes the offers issued earlier in this loop: a viewer listed twice is limited like any other
-      const history = campaigns.history(req.streamId, c.id, viewerId);
-      const d = req.decide(c, history, viewerId);
+      const h = histories.get(viewerId) ?? { inCampaign: 0, inStream: 0, lastAt: null };
+      const d = req.decide({ ...c, skipped: { ...c.skipped } }, { ...h }, viewerId);
       if (!d) {
         out.push({ viewerId, decision: null });
       } else if (d.kind === 'skip') {
-        c = skip(c, d.reason);
-        out.push({ viewerId, decision: d });
+        skip(viewerId, d.reason);
       } else if (d.kind === 'hold') {
         campaigns.assign(req.streamId, c.id, viewerId, req.channel, 'control', req.now);
         out.push({ viewerId, decision: d });
-      } else if (!campaigns.take(req.streamId, c.id, d.value)) {
-        // the stock columns are the guarantee: a decision that disagrees with them loses to them
-        c = skip(c, 'quota');
-        out.push({ viewerId, decision: { kind: 'skip', reason: 'quota' } });
+      } else if ((limits?.maxIssued !== undefined && c.issued >= limits.maxIssued) || (limits?.budget !== undefined && c.committed + d.value > limits.budget)) {
+        skip(viewerId, 'quota'); // the stock wins over a decision that disagrees with it
       } else {
-        c = { ...c, ...campaigns.counters(req.streamId, c.id) }; // later viewers decide on the stock as it is now
-        const offer = insertCampaignOffer(req.offer(c, viewerId, currency, d.value));
+        c.issued++;
+        c.committed += d.value;
+        issued++;
+        value += d.value;
+        const offer = insertCampaignOffer(req.offer({ ...c, skipped: { ...c.skipped } }, viewerId, currency, d.value));
         campaigns.assign(req.streamId, c.id, viewerId, req.channel, 'treatment', req.now);
+        // a viewer listed twice is limited like any other
+        histories.set(viewerId, { inCampaign: h.inCampaign + 1, inStream: h.inStream + 1, lastAt: h.lastAt === null ? offer.createdAt : Math.max(h.lastAt, offer.createdAt) });
         out.push({ viewerId, decision: d, offer });
       }
     }
+    if (issued && !campaigns.takeMany(req.streamId, c.id, issued, value)) throw new Error(`campaign ${c.id}: the issue disagrees with its stock columns`);
+    for (const r of Object.keys(skipped) as SkipReason[]) if (skipped[r]) campaigns.skip(req.streamId, c.id, r, skipped[r]);
     return out;
   }
 
