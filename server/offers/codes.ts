@@ -14,19 +14,23 @@ const LIMIT = 256 - (256 % CODE_ALPHABET.length);
  */
 const pool = Buffer.alloc(4096);
 let used = pool.length;
-function pooledRandom(n: number): Uint8Array {
-  if (n > pool.length) return randomFillSync(Buffer.alloc(n));
-  if (used + n > pool.length) {
+function nextByte(): number {
+  if (used === pool.length) {
     randomFillSync(pool);
     used = 0;
   }
-  const out = pool.subarray(used, used + n);
-  used += n;
-  return out;
+  return pool[used++]!;
 }
 
-export function generateCode(length = CODE_LENGTH, random: (n: number) => Uint8Array = pooledRandom): string {
+export function generateCode(length = CODE_LENGTH, random?: (n: number) => Uint8Array): string {
   let out = '';
+  if (!random) {
+    while (out.length < length) {
+      const b = nextByte();
+      if (b < LIMIT) out += CODE_ALPHABET[b % CODE_ALPHABET.length];
+    }
+    return out;
+  }
   while (out.length < length) {
     const bytes = random(length * 2);
     for (let i = 0; i < bytes.length && out.length < length; i++) {

@@ -18,7 +18,28 @@ try {
 }
 const running = await serve(config);
 installProbe();
+// `{ cmd: 'profile', on: true|false, file }`: a CPU profile of just the span between the two (node:inspector)
+let session = null;
+async function profile(msg) {
+  const { Session } = await import('node:inspector/promises');
+  if (msg.on) {
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+    return;
+  }
+  const { profile: p } = await session.post('Profiler.stop');
+  (await import('node:fs')).writeFileSync(msg.file, JSON.stringify(p));
+  session.disconnect();
+  session = null;
+}
+
 process.on('message', async (msg) => {
+  if (msg?.cmd === 'profile') {
+    await profile(msg).then(() => process.send({ cmd: 'profile' }), (err) => process.send({ cmd: 'profile', error: String(err) }));
+    return;
+  }
   if (msg === 'close') {
     await running.close();
     process.exit(0);

@@ -335,11 +335,14 @@ async function fanoutOn(srv, { latency = false, rounds = P.rounds } = {}) {
     const title = `Bench push ${r}`;
     await Promise.all(cs.map((c) => c.ask({ cmd: 'watch-offers', title })));
     await sleep(500);
+    const profiling = PROFILE.length && srv.store && srv.ask; // LiveTier only: a profile of this push alone
+    if (profiling) await srv.ask({ cmd: 'profile', on: true });
     const t0 = now();
     const ack = await host.timeout(60_000).emitWithAck('push', { tier: 'potential', offer: { title, discount: { kind: 'percent', value: 10 }, ttlSeconds: 600 } });
     if (ack.error) throw new Error(`push: ${ack.error.message}`);
     if (ack.sent !== P.fanout) throw new Error(`push ${r} was sent to ${ack.sent} of ${P.fanout} viewers (skipped ${ack.skipped})`);
     const reports = await Promise.all(cs.map((c, i) => c.ask({ cmd: 'offers-report', title, expect: counts[i], timeoutMs: 60_000 })));
+    if (profiling) await srv.ask({ cmd: 'profile', on: false, file: path.join(process.env.LIVETIER_BENCH_PROF, `push-${r}-${Date.now()}.cpuprofile`) });
     const got = reports.reduce((a, x) => a + x.count, 0);
     missing += P.fanout - got;
     times.push(Math.max(...reports.map((x) => x.last)) - t0);

@@ -54,19 +54,36 @@ export function createViewerHandlers({
 
   /**
    * Pushes an offer to its viewer's sockets; delivered once at least one client acknowledged it.
-   * A push's fan-out (`here`: each process sends its own connected viewers their offers) emits to
-   * this process's sockets alone: an emit with acks through the Redis adapter is a message to every
-   * process and an answer from each, per viewer. Any other offer (a trigger's, a purchase reported
-   * here for a viewer elsewhere) goes through the adapter to every socket of the viewer.
+   * On one process, and for a push's fan-out in cluster mode (`here`: each process sends its own
+   * connected viewers their offers), it goes straight to this process's sockets of the viewer: a
+   * plain emit with an ack per socket (a room broadcast with acks costs a timer and a response
+   * collector per offer, and through the Redis adapter a message to every process and an answer
+   * from each). Any other offer in cluster mode (a trigger's, a purchase reported here for a viewer
+   * elsewhere) goes through the adapter to every socket of the viewer.
    */
   function deliver(offer: OfferRow, here = false) {
     const room = viewerRoom(offer.channel, offer.viewerId);
-    (here && cluster ? nsp.local : nsp)
+    const record = () => engine.delivered(offer, (e) => log.error({ err: e }, 'offer delivery not recorded'));
+    if (!cluster || here) {
+      const ids = nsp.adapter.rooms.get(room);
+      if (!ids) return;
+      const payload = engine.payload(offer);
+      let acked = false;
+      for (const id of ids) {
+        nsp.sockets.get(id)?.emit('offer', payload, () => {
+          if (acked) return;
+          acked = true;
+          record();
+        });
+      }
+      return;
+    }
+    nsp
       .to(room)
       .timeout(OFFER_ACK_TIMEOUT_MS)
       .emit('offer', engine.payload(offer), (_err: Error | null, responses: unknown[]) => {
         // an empty room answers at once with no responses: that is not a delivery
-        if (responses && responses.length > 0) engine.delivered(offer, (e) => log.error({ err: e }, 'offer delivery not recorded'));
+        if (responses && responses.length > 0) record();
       });
   }
 
