@@ -70,3 +70,47 @@ export function tally(
   d.engWeighted = activityWeight({ ...d, likeEvents }, now); // recency-weighted engagement
   return t;
 }
+
+/** An event row as stored, with what its tally needed. */
+export interface StoredRow {
+  type: string;
+  /** the stored JSON data, or null */
+  data: string | null;
+  creditMs: number | null;
+  receivedAt: number;
+}
+
+/**
+ * What stored event rows added to their viewer's counters when they were tallied: an alias takes
+ * the anonymous copies of events the verified viewer also has back out of the anonymous counters
+ * before it adds them to the verified viewer's, so nothing is counted twice. Every counter is a
+ * sum over events, and the recency weight is linear in an event's points at its receipt time, so
+ * each row's share is its own, whatever batch it came in.
+ */
+export function storedDeltas(rows: readonly StoredRow[]): Deltas {
+  const d = zeroDeltas();
+  for (const r of rows) {
+    const one = { watchMs: 0, comments: 0, likes: 0, likeEvents: 0, productViews: 0, addToCarts: 0 };
+    switch (r.type) {
+      case 'watch': one.watchMs = r.creditMs ?? 0; break;
+      case 'comment': one.comments = 1; break;
+      case 'like': {
+        const count = r.data ? (JSON.parse(r.data) as { count?: number }).count : undefined;
+        one.likes = count ?? 1;
+        one.likeEvents = 1;
+        break;
+      }
+      case 'product_view': one.productViews = 1; break;
+      case 'add_to_cart': one.addToCarts = 1; break;
+      case 'checkout': d.checkouts++; break;
+      case 'purchase': d.browserPurchases++; break;
+    }
+    d.watchMs += one.watchMs;
+    d.comments += one.comments;
+    d.likes += one.likes;
+    d.productViews += one.productViews;
+    d.addToCarts += one.addToCarts;
+    d.engWeighted += activityWeight(one, r.receivedAt);
+  }
+  return d;
+}

@@ -7,6 +7,7 @@ import type { Tier } from '../../realtime/events.js';
 import type { AliasResult, CsvViewerRow, ListQuery, ViewerExport, ViewerListRow, ViewerSort } from '../types.js';
 import type { Db, Sql } from './pool.js';
 import { columns, viewerFrom } from './rows.js';
+import { storedDeltas } from '../../ingest/tally.js';
 
 /** what each sort orders by (descending, then the id ascending), and the type its cursor key compares as */
 const SORT: Record<ViewerSort, { col: string; type: string }> = {
@@ -185,6 +186,7 @@ export function alias(db: Db, channel: string, from: string, into: string, now: 
       return { merged: false, viewerId: rows[0]!.viewer_id, events: 0 };
     }
     const p = [channel, from, into];
+    await takeBackDuplicates(c, channel, from, into);
     await c.query(
       `INSERT INTO viewers (channel, id, verified, ${VIEWER_SUMS.join(', ')}, first_seen_at, last_seen_at)
        SELECT channel, $3, 1, ${VIEWER_SUMS.join(', ')}, first_seen_at, last_seen_at FROM viewers WHERE channel = $1 AND id = $2
@@ -220,4 +222,37 @@ export function alias(db: Db, channel: string, from: string, into: string, now: 
     await c.query('UPDATE viewer_aliases SET events = $3 WHERE channel = $1 AND anon_id = $2', [channel, from, events]);
     return { merged: true, viewerId: into, events };
   });
+}
+
+/**
+ * The anonymous copies of events the verified viewer also has (a second tab, a beacon sent as
+ * them): their share (ingest/tally.ts storedDeltas) is taken out of the anonymous counters before
+ * those are added to the verified viewer's, so nothing is counted twice (alias.ts).
+ */
+async function takeBackDuplicates(c: Sql, channel: string, from: string, into: string) {
+  const { rows } = await c.query<{ stream_id: string; type: string; data: string | null; credit_ms: number | null; received_at: number }>(
+    `SELECT e.stream_id, e.type, e.data, e.credit_ms, e.received_at FROM events e
+     WHERE e.viewer_id = $2 AND e.${IN_CHANNEL}
+       AND EXISTS (SELECT 1 FROM events x WHERE x.stream_id = e.stream_id AND x.viewer_id = $3 AND x.id = e.id)`,
+    [channel, from, into],
+  );
+  if (!rows.length) return;
+  const stored = rows.map((r) => ({ streamId: r.stream_id, type: r.type, data: r.data, creditMs: r.credit_ms, receivedAt: r.received_at }));
+  const byStream = new Map<string, typeof stored>();
+  for (const r of stored) byStream.set(r.streamId, [...(byStream.get(r.streamId) ?? []), r]);
+  for (const [streamId, list] of byStream) {
+    const d = storedDeltas(list);
+    await c.query(
+      `UPDATE viewer_streams SET watch_ms = watch_ms - $3, comments = comments - $4, likes = likes - $5, product_views = product_views - $6,
+         add_to_carts = add_to_carts - $7, checkouts = checkouts - $8, browser_purchases = browser_purchases - $9
+       WHERE stream_id = $1 AND viewer_id = $2`,
+      [streamId, from, d.watchMs, d.comments, d.likes, d.productViews, d.addToCarts, d.checkouts, d.browserPurchases],
+    );
+  }
+  const d = storedDeltas(stored);
+  await c.query(
+    `UPDATE viewers SET watch_ms = watch_ms - $3, comments = comments - $4, likes = likes - $5, product_views = product_views - $6,
+       add_to_carts = add_to_carts - $7, eng_weighted = GREATEST(0, eng_weighted - $8) WHERE channel = $1 AND id = $2`,
+    [channel, from, d.watchMs, d.comments, d.likes, d.productViews, d.addToCarts, d.engWeighted],
+  );
 }

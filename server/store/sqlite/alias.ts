@@ -9,6 +9,7 @@
  */
 import type { DB } from './db.js';
 import type { AliasResult } from '../types.js';
+import { storedDeltas, type StoredRow } from '../../ingest/tally.js';
 
 export type { AliasResult };
 
@@ -32,6 +33,18 @@ function prepare(db: DB) {
       ON CONFLICT (channel, id) DO UPDATE SET ${sums(VIEWER_SUMS)}, verified = 1,
         first_seen_at = MIN(first_seen_at, excluded.first_seen_at), last_seen_at = MAX(last_seen_at, excluded.last_seen_at)`),
     dropViewer: db.prepare('DELETE FROM viewers WHERE channel = @channel AND id = @from'),
+    // the anonymous copies of events the verified viewer also has (a second tab, a beacon sent as
+    // them): their share is taken out of the anonymous counters before those are added
+    duplicates: db.prepare(`SELECT e.stream_id AS streamId, e.type, e.data, e.credit_ms AS creditMs, e.received_at AS receivedAt
+      FROM events e WHERE e.viewer_id = @from AND ${inChannel}
+        AND EXISTS (SELECT 1 FROM events x WHERE x.stream_id = e.stream_id AND x.viewer_id = @into AND x.id = e.id)`),
+    takeBackStream: db.prepare(`UPDATE viewer_streams SET watch_ms = watch_ms - @watchMs, comments = comments - @comments,
+      likes = likes - @likes, product_views = product_views - @productViews, add_to_carts = add_to_carts - @addToCarts,
+      checkouts = checkouts - @checkouts, browser_purchases = browser_purchases - @browserPurchases
+      WHERE stream_id = @streamId AND viewer_id = @from`),
+    takeBackViewer: db.prepare(`UPDATE viewers SET watch_ms = watch_ms - @watchMs, comments = comments - @comments,
+      likes = likes - @likes, product_views = product_views - @productViews, add_to_carts = add_to_carts - @addToCarts,
+      eng_weighted = MAX(0, eng_weighted - @engWeighted) WHERE channel = @channel AND id = @from`),
     streams: db.prepare(`INSERT INTO viewer_streams (stream_id, viewer_id, ${STREAM_SUMS.join(', ')}, first_seen_at, last_seen_at)
       SELECT stream_id, @into, ${STREAM_SUMS.join(', ')}, first_seen_at, last_seen_at FROM viewer_streams WHERE viewer_id = @from AND ${inChannel}
       ON CONFLICT (stream_id, viewer_id) DO UPDATE SET ${sums(STREAM_SUMS)},
@@ -59,6 +72,7 @@ export function mergeViewers(db: DB, channel: string, from: string, into: string
     const before = q.linked.get(channel, from) as { viewer_id: string } | undefined;
     if (before) return { merged: false, viewerId: before.viewer_id, events: 0 };
     const p = { channel, from, into };
+    takeBackDuplicates(q, p);
     q.viewer.run(p);
     q.dropViewer.run(p);
     q.streams.run(p);
@@ -70,4 +84,18 @@ export function mergeViewers(db: DB, channel: string, from: string, into: string
     q.link.run({ ...p, events, now });
     return { merged: true, viewerId: into, events };
   })();
+}
+
+/** takes the share of the anonymous copies of events the verified viewer also has out of the anonymous counters */
+function takeBackDuplicates(q: ReturnType<typeof prepare>, p: { channel: string; from: string; into: string }) {
+  const rows = q.duplicates.all(p) as (StoredRow & { streamId: string })[];
+  if (!rows.length) return;
+  const byStream = new Map<string, StoredRow[]>();
+  for (const r of rows) byStream.set(r.streamId, [...(byStream.get(r.streamId) ?? []), r]);
+  for (const [streamId, list] of byStream) {
+    const { engWeighted: _w, ...d } = storedDeltas(list);
+    q.takeBackStream.run({ ...d, streamId, from: p.from });
+  }
+  const { checkouts: _c, browserPurchases: _b, ...d } = storedDeltas(rows);
+  q.takeBackViewer.run({ ...d, channel: p.channel, from: p.from });
 }
