@@ -31,9 +31,10 @@ const SKIP_COLUMN: Record<SkipReason, string> = {
  * locked FOR UPDATE (every issuance of this campaign, on any server, waits here), then each
  * viewer's advisory lock (an issuance of another campaign to the same viewer waits there, so the
  * frequency cap reads every offer the viewer has). Then, viewer by viewer in order, `decide` sees
- * the campaign's counters and the viewer's history as they stand after the viewers before it. The
- * quota and budget hold in the database itself: each issue is a conditional UPDATE of the
- * campaign's counters.
+ * the campaign's counters and the viewer's history as they stand after the viewers before it (kept
+ * here: nothing else can change them while the row is locked). The quota and budget hold in the
+ * database itself: the issues are counted with one conditional UPDATE of the campaign's counters,
+ * and the offers inserted with one statement.
  */
 export async function issueOffers(db: Db, req: IssueRequest): Promise<IssueResult[]> {
   return db.tx(async (c) => {
@@ -52,6 +53,8 @@ export async function issueOffers(db: Db, req: IssueRequest): Promise<IssueResul
     const offers: CampaignOfferRow[] = [];
     const assigned: [viewerId: string, arm: 'treatment' | 'control'][] = [];
     const snapshot = (): CampaignRow => ({ ...campaign, skipped: { ...campaign.skipped } });
+    let issuedNow = 0;
+    let valueNow = 0;
 
     for (const { viewerId, currency } of req.viewers) {
       const h = history.get(viewerId)!;
@@ -71,22 +74,19 @@ export async function issueOffers(db: Db, req: IssueRequest): Promise<IssueResul
         results.push({ viewerId, decision });
         continue;
       }
-      const took = await c.query<{ issued: number; committed: number }>(
-        `UPDATE campaigns SET issued = issued + 1, committed = committed + $3
-         WHERE stream_id = $1 AND id = $2 AND status = 'active'
-           AND (max_issued IS NULL OR issued < max_issued) AND (budget IS NULL OR committed + $3 <= budget)
-         RETURNING issued, committed`,
-        [req.streamId, req.campaignId, decision.value],
-      );
-      if (!took.rows.length) {
-        // only reachable if the document and the columns disagree; the columns are the guarantee
+      // the row is locked: the counters read with it stay true until this commits, so the stock
+      // is checked here and written once below (a decision that disagrees with it loses to it)
+      const limits = campaign.doc.limits;
+      if ((limits?.maxIssued !== undefined && campaign.issued >= limits.maxIssued) || (limits?.budget !== undefined && campaign.committed + decision.value > limits.budget)) {
         skipped.quota++;
         campaign.skipped.quota++;
         results.push({ viewerId, decision: { kind: 'skip', reason: 'quota' } });
         continue;
       }
-      campaign.issued = took.rows[0]!.issued;
-      campaign.committed = took.rows[0]!.committed;
+      campaign.issued++;
+      campaign.committed += decision.value;
+      issuedNow++;
+      valueNow += decision.value;
       const row: CampaignOfferRow = { ...req.offer(snapshot(), viewerId, currency, decision.value), code: '' };
       offers.push(row);
       assigned.push([viewerId, 'treatment']);
@@ -96,6 +96,16 @@ export async function issueOffers(db: Db, req: IssueRequest): Promise<IssueResul
       results.push({ viewerId, decision });
     }
 
+    if (issuedNow) {
+      // the guarantee: the quota and the budget hold in the database itself
+      const took = await c.query(
+        `UPDATE campaigns SET issued = issued + $3, committed = committed + $4
+         WHERE stream_id = $1 AND id = $2 AND status = 'active'
+           AND (max_issued IS NULL OR issued + $3 <= max_issued) AND (budget IS NULL OR committed + $4 <= budget)`,
+        [req.streamId, req.campaignId, issuedNow, valueNow],
+      );
+      if (!took.rowCount) throw new Error(`campaign ${req.campaignId}: the issue disagrees with its stock columns`);
+    }
     await insertOffers(c, offers);
     const byViewer = new Map<string, OfferRow[]>();
     for (const o of offers) {
