@@ -119,7 +119,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
     refresh.unref();
     engine.attachCluster(cluster, {
       changed: (streamId, activity) => {
-        for (const item of activity) realtime.hosts.dashboard.addActivity(streamId, item);
+        for (const item of activity) realtime.hosts.dashboard.addActivity(streamId, item, false); // saved by the process that made it
         realtime.hosts.changed(streamId);
       },
     });
@@ -218,7 +218,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   fastify.addHook('onClose', async () => {
     clearInterval(ticker);
     clearInterval(refresh);
-    realtime.hosts.close();
+    await realtime.hosts.close(); // saves the hosts' unsaved live history
     await new Promise<void>((resolve) => realtime.io.close(() => resolve()));
     await engine.close();
     await store.close();

@@ -1,10 +1,14 @@
 /**
  * The live state behind the host dashboard, per stream: the audience-by-tier trend, the recent
- * activity, the funnel (recomputed at most once a second) and the latest poll's results. Kept in
- * memory (the trend and the activity restart empty with the server); the funnel and the polls
- * come from the store. No sockets here: host.ts sends what this returns.
+ * activity, the funnel (recomputed at most once a second) and the latest poll's results. The trend
+ * and the activity live in memory and are saved to the store about once a second (the trend at its
+ * finest resolution, the newest activity lines this process produced), and read back when a
+ * stream's dashboard is first used, so a restart or a deploy mid-show keeps the host's history, and
+ * every process of a cluster serves the same one. The funnel and the polls come from the store. No
+ * sockets here: host.ts sends what this returns.
  */
-import type { Store } from '../store/types.js';
+import { randomBytes } from 'node:crypto';
+import type { StoredActivity, Store } from '../store/types.js';
 import type { ActivityEvent } from '../engine.js';
 import type { ActivityItem, PollPayload, PollResults, StreamFunnel, StreamSummary, TrendPoint } from './events.js';
 
@@ -19,6 +23,10 @@ export const ACTIVITY_MAX_PER_UPDATE = 200;
 export const FUNNEL_MIN_INTERVAL_MS = 1_000;
 /** results of a closed poll are still refreshed this long (answers in flight when it closed) */
 const POLL_GRACE_MS = 5_000;
+/** the history is saved at most this often per stream */
+export const HISTORY_SAVE_MS = 1_000;
+/** activity lines kept in the store per stream */
+export const ACTIVITY_KEPT = ACTIVITY_BACKLOG * 2;
 
 interface StreamDash {
   trend: TrendPoint[];
@@ -30,27 +38,98 @@ interface StreamDash {
   funnelAt: number;
   poll: PollResults | null;
   pollKey: string;
+  /** activity lines made here, not saved yet (the newest ACTIVITY_BACKLOG) */
+  unsaved: StoredActivity[];
+  /** trend points from this time on are saved at the next save (the last one may have been revised) */
+  unsavedFrom: number;
+  saveTimer: NodeJS.Timeout | null;
 }
 
 export class Dashboard {
   private readonly streams = new Map<string, StreamDash>();
+  private readonly loaded = new Map<string, Promise<void>>();
   private nextActivityId = 1;
+  /** this process's part of an activity line's stored key */
+  private readonly tag = randomBytes(6).toString('base64url');
 
-  constructor(private readonly queries: Store) {}
+  constructor(
+    private readonly queries: Store,
+    private readonly onError: (err: unknown, streamId: string) => void = () => {},
+  ) {}
 
   private state(streamId: string): StreamDash {
     let d = this.streams.get(streamId);
     if (!d) {
-      d = { trend: [], step: TREND_STEP_MS, activity: [], pending: [], funnel: null, funnelKey: '', funnelAt: -Infinity, poll: null, pollKey: '' };
+      d = {
+        trend: [], step: TREND_STEP_MS, activity: [], pending: [], funnel: null, funnelKey: '', funnelAt: -Infinity, poll: null, pollKey: '',
+        unsaved: [], unsavedFrom: Infinity, saveTimer: null,
+      };
       this.streams.set(streamId, d);
     }
     return d;
   }
 
-  /** A line for the activity feed; sent with the next update. */
-  addActivity(streamId: string, event: ActivityEvent) {
+  /**
+   * Reads the stream's stored history once (later calls wait for the same read): the stored trend
+   * under what this process sampled meanwhile, the stored activity lines before its own. A read
+   * that fails is tried again on the next call.
+   */
+  ready(streamId: string): Promise<void> {
+    let p = this.loaded.get(streamId);
+    if (!p) {
+      p = this.queries.hostHistory(streamId, ACTIVITY_BACKLOG).then((h) => {
+        const d = this.state(streamId);
+        const mine = new Set(d.trend.map((x) => x.t));
+        const trend = [...h.points.filter((x) => !mine.has(x.t)), ...d.trend].sort((a, b) => a.t - b.t);
+        d.trend = trend;
+        while (d.trend.length > TREND_MAX_POINTS) this.halve(d);
+        const known = new Set(d.unsaved.map((x) => x.key));
+        const stored = h.items.filter((x) => !known.has(x.key)).map((x) => ({ ...x.item, id: this.nextActivityId++ }) as ActivityItem);
+        d.activity = [...stored, ...d.activity].slice(-ACTIVITY_BACKLOG * 2);
+      });
+      this.loaded.set(streamId, p);
+      p.catch((err) => {
+        this.loaded.delete(streamId);
+        this.onError(err, streamId);
+      });
+    }
+    return p.catch(() => {});
+  }
+
+  /** Saves what changed about once a second (a timer per stream with something unsaved). */
+  private scheduleSave(streamId: string, d: StreamDash) {
+    if (d.saveTimer) return;
+    d.saveTimer = setTimeout(() => void this.save(streamId, d), HISTORY_SAVE_MS);
+    d.saveTimer.unref?.();
+  }
+
+  private async save(streamId: string, d: StreamDash) {
+    if (d.saveTimer) clearTimeout(d.saveTimer);
+    d.saveTimer = null;
+    const items = d.unsaved.splice(0);
+    const points = d.trend.filter((p) => p.t >= d.unsavedFrom);
+    d.unsavedFrom = Infinity;
+    if (!items.length && !points.length) return;
+    await this.queries.saveHostHistory(streamId, { points, items }, ACTIVITY_KEPT).catch((err) => this.onError(err, streamId));
+  }
+
+  /** Saves what is unsaved now (the app is closing). */
+  async close(): Promise<void> {
+    await Promise.all([...this.streams].filter(([, d]) => d.saveTimer).map(([id, d]) => this.save(id, d)));
+  }
+
+  /**
+   * A line for the activity feed; sent with the next update. `local`: made by this process (saved
+   * by it); a line another process made (cluster mode) is saved by that one.
+   */
+  addActivity(streamId: string, event: ActivityEvent, local = true) {
     const d = this.state(streamId);
     const item = { ...event, id: this.nextActivityId++ } as ActivityItem;
+    if (local) {
+      d.unsaved.push({ key: `${event.at}-${this.tag}-${item.id}`, item });
+      if (d.unsaved.length > ACTIVITY_BACKLOG) d.unsaved.splice(0, d.unsaved.length - ACTIVITY_BACKLOG);
+      this.scheduleSave(streamId, d);
+    }
     d.activity.push(item);
     if (d.activity.length > ACTIVITY_BACKLOG * 2) d.activity.splice(0, d.activity.length - ACTIVITY_BACKLOG);
     d.pending.push(item);
@@ -79,14 +158,19 @@ export class Dashboard {
     const last = d.trend[d.trend.length - 1];
     if (last && last.t >= t) d.trend[d.trend.length - 1] = { ...point, t: last.t };
     else d.trend.push(point);
-    if (d.trend.length > TREND_MAX_POINTS) {
-      // halve the resolution: keep the latest point of every two-step bucket
-      d.step *= 2;
-      const merged = new Map<number, TrendPoint>();
-      for (const p of d.trend) merged.set(Math.floor(p.t / d.step) * d.step, p);
-      d.trend = [...merged.values()];
-    }
+    const saved = d.trend[d.trend.length - 1]!;
+    d.unsavedFrom = Math.min(d.unsavedFrom, saved.t);
+    this.scheduleSave(summary.streamId, d);
+    if (d.trend.length > TREND_MAX_POINTS) this.halve(d);
     return d.trend[d.trend.length - 1]!;
+  }
+
+  /** halves the trend's resolution: the latest point of every two-step bucket */
+  private halve(d: StreamDash) {
+    d.step *= 2;
+    const merged = new Map<number, TrendPoint>();
+    for (const p of d.trend) merged.set(Math.floor(p.t / d.step) * d.step, p);
+    d.trend = [...merged.values()];
   }
 
   trend(streamId: string): TrendPoint[] {

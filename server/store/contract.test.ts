@@ -1204,6 +1204,33 @@ describe.each(harnesses)('store contract: $name', (h) => {
 
   });
 
+  describe("the host's live history", () => {
+    const point = (t: number, connected: number) => ({ t, connected, high: 0, mid: 0, potential: connected });
+    const line = (n: number, viewerId = 'v') => ({ key: `${T0 + n}-p-${n}`, item: { id: n, at: T0 + n, viewerId, type: 'comment' as const, text: `line ${n}` } });
+
+    it('upserts trend points by time, keeps the newest activity lines, reads both back oldest first', async () => {
+      const s = await newStream(store);
+      expect(await store.hostHistory(s.id, 10)).toEqual({ points: [], items: [] });
+      await store.saveHostHistory(s.id, { points: [point(T0, 1), point(T0 + 5000, 2)], items: [line(1), line(2), line(3)] }, 4);
+      // the last bucket revised, a new one, more lines than are kept; a line saved twice counts once
+      await store.saveHostHistory(s.id, { points: [point(T0 + 5000, 3), point(T0 + 10_000, 4)], items: [line(3), line(4), line(5)] }, 4);
+      const h = await store.hostHistory(s.id, 10);
+      expect(h.points).toEqual([point(T0, 1), point(T0 + 5000, 3), point(T0 + 10_000, 4)]);
+      expect(h.items.map((x) => (x.item.type === 'comment' ? x.item.text : x.item.type))).toEqual(['line 2', 'line 3', 'line 4', 'line 5']);
+      expect((await store.hostHistory(s.id, 2)).items.map((x) => x.key)).toEqual([line(4).key, line(5).key]);
+      // other streams are untouched
+      expect(await store.hostHistory((await newStream(store, s.channel)).id, 10)).toEqual({ points: [], items: [] });
+    });
+
+    it("erasing a viewer deletes their activity lines", async () => {
+      const s = await newStream(store);
+      await store.ingest([join(s, 'gone'), join(s, 'stays')]);
+      await store.saveHostHistory(s.id, { points: [], items: [line(1, 'gone'), line(2, 'stays')] }, 10);
+      expect(await store.eraseViewer(s.channel, 'gone', 'erased-2')).toBe(true);
+      expect((await store.hostHistory(s.id, 10)).items.map((x) => x.item.viewerId)).toEqual(['stays']);
+    });
+  });
+
   describe('due work (one store of its own: claims see every job in it)', () => {
     let own: Store;
     beforeAll(async () => {

@@ -12,7 +12,7 @@
  * Errors: an operation that cannot reach its database rejects with a `StoreUnavailableError`
  * (routes answer 503, `track` answers `unavailable`); anything else is a bug and a 500.
  */
-import type { Tier, FunnelCounts, PollPayload } from '../realtime/events.js';
+import type { Tier, FunnelCounts, PollPayload, ActivityItem, TrendPoint } from '../realtime/events.js';
 import type { ValidEvent } from '../ingest/schema.js';
 import type { CampaignDoc } from '../offers/campaign.js';
 import type { CampaignCounters, Decision, SkipReason, ViewerHistory } from '../offers/rules.js';
@@ -212,6 +212,12 @@ export interface CampaignCounts {
   seen: number;
   clicked: number;
   redeemed: number;
+}
+
+/** an activity line as stored: `key` is unique per stream across processes */
+export interface StoredActivity {
+  key: string;
+  item: ActivityItem;
 }
 
 export interface PollRow extends PollPayload {
@@ -423,6 +429,12 @@ export interface Store {
   listTriggered(streamId: string): Promise<CampaignRow[]>;
   updateCampaign(streamId: string, id: string, doc: CampaignDoc, status: CampaignStatus, now: number): Promise<void>;
   issueOffers(req: IssueRequest): Promise<IssueResult[]>;
+
+  // the host's live history (realtime/dashboard.ts): bounded per stream, read back after a restart
+  /** upserts trend points (by `t`) and adds activity lines (by `key`), keeping the newest `keepItems` lines */
+  saveHostHistory(streamId: string, h: { points: TrendPoint[]; items: StoredActivity[] }, keepItems: number): Promise<void>;
+  /** the stored trend (oldest first) and the newest `maxItems` activity lines (oldest first) */
+  hostHistory(streamId: string, maxItems: number): Promise<{ points: TrendPoint[]; items: StoredActivity[] }>;
 
   // due work (jobs/due.ts): any process may claim a due job; one claim holds it for `leaseMs`
   /** up to `limit` jobs due at `now` and not held by a claim, each now claimed until now + leaseMs */

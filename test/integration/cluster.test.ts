@@ -294,6 +294,20 @@ describe.skipIf(!enabled)('cluster mode: three processes, one PostgreSQL, one Re
     await until(() => again.offers.length === 1, 5000, 'the undelivered offer on reconnect');
   }, 60_000);
 
+  it("every node serves the same host history: a node started later shows the activity lines made on another", async () => {
+    const [n1] = nodes;
+    const stream = await newStream(n1!);
+    const v = await viewer(n1!, { streamId: stream.id, viewerId: 'ivy' });
+    expect((await v.socket.emitWithAck('track', [{ id: eid('c'), type: 'comment', ts: Date.now(), data: { text: 'seen everywhere' } }])).accepted).toBe(1);
+    await new Promise((r) => setTimeout(r, 1500)); // saved about once a second by the node that made it
+    const late = await startNode();
+    const s = connect(late, '/host', { streamId: stream.id, hostKey: stream.hostKey });
+    const activity: any[][] = [];
+    s.on('activity', (items: any[]) => activity.push(items));
+    s.connect();
+    await until(() => activity.flat().some((i) => i.type === 'comment' && i.text === 'seen everywhere'), 5000, "the other node's line in the new node's snapshot");
+  }, 30_000);
+
   it('a cart seen by a node that dies gets its cart_abandoned offer once, from another node', async () => {
     const victim = await startNode();
     const [n1] = nodes;

@@ -17,6 +17,41 @@ afterEach(async () => {
 });
 
 describe('restart', () => {
+  it("keeps the host's live history: the trend and the activity lines from before a restart are in the next host's snapshot", async () => {
+    const clock = manualClock(Date.UTC(2026, 11, 2, 20, 0, 1));
+    const t0 = Math.floor(clock() / 5000) * 5000; // the trend's first bucket
+    const a = await startServer({ clock });
+    servers.push(a);
+    const stream = await createStream(a, { title: 'Mid-show deploy' });
+    const host = client(a, '/host', { streamId: stream.id, hostKey: stream.hostKey });
+    const trendA = collect<any[]>(host, 'trend');
+    await connect(host);
+    const { socket } = await connectViewer(a, { streamId: stream.id, viewerId: 'chatty' });
+    await until(() => trendA.flat().some((p) => p.t === t0 && p.connected === 1), 5000, 'the first bucket with the viewer');
+    clock.advance(10_000); // a later bucket: the first one is closed with the viewer in it
+    expect((await socket.emitWithAck('track', [{ id: eid('c'), type: 'comment', ts: Date.now(), data: { text: 'before the deploy' } }])).accepted).toBe(1);
+    expect((await a.api('POST', '/v1/purchases', { orderId: 'h1', viewerId: 'buyer', amount: 9900, currency: 'CNY' }, stream.ingestKey)).status).toBe(201);
+    await until(() => trendA.flat().some((p) => p.t > t0), 5000, 'a point in the later bucket');
+    // the history is saved about once a second, and what is unsaved is saved when the server closes
+    closeAllClients();
+    await a.stop();
+
+    clock.advance(60_000);
+    const b = await startServer({ db: a.db, clock });
+    servers.push(b);
+    const next = client(b, '/host', { streamId: stream.id, hostKey: stream.hostKey });
+    const activity = collect<any[]>(next, 'activity');
+    const trend = collect<any[]>(next, 'trend');
+    await connect(next);
+    await until(() => activity.length > 0 && trend.length > 0, 5000, 'the snapshot');
+    expect(activity[0]!.map((i: any) => (i.type === 'comment' ? `comment:${i.text}` : i.type === 'purchase' ? `purchase:${i.orderId}` : i.type)))
+      .toEqual(expect.arrayContaining(['comment:before the deploy', 'purchase:h1']));
+    expect(new Set(activity[0]!.map((i: any) => i.id)).size).toBe(activity[0]!.length); // ids fresh in the new process, unique
+    const points = trend[0]!;
+    expect(points.find((p: any) => p.t === t0)).toMatchObject({ connected: 1 });
+    expect(points[points.length - 1].t).toBeGreaterThan(t0 + 60_000);
+  });
+
   it('keeps every acknowledged event, streams, keys and pending offers across a restart', async () => {
     const a = await startServer();
     servers.push(a);

@@ -69,7 +69,7 @@ export function createHostHandlers({
   /** `maxBufferedPackets` drops a host socket that stopped reading */
   limits?: Limits;
 }) {
-  const dashboard = new Dashboard(store);
+  const dashboard = new Dashboard(store, (err, streamId) => log.error({ err, streamId }, 'host history not saved or read'));
   engine.setHooks({ activity: (streamId, item) => dashboard.addActivity(streamId, item) });
   const viewerNsp = nsp.server.of('/viewer') as Namespace<ViewerClientToServerEvents, ViewerServerToClientEvents>;
 
@@ -111,6 +111,7 @@ export function createHostHandlers({
 
   /** Sends what changed in the stream: the summary, then the dashboard's new trend point, activity, funnel and poll results. */
   async function flush(streamId: string) {
+    await dashboard.ready(streamId); // the history stored before a restart, once
     const summary = await engine.summary(streamId);
     if (!summary) return;
     dropStalled(streamId);
@@ -154,6 +155,7 @@ export function createHostHandlers({
 
   /** Everything a new host (or feed consumer) gets on connect, in order. */
   async function initial(streamId: string): Promise<FeedMessage[]> {
+    await dashboard.ready(streamId);
     const summary = await engine.summary(streamId);
     if (!summary) return [];
     const now = clock();
@@ -229,9 +231,11 @@ export function createHostHandlers({
     });
   });
 
-  function close() {
+  /** stops the update timers and saves the dashboards' unsaved history */
+  function close(): Promise<void> {
     for (const t of timers.values()) clearTimeout(t);
     timers.clear();
+    return dashboard.close();
   }
 
   /** streams with a host connected to this process (their rooms here) */

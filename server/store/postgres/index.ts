@@ -20,6 +20,7 @@ import { queries } from './queries.js';
 import { campaignOps } from './campaigns.js';
 import { dashboardOps } from './dashboard.js';
 import { jobOps } from './jobs.js';
+import { historyOps } from './history.js';
 
 export { DEFAULT_POOL_SIZE } from './pool.js';
 export { DEDUP_WINDOW_DAYS } from './ingest.js';
@@ -58,6 +59,7 @@ export async function createPostgresStore(url: string, opts: PostgresStoreOption
     ...campaignOps(db),
     ...dashboardOps(db),
     ...jobOps(db),
+    ...historyOps(db),
 
     setTiers: (rows) => setTiers(db, rows),
     listViewers: (q) => listViewers(db, q),

@@ -263,6 +263,25 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX job_effects_at ON job_effects (at);
   DROP INDEX events_cart;
   `,
+  /* 5: the host's live history survives a restart: the audience trend at its finest resolution (a
+     point per bucket, revised in place) and the newest activity lines (pruned to a few per stream;
+     deleted with their viewer on erasure); every server reads the same */ `
+  CREATE TABLE host_trend (
+    stream_id  ${T} NOT NULL,
+    t          BIGINT NOT NULL,
+    point      ${T} NOT NULL,
+    PRIMARY KEY (stream_id, t)
+  );
+  CREATE TABLE host_activity (
+    stream_id  ${T} NOT NULL,
+    key        ${T} NOT NULL,
+    at         BIGINT NOT NULL,
+    viewer_id  ${T} NOT NULL,
+    item       ${T} NOT NULL,
+    PRIMARY KEY (stream_id, key)
+  );
+  CREATE INDEX host_activity_at ON host_activity (stream_id, at, key);
+  `,
 ];
 
 /** Brings the schema up to date; returns the number of migrations the code knows. */

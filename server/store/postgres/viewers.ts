@@ -153,6 +153,7 @@ export function eraseViewer(db: Db, channel: string, viewerId: string, erasedId:
     await c.query('DELETE FROM viewer_aliases WHERE channel = $1 AND (viewer_id = $2 OR anon_id = $2)', [channel, viewerId]);
     await c.query('DELETE FROM campaign_assignments WHERE channel = $1 AND viewer_id = $2', [channel, viewerId]);
     await c.query('DELETE FROM jobs WHERE channel = $1 AND viewer_id = $2', [channel, viewerId]);
+    await c.query(`DELETE FROM host_activity WHERE viewer_id = $2 AND ${IN_CHANNEL}`, [channel, viewerId]);
     return known;
   });
 }

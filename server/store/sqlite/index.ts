@@ -20,6 +20,7 @@ import { mergeViewers } from './alias.js';
 import { createKeyStore } from './keys.js';
 import { createEventPurge } from './retention.js';
 import { createJobStore } from './jobs.js';
+import { createHistoryStore } from './history.js';
 import { cartJob, cartJobId, JOB_LEASE_MS, purchaseJob, trackWrites, watchJob, type JobRow } from '../../jobs/due.js';
 import { tally } from '../../ingest/tally.js';
 import { checkRedeem, RACE_LOST } from '../../offers/redeem.js';
@@ -97,6 +98,7 @@ export function createSqliteStore(db: DB): SqliteStore {
   const keys = createKeyStore(db);
   const events = createEventPurge(db);
   const jobs = createJobStore(db);
+  const history = createHistoryStore(db);
   const ping = db.prepare('SELECT 1');
 
   /** a read of several statements, as one snapshot */
@@ -278,6 +280,7 @@ export function createSqliteStore(db: DB): SqliteStore {
     exportViewer: read((channel: string, viewerId: string) => viewers.export(channel, viewerId)),
     eraseViewer: db.transaction((channel: string, viewerId: string, erasedId: string) => {
       jobs.eraseViewer(channel, viewerId);
+      history.eraseViewer(channel, viewerId);
       return viewers.erase(channel, viewerId, erasedId);
     }),
     alias: (channel, from, into, now) => mergeViewers(db, channel, from, into, now),
@@ -322,6 +325,8 @@ export function createSqliteStore(db: DB): SqliteStore {
     listTriggered: (streamId) => campaigns.listTriggered(streamId),
     updateCampaign: (streamId, id, doc, status, now) => campaigns.update(streamId, id, doc, status, now),
     issueOffers: db.transaction(issue),
+    saveHostHistory: (streamId, h, keep) => history.save(streamId, h, keep),
+    hostHistory: (streamId, maxItems) => history.load(streamId, maxItems),
     claimJobs: db.transaction((now: number, limit: number, leaseMs: number) => jobs.claim(now, limit, leaseMs)),
     finishJob: (id, armedAt) => jobs.finish(id, armedAt),
     retryJob: (id, armedAt, runAt) => jobs.retry(id, armedAt, runAt),

@@ -271,4 +271,23 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX job_effects_at ON job_effects(at);
   DROP INDEX events_cart;
   `,
+  /* the host's live history survives a restart: the audience trend at its finest resolution (a
+     point per bucket, revised in place) and the newest activity lines (pruned to a few per stream;
+     deleted with their viewer on erasure) */ `
+  CREATE TABLE host_trend (
+    stream_id  TEXT NOT NULL,
+    t          INTEGER NOT NULL,
+    point      TEXT NOT NULL,
+    PRIMARY KEY (stream_id, t)
+  );
+  CREATE TABLE host_activity (
+    stream_id  TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    viewer_id  TEXT NOT NULL,
+    item       TEXT NOT NULL,
+    PRIMARY KEY (stream_id, key)
+  );
+  CREATE INDEX host_activity_at ON host_activity(stream_id, at, key);
+  `,
 ];
