@@ -13,7 +13,7 @@ import {
 } from './campaign.js';
 import {
   armOf, cartDue, decide, DEFAULT_CAP, inAudience, purchaseMatches, tierEntered, watchCrossed,
-  type Decision, type FrequencyCap, type SkipReason,
+  type FrequencyCap, type SkipReason,
 } from './rules.js';
 import { rate, uplift, type Uplift } from './uplift.js';
 import type { IssueResult, JobRow } from '../store/types.js';

@@ -15,7 +15,7 @@
 import type { Tier, FunnelCounts, PollPayload, ActivityItem, TrendPoint } from '../realtime/events.js';
 import type { ValidEvent } from '../ingest/schema.js';
 import type { CampaignDoc } from '../offers/campaign.js';
-import type { CampaignCounters, Decision, SkipReason, ViewerHistory } from '../offers/rules.js';
+import type { Decision, SkipReason, ViewerHistory } from '../offers/rules.js';
 import type { JobRow, TrackTriggers } from '../jobs/due.js';
 
 export type { JobRow } from '../jobs/due.js';
