@@ -138,6 +138,16 @@ describe('pending alias', () => {
     expect(lastAuth(next.socket)).toEqual({ streamId: 's1', viewerId: 'u_x', token: 'tok' });
   });
 
+  it('a hello that says the link failed keeps it for the next connection', () => {
+    const { lt, socket } = open();
+    const anon = lt.viewerId;
+    lt.identify('u_x', 'tok');
+    socket.fire('hello', { viewerId: 'u_x', verified: true, serverNow: Date.now(), aliased: false });
+    expect(stored()).toEqual({ anon, viewerId: 'u_x' });
+    lt.close();
+    expect(lastAuth(open({ viewerId: 'u_x', token: 'tok' }).socket)).toMatchObject({ alias: anon });
+  });
+
   it('consent(false) drops it, stored and in memory', () => {
     const { lt, socket } = open();
     lt.identify('u_x', 'tok');

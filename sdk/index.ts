@@ -149,9 +149,9 @@ export function init(options: InitOptions): LiveTierClient {
         return new Promise<void>((done) => unclaimed.push({ offer, done }));
       },
       hello: (info) => {
-        // the server says hello only once the handshake's alias ran: the link is made
+        // the server says hello only once the handshake's alias ran: the link is made (unless it says it failed)
         const sent = transport?.auth.alias;
-        if (info.verified && sent && storedAlias(storage, stream)?.anon === sent) storage.removeItem(aliasKey(stream));
+        if (info.verified && info.aliased !== false && sent && storedAlias(storage, stream)?.anon === sent) storage.removeItem(aliasKey(stream));
         emit('identity', info);
       },
       error: (err) => emit('error', err),

@@ -42,6 +42,8 @@ export interface Identity {
   viewerId: string;
   verified: boolean;
   serverNow: number;
+  /** false: the anonymous id this handshake carried could not be linked (sent again next time) */
+  aliased?: false;
 }
 
 export interface TransportHandlers {

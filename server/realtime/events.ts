@@ -146,8 +146,12 @@ export interface ViewerClientToServerEvents {
 
 export interface ViewerServerToClientEvents {
   offer: (offer: OfferPayload, ack: (res: OfferAck) => void) => void;
-  /** the viewer's identity as the server sees it (after token verification) */
-  hello: (info: { viewerId: string; verified: boolean; serverNow: number }) => void;
+  /**
+   * the viewer's identity as the server sees it (after token verification); `aliased: false` when
+   * the handshake carried an anonymous id to link and linking it failed (the SDK tries again on the
+   * next connection)
+   */
+  hello: (info: { viewerId: string; verified: boolean; serverNow: number; aliased?: false }) => void;
   /** issue 5/6: the host opened a one-question poll; the viewer answers with a `poll_answer` event */
   poll: (poll: PollPayload) => void;
 }

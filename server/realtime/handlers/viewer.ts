@@ -18,12 +18,26 @@ import { bufferedPackets, dropNow, stalled } from '../backpressure.js';
 export type ViewerNamespace = Namespace<ViewerClientToServerEvents, ViewerServerToClientEvents, Record<string, never>, ViewerSocketData>;
 type ViewerSocket = Socket<ViewerClientToServerEvents, ViewerServerToClientEvents, Record<string, never>, ViewerSocketData>;
 
+/** why tracked events were refused, as the metrics count them (server/metrics.ts): a closed set, never the free-text reason */
+export type RejectReason = 'invalid' | 'rate_limited' | 'bad_request' | 'unavailable';
+
+/** what this namespace tells the metrics: counts only, no ids */
+export interface RealtimeObserver {
+  /** a track call's stored and duplicate events */
+  tracked(accepted: number, duplicates: number): void;
+  /** events refused: per event (invalid, rate_limited) or with the whole call (the ack's error code; a call that is not an array counts as one) */
+  rejected(reason: RejectReason, n: number): void;
+  offerIssued(): void;
+  /** the first acknowledgement of an offer */
+  offerDelivered(): void;
+}
+
 /** how long a client has to acknowledge an offer before it counts as not delivered (re-sent on reconnect) */
 export const OFFER_ACK_TIMEOUT_MS = 10_000;
 
 export function createViewerHandlers({
-  nsp, engine, store, clock, log, limits = DEFAULT_LIMITS, cluster = false,
-}: { nsp: ViewerNamespace; engine: Engine; store: Store; clock: Clock; log: FastifyBaseLogger; limits?: Limits; cluster?: boolean }) {
+  nsp, engine, store, clock, log, limits = DEFAULT_LIMITS, cluster = false, observer,
+}: { nsp: ViewerNamespace; engine: Engine; store: Store; clock: Clock; log: FastifyBaseLogger; limits?: Limits; cluster?: boolean; observer?: RealtimeObserver }) {
   /** sockets one viewer has open in a channel (the viewer room); a handshake beyond the cap is refused */
   const viewerSockets = (channel: string, viewerId: string) => nsp.adapter.rooms.get(viewerRoom(channel, viewerId))?.size ?? 0;
   const overCap = (channel: string, viewerId: string) => limits.connectionsPerViewer > 0 && viewerSockets(channel, viewerId) >= limits.connectionsPerViewer;
@@ -46,9 +60,15 @@ export function createViewerHandlers({
     }
   });
 
+  /** a client acknowledged the offer (engine.delivered ignores all but the first) */
+  const delivered = (offer: OfferRow) => {
+    if (!offer.deliveredAt) observer?.offerDelivered();
+    engine.delivered(offer, (e) => log.error({ err: e }, 'offer delivery not recorded'));
+  };
+
   const sendOffer = (socket: ViewerSocket, offer: OfferRow) => {
     socket.timeout(OFFER_ACK_TIMEOUT_MS).emit('offer', engine.payload(offer), (err) => {
-      if (!err) engine.delivered(offer, (e) => log.error({ err: e }, 'offer delivery not recorded'));
+      if (!err) delivered(offer);
     });
   };
 
@@ -62,8 +82,9 @@ export function createViewerHandlers({
    * elsewhere) goes through the adapter to every socket of the viewer.
    */
   function deliver(offer: OfferRow, here = false) {
+    observer?.offerIssued();
     const room = viewerRoom(offer.channel, offer.viewerId);
-    const record = () => engine.delivered(offer, (e) => log.error({ err: e }, 'offer delivery not recorded'));
+    const record = () => delivered(offer);
     if (!cluster || here) {
       const ids = nsp.adapter.rooms.get(room);
       if (!ids) return;
@@ -101,11 +122,15 @@ export function createViewerHandlers({
     // before this socket's first track is committed: events the browser resends as the verified
     // viewer then find the anonymous copies already moved and are deduplicated against them
     const alias = (socket.handshake.auth as { alias?: unknown } | undefined)?.alias;
+    let aliasFailed = false;
     const aliased =
       verified && typeof alias === 'string' && VIEWER_ID_PATTERN.test(alias)
         ? engine.alias(channel, alias.startsWith(ANON_PREFIX) ? alias : ANON_PREFIX + alias, viewerId).then(
             () => {},
-            (err) => log.error({ err }, 'viewer alias failed'),
+            (err) => {
+              aliasFailed = true;
+              log.error({ err }, 'viewer alias failed');
+            },
           )
         : Promise.resolve();
 
@@ -118,7 +143,7 @@ export function createViewerHandlers({
         // a viewer who joins (or reconnects) while a poll is open gets it too, unless they answered it
         const [poll, pending] = await Promise.all([store.openPollFor(streamId, viewerId, clock()), engine.pendingOffers(channel, viewerId)]);
         if (socket.disconnected) return;
-        socket.emit('hello', { viewerId, verified, serverNow: clock() });
+        socket.emit('hello', { viewerId, verified, serverNow: clock(), ...(aliasFailed ? { aliased: false as const } : {}) });
         if (poll) socket.emit('poll', poll);
         for (const offer of pending) sendOffer(socket, offer);
       })
@@ -148,12 +173,15 @@ export function createViewerHandlers({
         return;
       }
       if (!Array.isArray(events)) {
+        observer?.rejected('bad_request', 1);
         return reply({ error: { code: 'bad_request', message: 'track expects an array of events' } });
       }
       if (events.length > MAX_EVENTS_PER_BATCH) {
+        observer?.rejected('bad_request', events.length);
         return reply({ error: { code: 'bad_request', message: `at most ${MAX_EVENTS_PER_BATCH} events per track call` } });
       }
       if (limits.maxInflightTracks > 0 && inflight >= limits.maxInflightTracks) {
+        observer?.rejected('rate_limited', events.length);
         return reply({ error: { code: 'rate_limited', message: `at most ${limits.maxInflightTracks} track calls may wait for their ack; retry after one is answered` } });
       }
       const valid: ValidEvent[] = [];
@@ -173,9 +201,16 @@ export function createViewerHandlers({
       try {
         await aliased;
         const r = await engine.track(streamId, viewerId, valid);
+        if (observer) {
+          observer.tracked(r.accepted, r.duplicates);
+          const limited = rejected.filter((x) => x.reason.startsWith(RATE_LIMITED)).length;
+          observer.rejected('rate_limited', limited);
+          observer.rejected('invalid', rejected.length - limited);
+        }
         reply({ accepted: r.accepted, duplicates: r.duplicates, rejected });
       } catch (err) {
         const down = unavailable(err);
+        observer?.rejected('unavailable', valid.length);
         if (down) log.warn({ streamId }, 'track: store unavailable');
         else log.error({ err }, 'track failed');
         reply(down ?? { error: { code: 'unavailable', message: 'events could not be stored; retry with the same ids', retryAfterMs: 1000 } });
