@@ -22,6 +22,7 @@ import { assetRoutes } from './routes/assets.js';
 import { feedRoutes } from './routes/feed.js';
 import { reportRoutes } from './routes/reports.js';
 import rateLimit from '@fastify/rate-limit';
+import { openapi } from './openapi.js'; // GET /openapi.json and /docs (issue 17)
 import { DEFAULT_LIMITS, type Limits } from './config.js';
 import { trustFn, type TrustProxy } from './trust-proxy.js';
 import { RetentionPurger } from './store/retention.js';
@@ -32,6 +33,7 @@ import { campaignRoutes } from './routes/campaigns.js';
 import { viewerRoutes } from './routes/viewers.js';
 import { channelRoutes } from './routes/channels.js';
 import { corsRoutes } from './routes/cors.js'; // the host panel on the streamer's own origin
+import { installMetrics } from './metrics.js'; // GET /metrics (issue 17)
 
 export interface AppOptions {
   /** a SQLite file path, or a postgres:// URL */
@@ -101,9 +103,20 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   });
   await fastify.register(websocket, { options: { server: upgrades as any, maxPayload: 4096 } });
 
+  // ---- API documentation (issue 17; server/openapi.ts): @fastify/swagger collects routes as they
+  // are added, so it comes before any route; GET /openapi.json, the interactive docs at /docs
+  await fastify.register(openapi);
+  // ---- end of API documentation
+
+  // ---- metrics (issue 17; server/metrics.ts): the app's own prom-client Registry, the HTTP
+  // histogram (root hooks, before any route), the writer's observer, GET /metrics (admin key);
+  // `metrics.realtime` goes to attachRealtime below (events tracked, offers issued / delivered)
+  const metrics = installMetrics(fastify, engine, store);
+  // ---- end of metrics
+
   const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const realtime = attachRealtime(fastify.server, {
-    engine, store, clock, log: fastify.log, limits, trustProxy: opts.trustProxy ?? false,
+    engine, store, clock, log: fastify.log, limits, trustProxy: opts.trustProxy ?? false, observer: metrics.realtime,
     // sharded pub/sub (Redis 7) in `static` mode: two channels per namespace, whatever the number of
     // viewers (see docs/scaling.md for why not a channel per room)
     ...(redis ? { adapter: createShardedAdapter(redis.pub, redis.sub, { subscriptionMode: 'static' }) } : {}),
@@ -185,6 +198,17 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
       return reply.code(503).header('retry-after', '1').send({ ok: false, error: 'unavailable', message: 'the database is unavailable' });
     }
   });
+  // readiness (a load balancer's or orchestrator's "send traffic here?"): 200 only when the store
+  // answers and, in cluster mode, Redis does; /healthz above stays the liveness check
+  let closing = false;
+  fastify.get('/readyz', async (_req, reply) => {
+    const failed = await notReady(store, redis, () => closing);
+    if (!failed.length) return { ok: true };
+    return reply
+      .code(503)
+      .header('retry-after', '1')
+      .send({ ok: false, error: 'unavailable', failed, message: `not ready: ${failed.map((f) => READY_FAILURES[f]).join('; ')}` });
+  });
   await fastify.register(streamRoutes);
   await fastify.register(merchantRoutes);
   await fastify.register(feedRoutes);
@@ -210,6 +234,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   // commit what is queued and let those acks go out, then close every transport (clients see
   // "transport close" and reconnect to the next server by themselves)
   fastify.addHook('preClose', async () => {
+    closing = true; // /readyz answers 503 from now on
     retention.stop();
     await realtime.drain();
     realtime.io.engine.close();
@@ -227,6 +252,26 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
 }
 
 export default fp(app, { name: 'livetier', fastify: '5.x' });
+
+/** how long /readyz waits for each dependency */
+export const READY_TIMEOUT_MS = 1_000;
+const READY_FAILURES = { store: 'the database is unavailable', redis: 'Redis is unavailable', shutdown: 'the server is shutting down' } as const;
+type ReadyFailure = keyof typeof READY_FAILURES;
+
+/** the dependencies that did not answer within READY_TIMEOUT_MS (empty: ready) */
+async function notReady(store: Store, redis: { pub: Redis } | null, closing: () => boolean): Promise<ReadyFailure[]> {
+  if (closing()) return ['shutdown'];
+  const within = (p: Promise<unknown>) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS)));
+    return Promise.race([p, timeout]).then(
+      () => true,
+      () => false,
+    ).finally(() => clearTimeout(timer));
+  };
+  const [storeOk, redisOk] = await Promise.all([within(store.ping()), redis ? within(redis.pub.ping()) : Promise.resolve(true)]);
+  return [...(storeOk ? [] : ['store' as const]), ...(redisOk ? [] : ['redis' as const])];
+}
 
 /** Redis could not be reached at start (cluster mode) */
 export class RedisUnavailableError extends Error {}

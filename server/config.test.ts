@@ -7,7 +7,7 @@ describe('loadConfig', () => {
   it('has defaults and generates an admin key when none is set', () => {
     expect(loadConfig([], {}, gen)).toEqual({
       port: 8080, host: '127.0.0.1', db: './livetier.db', dbPool: 10, redis: null, workers: 1, adminKey: 'generated-admin-key', adminKeyGenerated: true, sync: 'normal', logLevel: 'info',
-      retentionDays: 90, limits: DEFAULT_LIMITS, trustProxy: false,
+      retentionDays: 90, limits: DEFAULT_LIMITS, trustProxy: false, metricsPort: null, metricsHost: '127.0.0.1',
     });
   });
   it('reads flags over environment', () => {
@@ -27,6 +27,27 @@ describe('loadConfig', () => {
     expect(loadConfig([], { LIVETIER_TRUST_PROXY: '2' }, gen).trustProxy).toBe(2);
     expect(loadConfig(['--trust-proxy', '10.0.0.1, 192.168.0.0/16,loopback'], { LIVETIER_TRUST_PROXY: '1' }, gen).trustProxy).toEqual(['10.0.0.1', '192.168.0.0/16', 'loopback']);
     expect(() => loadConfig(['--trust-proxy', 'my-proxy.example'], {}, gen)).toThrow(/--trust-proxy/);
+  });
+  it('reads --metrics-port and --metrics-host from flags and environment (loopback by default)', () => {
+    expect(loadConfig(['--metrics-port', '9464'], {}, gen)).toMatchObject({ metricsPort: 9464, metricsHost: '127.0.0.1' });
+    expect(loadConfig(['--metrics-port', '0'], {}, gen).metricsPort).toBe(0); // any free port (printed at start)
+    expect(loadConfig([], { LIVETIER_METRICS_PORT: '9100', LIVETIER_METRICS_HOST: '10.0.0.5' }, gen)).toMatchObject({ metricsPort: 9100, metricsHost: '10.0.0.5' });
+    expect(loadConfig(['--metrics-port', '9200', '--metrics-host', '0.0.0.0'], { LIVETIER_METRICS_PORT: '9100', LIVETIER_METRICS_HOST: '10.0.0.5' }, gen)).toMatchObject({
+      metricsPort: 9200,
+      metricsHost: '0.0.0.0',
+    });
+    // an empty variable is unset; the host variable alone is ignored (templates set it whether or not the port is)
+    expect(loadConfig([], { LIVETIER_METRICS_PORT: '' }, gen).metricsPort).toBeNull();
+    expect(loadConfig([], { LIVETIER_METRICS_HOST: '0.0.0.0' }, gen).metricsPort).toBeNull();
+  });
+  it('refuses bad metrics flags with a message', () => {
+    expect(() => loadConfig(['--metrics-port', 'ninety'], {}, gen)).toThrow(/--metrics-port must be an integer 0-65535/);
+    expect(() => loadConfig(['--metrics-port', '70000'], {}, gen)).toThrow(/--metrics-port/);
+    expect(() => loadConfig(['--metrics-port=-1'], {}, gen)).toThrow(ConfigError);
+    expect(() => loadConfig([], { LIVETIER_METRICS_PORT: '1e3' }, gen)).toThrow(/--metrics-port/);
+    expect(() => loadConfig(['--port', '9000', '--metrics-port', '9000'], {}, gen)).toThrow(/must differ from --port/);
+    expect(() => loadConfig(['--metrics-host', '0.0.0.0'], {}, gen)).toThrow(/--metrics-host needs --metrics-port/);
+    expect(() => loadConfig(['--metrics-port', '9464', '--metrics-host', ' '], {}, gen)).toThrow(/--metrics-host/);
   });
   it('refuses bad values with a message', () => {
     expect(() => loadConfig(['--port', 'eighty'], {}, gen)).toThrow(ConfigError);

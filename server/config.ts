@@ -44,6 +44,10 @@ export interface Config {
   limits: Limits;
   /** proxies whose `X-Forwarded-For` names the client for the per-IP limits (false: the TCP peer counts) */
   trustProxy: TrustProxy;
+  /** `GET /metrics` without a key on a listener of its own (0: any free port); null: only on the main port, with the admin key */
+  metricsPort: number | null;
+  /** the address the metrics listener binds (loopback unless told otherwise) */
+  metricsHost: string;
 }
 
 export class ConfigError extends Error {}
@@ -58,7 +62,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxBufferedPackets: 1000,
 };
 
-export const DEFAULTS = { port: 8080, host: '127.0.0.1', db: './livetier.db', dbPool: 10, sync: 'normal', logLevel: 'info', retentionDays: 90 } as const;
+export const DEFAULTS = { port: 8080, host: '127.0.0.1', db: './livetier.db', dbPool: 10, sync: 'normal', logLevel: 'info', retentionDays: 90, metricsHost: '127.0.0.1' } as const;
 
 /** flag → [environment variable, Limits field] */
 const LIMIT_OPTIONS = {
@@ -104,6 +108,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, generateAdmin
       'log-level': { type: 'string' },
       'retention-days': { type: 'string' },
       'trust-proxy': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
       ...Object.fromEntries(Object.keys(LIMIT_OPTIONS).map((k) => [k, { type: 'string' as const }])),
     },
     strict: true,
@@ -130,6 +136,16 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, generateAdmin
   // several processes serve one audience only through a shared database and a shared bus
   if ((workers > 1 || redis) && !postgres) throw new ConfigError('cluster mode (--workers > 1 or --redis) needs --db postgres://… (SQLite belongs to one process)');
   if (workers > 1 && !redis) throw new ConfigError('--workers > 1 needs --redis redis://… (the processes share live counts and pushes through it)');
+  const metricsPortRaw = flags['metrics-port'] ?? env.LIVETIER_METRICS_PORT;
+  let metricsPort: number | null = null;
+  if (metricsPortRaw !== undefined && metricsPortRaw !== '') {
+    metricsPort = Number(metricsPortRaw);
+    if (!/^\d{1,5}$/.test(metricsPortRaw) || metricsPort > 65535) throw new ConfigError(`--metrics-port must be an integer 0-65535, got "${metricsPortRaw}"`);
+    if (metricsPort !== 0 && metricsPort === port) throw new ConfigError(`--metrics-port must differ from --port (${port})`);
+  }
+  const metricsHost = flags['metrics-host'] ?? env.LIVETIER_METRICS_HOST ?? DEFAULTS.metricsHost;
+  if (metricsHost.trim() === '') throw new ConfigError('--metrics-host must be an address, e.g. 127.0.0.1');
+  if (flags['metrics-host'] !== undefined && metricsPort === null) throw new ConfigError('--metrics-host needs --metrics-port (without it, /metrics is served on the main port with the admin key)');
   const limits: Limits = { ...DEFAULT_LIMITS };
   for (const [flag, [envName, field]] of Object.entries(LIMIT_OPTIONS)) {
     const raw = flags[flag] ?? env[envName];
@@ -149,5 +165,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, generateAdmin
     retentionDays,
     limits,
     trustProxy: parseTrustProxy(flags['trust-proxy'] ?? env.LIVETIER_TRUST_PROXY),
+    metricsPort,
+    metricsHost,
   };
 }

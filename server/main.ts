@@ -15,9 +15,12 @@ import { StoreUnavailableError } from './store/types.js';
 import { migrateDbCommand } from './store/migrate-db.js';
 import { RedisUnavailableError } from './app.js';
 import { isWorker, runPrimary, WORKER_READY } from './workers.js';
+import { listenMetrics, shareWithPrimary, workersScrape, type MetricsListener } from './metrics.js';
 
 export interface Running {
   url: string;
+  /** `--metrics-port`: where GET /metrics answers without a key */
+  metricsUrl?: string;
   config: Config;
   app: Awaited<ReturnType<typeof build>>;
   close: () => Promise<void>;
@@ -45,16 +48,48 @@ export async function serve(config: Config): Promise<Running> {
   const addr = fastify.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  return { url: `http://${host}:${port}`, config, app: fastify, close: () => fastify.close() };
+  let metrics: MetricsListener | undefined;
+  if (config.metricsPort !== null) {
+    try {
+      metrics = await listenMetrics({ port: config.metricsPort, host: config.metricsHost, scrape: () => fastify.metrics.text(), contentType: fastify.metrics.contentType });
+    } catch (err) {
+      await fastify.close();
+      throw err;
+    }
+  }
+  const close = async () => {
+    await metrics?.close();
+    await fastify.close();
+  };
+  return { url: `http://${host}:${port}`, metricsUrl: metrics?.url, config, app: fastify, close };
+}
+
+/** `--workers N` with `--metrics-port`: the primary serves the sum of every worker's metrics */
+async function primaryMetrics(config: Config, primary: { url: string; close: () => Promise<void> }) {
+  if (config.metricsPort === null) return primary;
+  const listener = await listenMetrics({ port: config.metricsPort, host: config.metricsHost, ...workersScrape() }).catch(async (err) => {
+    await primary.close();
+    throw err;
+  });
+  return {
+    url: primary.url,
+    metricsUrl: listener.url,
+    close: async () => {
+      await listener.close();
+      await primary.close();
+    },
+  };
 }
 
 const USAGE = `usage: livetier serve [--port 8080] [--host 127.0.0.1] [--db ./livetier.db | postgres://…] [--db-pool 10] [--sync normal|full] [--log-level info]
                       [--redis redis://…] [--workers N|auto]
                       [--retention-days 90] [--trust-proxy HOPS|ADDR,CIDR…] [--limit-<name> N …]
+                      [--metrics-port N] [--metrics-host 127.0.0.1]
        livetier backup --db FILE --out FILE
        livetier migrate-db --from ./livetier.db --to postgres://…
 
 environment: PORT, HOST, LIVETIER_DB, LIVETIER_DB_POOL, LIVETIER_REDIS, LIVETIER_WORKERS, LIVETIER_ADMIN_KEY, LIVETIER_SYNC, LOG_LEVEL, LIVETIER_RETENTION_DAYS, LIVETIER_TRUST_PROXY,
+             LIVETIER_METRICS_PORT, LIVETIER_METRICS_HOST,
              LIVETIER_LIMIT_* (see docs/configuration.md)`;
 
 /** `livetier backup --db FILE --out FILE`: an online, consistent copy of a (running) server's database. */
@@ -112,17 +147,18 @@ export async function cli(argv: string[]): Promise<void> {
     }
     throw err;
   }
-  let running: { url: string; close: () => Promise<void> };
+  let running: { url: string; metricsUrl?: string; close: () => Promise<void> };
   try {
     if (isWorker()) {
       // a worker of --workers N: ready for the connections the primary hands over; the primary prints
       const fastify = await build(config);
       await fastify.ready();
+      if (config.metricsPort !== null) shareWithPrimary(fastify.metrics.registry); // the primary serves the sum
       installShutdown({ close: () => fastify.close() });
       process.send?.({ type: WORKER_READY });
       return;
     }
-    running = config.workers > 1 ? await runPrimary(config) : await serve(config);
+    running = config.workers > 1 ? await primaryMetrics(config, await runPrimary(config)) : await serve(config);
   } catch (err) {
     if (err instanceof StoreUnavailableError || err instanceof RedisUnavailableError) {
       // one clear line, no stack: the operator's fix is outside this process
@@ -136,6 +172,8 @@ export async function cli(argv: string[]): Promise<void> {
     // printed once, on stdout, never logged: set LIVETIER_ADMIN_KEY to keep a fixed key
     process.stdout.write(`LiveTier admin key (generated; set LIVETIER_ADMIN_KEY to choose one): ${config.adminKey}\n`);
   }
+  // before the "listening" line, so whoever waits for that one has this one too
+  if (running.metricsUrl) process.stdout.write(`LiveTier metrics on ${running.metricsUrl} (no key: keep this address private)\n`);
   process.stdout.write(`LiveTier listening on ${running.url}\n`);
   installShutdown(running);
 }

@@ -17,12 +17,17 @@ export interface WriterStats {
   maxBatch: number;
 }
 
+/** told of each batch after its commit (metrics): its size, the commit's duration, whether it committed */
+export type WriterObserver = (batch: { jobs: number; seconds: number; ok: boolean }) => void;
+
 export class GroupCommitWriter<J, R> {
   private queue: Pending<J, R>[] = [];
   private scheduled = false;
   private inflight: Promise<void> | null = null;
   private closed = false;
   readonly stats: WriterStats = { batches: 0, jobs: 0, maxBatch: 0 };
+  /** set (or replace) at any time, e.g. by app.ts once the engine is built; an observer that throws is ignored */
+  observer: WriterObserver | null;
 
   private readonly afterCommit: (jobs: J[], results: R[]) => void | Promise<void>;
   private readonly maxBatch: number;
@@ -37,8 +42,10 @@ export class GroupCommitWriter<J, R> {
       maxBatch?: number;
       /** an afterCommit that failed (the jobs stay committed and their callers get their results) */
       onError?: (err: unknown) => void;
+      observer?: WriterObserver;
     } = {},
   ) {
+    this.observer = opts.observer ?? null;
     this.afterCommit = opts.afterCommit ?? (() => {});
     this.maxBatch = opts.maxBatch ?? 2000;
     this.onError = opts.onError ?? (() => {});
@@ -81,12 +88,15 @@ export class GroupCommitWriter<J, R> {
   private async run(batch: Pending<J, R>[]): Promise<void> {
     const jobs = batch.map((p) => p.job);
     let results: R[];
+    const started = performance.now();
     try {
       results = await this.commit(jobs);
     } catch (err) {
+      this.observe(batch.length, started, false);
       for (const p of batch) p.reject(err);
       return;
     }
+    this.observe(batch.length, started, true);
     this.stats.batches++;
     this.stats.jobs += batch.length;
     this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
@@ -96,6 +106,15 @@ export class GroupCommitWriter<J, R> {
       this.onError(err);
     } finally {
       batch.forEach((p, i) => p.resolve(results[i]!));
+    }
+  }
+
+  private observe(jobs: number, started: number, ok: boolean) {
+    if (!this.observer) return;
+    try {
+      this.observer({ jobs, seconds: (performance.now() - started) / 1000, ok });
+    } catch {
+      // metrics never fail a commit
     }
   }
 

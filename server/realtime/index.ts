@@ -6,7 +6,7 @@ import { Server, type ServerOptions } from 'socket.io';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Engine, Clock } from '../engine.js';
 import type { Store } from '../store/types.js';
-import { createViewerHandlers, type ViewerNamespace } from './handlers/viewer.js';
+import { createViewerHandlers, type RealtimeObserver, type ViewerNamespace } from './handlers/viewer.js';
 import { createHostHandlers, type HostNamespace } from './handlers/host.js';
 // flood limits
 import { DEFAULT_LIMITS, type Limits } from '../config.js';
@@ -29,6 +29,8 @@ export function attachRealtime(
     trustProxy?: TrustProxy;
     /** cluster mode: socket.io's Redis adapter (rooms, broadcasts and acks across processes) */
     adapter?: ServerOptions['adapter'];
+    /** metrics: tracked events and offers, counted by the /viewer namespace (server/metrics.ts) */
+    observer?: RealtimeObserver;
   },
 ) {
   // new engine sessions and namespace connections per IP per minute; none while shutting down

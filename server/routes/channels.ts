@@ -7,7 +7,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
-import { ErrorReply, Minor, Slug } from './schemas.js';
+import { documented, errorReply, Minor, Slug } from './schemas.js';
 import { HttpError, notFound, requireAdmin } from './guards.js';
 import { DEFAULT_TIER_RULES, type TierRulesDoc } from '../tiering/rules.js';
 import { RotateBody } from './keys.js';
@@ -65,13 +65,16 @@ export const TierRulesBody = Type.Object(
 );
 
 const TierRulesReply = Type.Object({
-  mode: Type.String(),
-  absolute: Type.Unknown(),
-  scores: Type.Unknown(),
+  mode: Type.String({ description: '`absolute` or `scores`' }),
+  absolute: Type.Unknown({ description: 'as in the request body of PUT, defaults filled' }),
+  scores: Type.Unknown({ description: 'as in the request body of PUT, defaults filled' }),
   lookbackDays: Type.Integer(),
   minBuyers: Type.Integer(),
-  lifecycle: Type.Unknown(),
+  lifecycle: Type.Unknown({ description: 'as in the request body of PUT, defaults filled' }),
 });
+
+/** the defaults every channel starts with */
+const RULES_EXAMPLE = DEFAULT_TIER_RULES;
 
 /** Fills the defaults and checks what a schema cannot say; the message names the field. */
 export function completeRules(body: Static<typeof TierRulesBody>): TierRulesDoc {
@@ -96,11 +99,21 @@ export function completeRules(body: Static<typeof TierRulesBody>): TierRulesDoc 
 
 export const channelRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const Params = Type.Object({ channel: Slug });
-  const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply };
+  const unknownChannel = errorReply(404, 'not_found', 'unknown channel shop-1');
 
   app.get(
     '/v1/channels/:channel/tier-rules',
-    { preHandler: requireAdmin, schema: { params: Params, response: { 200: TierRulesReply, ...errors } } },
+    {
+      preHandler: requireAdmin,
+      schema: {
+        tags: ['channels'],
+        operationId: 'getTierRules',
+        summary: "A channel's tier rules",
+        description: 'See docs/tiers.md.',
+        params: Params,
+        response: { 200: documented(TierRulesReply, 'The rules document', RULES_EXAMPLE), 404: unknownChannel },
+      },
+    },
     async (req) => {
       if (!(await app.store.channelExists(req.params.channel))) throw notFound(`unknown channel ${req.params.channel}`);
       return app.engine.tierRules(req.params.channel);
@@ -109,7 +122,23 @@ export const channelRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.put(
     '/v1/channels/:channel/tier-rules',
-    { preHandler: requireAdmin, schema: { params: Params, body: TierRulesBody, response: { 200: TierRulesReply, ...errors } } },
+    {
+      preHandler: requireAdmin,
+      schema: {
+        tags: ['channels'],
+        operationId: 'setTierRules',
+        summary: "Replace a channel's tier rules",
+        description:
+          "Left-out sections take the defaults. Re-tiers the channel's connected viewers before the answer (hosts get an `update`; a viewer who changes tier fires `tier_entered` campaigns) and its other viewers in the background.",
+        params: Params,
+        body: documented(TierRulesBody, 'The rules document (docs/tiers.md)', { mode: 'absolute', absolute: RULES_EXAMPLE.absolute }),
+        response: {
+          200: documented(TierRulesReply, 'The stored document', RULES_EXAMPLE),
+          400: errorReply(400, 'bad_request', 'body.absolute.high.minOrders must be at least body.absolute.mid.minOrders', 'A bad document: the message names the field'),
+          404: unknownChannel,
+        },
+      },
+    },
     async (req) => {
       const { channel } = req.params;
       if (!(await app.store.channelExists(channel))) throw notFound(`unknown channel ${channel}`);
@@ -126,10 +155,18 @@ export const channelRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       preHandler: requireAdmin,
       schema: {
+        tags: ['channels'],
+        operationId: 'rotateTokenSecret',
+        summary: "Rotate a channel's viewer-token secret",
+        description:
+          'New tokens are signed with the new secret at once; tokens signed with the old one keep verifying for `graceSeconds` (0–604800, default 0). No body is the same as `{}`.',
         params: Params,
         // the same body as a key rotation: { graceSeconds? }, or none at all
         body: Type.Union([RotateBody, Type.Null()]),
-        response: { 200: SecretRotated, 400: ErrorReply, 401: ErrorReply, 404: ErrorReply },
+        response: {
+          200: documented(SecretRotated, 'Rotated: `previousValidUntil` is when the old secret stops (null: now)', { channel: 'shop-1', previousValidUntil: 1746106200000 }),
+          404: unknownChannel,
+        },
       },
     },
     async (req) => {

@@ -11,7 +11,7 @@ import Type from 'typebox';
 import { authenticateViewer } from '../realtime/auth.js';
 import { checkEvent, MAX_EVENTS_PER_BATCH, type ValidEvent } from '../ingest/schema.js';
 import type { ErrorCode, TrackAck } from '../realtime/events.js';
-import { ErrorReply } from './schemas.js';
+import { documented, errorReply } from './schemas.js';
 import { HttpError } from './guards.js';
 
 /** the SDK keeps each body under this (the server's body limit is 64 KB) */
@@ -24,9 +24,19 @@ export const CollectBody = Type.Object(
     streamId: Type.String({ minLength: 1, maxLength: 64 }),
     viewerId: Type.Optional(Type.String({ maxLength: 128 })),
     token: Type.Optional(Type.String({ maxLength: 4096 })),
-    events: Type.Array(Type.Unknown(), { maxItems: MAX_EVENTS_PER_BATCH }),
+    events: Type.Array(Type.Unknown(), { maxItems: MAX_EVENTS_PER_BATCH, description: 'tracked events `{ id, type, ts, data? }`, as the `track` socket event (docs/asyncapi.yaml); each is checked alone' }),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        streamId: 'spring-sale',
+        viewerId: 'user-42',
+        token: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTQyIn0.c2lnbmF0dXJl',
+        events: [{ id: 'e-7', type: 'watch', ts: 1746102600000, data: { playing: true, engagedMs: 30000 } }],
+      },
+    ],
+  },
 );
 
 const Ack = Type.Object({
@@ -62,8 +72,24 @@ export const collectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/v1/collect',
     {
       schema: {
+        tags: ['collect'],
+        operationId: 'collect',
+        summary: "The SDK's beacon: tracked events over HTTP",
+        description:
+          'Authenticated like the `/viewer` socket handshake (stream, viewer id, optional viewer token, the stream\'s allowed origins), not by a key. The body is JSON, sent as `text/plain` by `navigator.sendBeacon` (a CORS-simple request: no preflight) or as `application/json`. Each event is checked alone and deduplicated by id; the answer comes once the accepted events are committed, like the `track` ack. An allowed `Origin` is echoed in `Access-Control-Allow-Origin`.',
+        security: [],
+        consumes: ['text/plain', 'application/json'],
         body: CollectBody,
-        response: { 200: Ack, 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply, 503: ErrorReply },
+        response: {
+          200: documented(Ack, 'Committed: what was accepted, what was already stored (same id), and what was rejected and why', {
+            accepted: 2, duplicates: 1, rejected: [{ id: 'e-9', reason: 'data.sku is required' }],
+          }),
+          400: errorReply(400, 'bad_request', 'body is not valid JSON', 'A bad body (not JSON, too many events) or viewer id'),
+          401: errorReply(401, 'unauthorized', 'invalid or expired viewer token', 'A wrong or expired viewer token'),
+          403: errorReply(403, 'forbidden', 'origin https://elsewhere.example is not allowed for this stream', "An origin the stream's allowedOrigins does not list"),
+          404: errorReply(404, 'not_found', 'unknown stream spring-sale'),
+          503: errorReply(503, 'unavailable', 'events could not be stored; retry with the same ids', 'The events could not be stored (or the database is out of reach): retry after Retry-After seconds with the same ids'),
+        },
       },
     },
     async (req, reply) => {

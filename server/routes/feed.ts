@@ -12,6 +12,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
 import { bearer, hashKey } from '../auth/keys.js';
 import { forbidden, unauthorized } from './guards.js';
+import { ErrorReply } from './schemas.js';
 import { isHostKey } from '../auth/streamKeys.js'; // a rotated host key works during its grace period
 import type { FeedMessage } from '../realtime/handlers/host.js';
 
@@ -27,6 +28,21 @@ export const feedRoutes: FastifyPluginAsync = async (app) => {
     '/v1/streams/:id/feed',
     {
       websocket: true,
+      // documentation only: no params or querystring schema (that would validate, and change the answers)
+      schema: {
+        tags: ['reports'],
+        operationId: 'streamFeed',
+        summary: 'The host dashboard as a raw WebSocket (OBS overlays, bots)',
+        description:
+          'A WebSocket upgrade (`ws://` / `wss://`), not a JSON request. One JSON message per change, each with a `type`: `snapshot` then `update` (the summary, as `GET /v1/streams/{id}/summary`), `funnel`, `trend` (`points`), `activity` (`items`) and `poll` (the latest poll\'s results): the data the `/host` socket.io namespace sends (docs/asyncapi.yaml). The feed is one-way: input is ignored. A consumer with more than 1 MB unread is closed with 1008. The host key comes as a bearer header or as `?key=`.',
+        security: [{ hostKey: [] }, { hostKeyQuery: [] }],
+        response: {
+          101: { description: 'Switching protocols: the feed starts with a `snapshot` message', type: 'null' },
+          401: ErrorReply,
+          403: ErrorReply,
+          404: { description: 'A plain HTTP GET (no WebSocket upgrade) with the right key: empty body', type: 'null' },
+        },
+      },
       preValidation: async (req) => {
         const key = bearer(req.headers.authorization) ?? (typeof req.query.key === 'string' ? req.query.key : null);
         if (!key) throw unauthorized('the feed needs this stream\'s host key: Authorization: Bearer <key> or ?key=');

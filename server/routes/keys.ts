@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { ErrorReply, StreamParams } from './schemas.js';
+import { documented, errorReply, StreamParams } from './schemas.js';
 import { notFound, requireAdmin } from './guards.js';
 import { isHostKey, rotateKeys } from '../auth/streamKeys.js';
 import { hostRoom } from '../realtime/rooms.js';
@@ -15,7 +15,7 @@ export const MAX_GRACE_SECONDS = 7 * 86400;
 
 export const RotateBody = Type.Object(
   { graceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_GRACE_SECONDS })) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ graceSeconds: 3600 }] },
 );
 
 const Rotated = Type.Object({
@@ -45,9 +45,19 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       preHandler: requireAdmin,
       schema: {
+        tags: ['streams'],
+        operationId: 'rotateStreamKeys',
+        summary: "Rotate a stream's host and ingest keys",
+        description:
+          'The previous keys keep working everywhere (REST, `/host`, the raw feed) for `graceSeconds` (0–604800, default 0: they stop at once), then answer 401 and their `/host` sockets are disconnected. No body is the same as `{}`.',
         params: StreamParams,
         body: Type.Union([RotateBody, Type.Null()]),
-        response: { 200: Rotated, 400: ErrorReply, 401: ErrorReply, 404: ErrorReply },
+        response: {
+          200: documented(Rotated, 'The new keys (shown only here)', {
+            id: 'spring-sale', hostKey: 'lt_host_3Rk8sP1vZ0qX6nB2wL9tC4mY', ingestKey: 'lt_ingest_7Gd2hJ5kW0pR3sV8xN1bQ6eT', graceSeconds: 3600, previousValidUntil: 1746106200000,
+          }),
+          404: errorReply(404, 'not_found', 'unknown stream spring-sale'),
+        },
       },
     },
     async (req) => {

@@ -6,10 +6,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { signViewerToken, TOKEN_TTL_SECONDS } from '../auth/tokens.js';
 import { normalizeCode } from '../offers/codes.js';
-import { ErrorReply, PurchaseBody, RedeemBody, ViewerTokenBody } from './schemas.js';
+import { documented, errorReply, PurchaseBody, RedeemBody, ViewerTokenBody } from './schemas.js';
 import { HttpError, requireIngest } from './guards.js';
 
-const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply };
 /** purchases dated more than this far in the future are refused (clock skew allowance) */
 const FUTURE_SKEW_MS = 10 * 60_000;
 
@@ -22,15 +21,39 @@ const Purchase = Type.Object({
   couponCode: Type.Union([Type.String(), Type.Null()]),
   at: Type.Integer(),
   streamId: Type.String(),
-  coupon: Type.Optional(Type.Object({ code: Type.String(), status: Type.String() })),
+  coupon: Type.Optional(
+    Type.Object(
+      { code: Type.String(), status: Type.String() },
+      { description: 'with `couponCode`: how the code was taken (`redeemed`, `not_found`, `other_viewer`, `already_redeemed`, `expired`); the purchase is recorded either way' },
+    ),
+  ),
 });
+
+const PURCHASE_EXAMPLE = {
+  orderId: 'o-1001', viewerId: 'user-42', amount: 129900, currency: 'CNY', items: [{ sku: 'sku-7', quantity: 1, price: 129900 }],
+  couponCode: 'K7Q2M9XWPA', at: 1746102600000, streamId: 'spring-sale', coupon: { code: 'K7Q2M9XWPA', status: 'redeemed' },
+};
 
 export const merchantRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/v1/viewer-tokens',
     {
       preHandler: requireIngest,
-      schema: { body: ViewerTokenBody, response: { 200: Type.Object({ token: Type.String(), expiresAt: Type.Integer() }), ...errors } },
+      schema: {
+        tags: ['merchant'],
+        operationId: 'createViewerToken',
+        summary: 'Sign a viewer token for a logged-in viewer',
+        description:
+          "An HS256 JWT signed with the channel's secret, for the widget's `/viewer` handshake and the `/v1/collect` beacon: the viewer is then verified (their purchases count, their coupons reach them). Call it from your backend, never from the page.",
+        body: ViewerTokenBody,
+        response: {
+          200: documented(
+            Type.Object({ token: Type.String(), expiresAt: Type.Integer({ description: 'ms since epoch' }) }),
+            'The token',
+            { token: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTQyIn0.c2lnbmF0dXJl', expiresAt: 1746189000000 },
+          ),
+        },
+      },
     },
     async (req) => {
       const stream = req.keyStream!;
@@ -43,7 +66,22 @@ export const merchantRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/v1/purchases',
-    { preHandler: requireIngest, schema: { body: PurchaseBody, response: { 200: Purchase, 201: Purchase, 409: ErrorReply, ...errors } } },
+    {
+      preHandler: requireIngest,
+      schema: {
+        tags: ['merchant'],
+        operationId: 'recordPurchase',
+        summary: 'Record a verified purchase',
+        description:
+          "Attributed to the stream whose ingest key reports it; it tiers the viewer across the channel. Idempotent by `orderId`. A `couponCode` is redeemed with it. `at` more than 10 minutes in the future is refused (400).",
+        body: PurchaseBody,
+        response: {
+          200: documented(Purchase, 'Already recorded (the same order again): the stored purchase', PURCHASE_EXAMPLE),
+          201: documented(Purchase, 'Recorded', PURCHASE_EXAMPLE),
+          409: errorReply(409, 'conflict', 'order o-1001 was already recorded with a different viewer, amount or currency', 'The same `orderId` with another viewer, amount or currency'),
+        },
+      },
+    },
     async (req, reply) => {
       const stream = req.keyStream!;
       const b = req.body;
@@ -78,16 +116,27 @@ export const merchantRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       preHandler: requireIngest,
       schema: {
+        tags: ['merchant'],
+        operationId: 'recordRefund',
+        summary: 'Report a refund of an order',
+        description:
+          "`amount` is the order's total refunded so far (absent: all of it), so reporting the same refund twice changes nothing. Lowers the viewer's spend (and maybe tier) and the stream's GMV.",
         body: Type.Object(
           {
             orderId: Type.String({ minLength: 1, maxLength: 128 }),
             amount: Type.Optional(Type.Integer({ minimum: 1, maximum: 1e12, description: 'the total refunded for this order so far (minor units); absent: the whole order' })),
           },
-          { additionalProperties: false },
+          { additionalProperties: false, examples: [{ orderId: 'o-1001', amount: 50000 }] },
         ),
         response: {
-          200: Type.Object({ orderId: Type.String(), viewerId: Type.String(), amount: Type.Integer(), refunded: Type.Integer(), currency: Type.String() }),
-          404: ErrorReply, 409: ErrorReply, ...errors,
+          200: documented(
+            Type.Object({ orderId: Type.String(), viewerId: Type.String(), amount: Type.Integer(), refunded: Type.Integer(), currency: Type.String() }),
+            'The order with its refunded total',
+            { orderId: 'o-1001', viewerId: 'user-42', amount: 129900, refunded: 50000, currency: 'CNY' },
+          ),
+          400: errorReply(400, 'bad_request', "body.amount 150000 is more than the order's amount 129900", 'A bad body, or more than the order'),
+          404: errorReply(404, 'not_found', 'unknown order o-1001', "An order unknown in the key's channel"),
+          409: errorReply(409, 'conflict', 'order o-1001 already has 60000 refunded; a refund cannot be undone', 'Less than already refunded'),
         },
       },
     },
@@ -104,11 +153,22 @@ export const merchantRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       preHandler: requireIngest,
       schema: {
+        tags: ['merchant'],
+        operationId: 'redeemCoupon',
+        summary: 'Redeem a coupon code for an order',
+        description: 'The same order again answers 200 again (idempotent). Codes are case-insensitive.',
         params: Type.Object({ code: Type.String({ minLength: 1, maxLength: 64 }) }),
         body: RedeemBody,
         response: {
-          200: Type.Object({ code: Type.String(), offerId: Type.String(), viewerId: Type.String(), orderId: Type.String(), redeemedAt: Type.Integer(), discount: Type.Object({ kind: Type.String(), value: Type.Integer() }) }),
-          404: ErrorReply, 409: ErrorReply, 410: ErrorReply, ...errors,
+          200: documented(
+            Type.Object({ code: Type.String(), offerId: Type.String(), viewerId: Type.String(), orderId: Type.String(), redeemedAt: Type.Integer(), discount: Type.Object({ kind: Type.String(), value: Type.Integer() }) }),
+            'Redeemed (now, or before by the same order)',
+            { code: 'K7Q2M9XWPA', offerId: 'of-5x2', viewerId: 'user-42', orderId: 'o-1001', redeemedAt: 1746102600000, discount: { kind: 'percent', value: 10 } },
+          ),
+          403: errorReply(403, 'forbidden', 'this code belongs to another viewer', "Another viewer's code (or a host or admin key)"),
+          404: errorReply(404, 'not_found', 'unknown coupon code', 'A code unknown in the channel'),
+          409: errorReply(409, 'conflict', 'code already redeemed by order o-0999', 'Already redeemed by another order'),
+          410: errorReply(410, 'gone', 'this code has expired', 'The offer expired'),
         },
       },
     },

@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { ErrorReply, StreamParams } from './schemas.js';
+import { documented, errorReply, StreamParams } from './schemas.js';
 import { notFound, requireHost } from './guards.js';
 import type { CsvViewerRow } from '../store/types.js';
 
@@ -60,7 +60,6 @@ function csvLine(r: CsvViewerRow): string {
   return cells.map(csvCell).join(',') + '\r\n';
 }
 
-const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply };
 
 const Funnel = Type.Object({
   viewers: Type.Integer(),
@@ -132,7 +131,31 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/v1/streams/:id/viewers.csv',
-    { preHandler: requireHost, schema: { params: StreamParams, response: errors } },
+    {
+      preHandler: requireHost,
+      schema: {
+        tags: ['reports'],
+        operationId: 'exportViewersCsv',
+        summary: "The stream's viewers as CSV, for spreadsheets",
+        description:
+          'Streamed, one row per viewer of the stream, with a header row. Times are ISO 8601, money in minor units; text starting with `=`, `+`, `-`, `@`, a tab or CR gets a leading `\'` (no formulas).',
+        params: StreamParams,
+        // documentation of the CSV: the body is a stream, which Fastify never serializes
+        response: {
+          200: {
+            description: 'The CSV (`Content-Disposition: attachment`)',
+            content: {
+              'text/csv': {
+                schema: {
+                  type: 'string',
+                  examples: [`${CSV_COLUMNS.join(',')}\r\nuser-42,high,active,true,3,389700,2025-05-01T12:20:00.000Z,5400,12,40,9,3,2025-04-01T12:30:00.000Z,2025-05-01T12:30:00.000Z,1800,4,3,1,1,1,129900\r\n`],
+                },
+              },
+            },
+          },
+        },
+      },
+    },
     async (req, reply) => {
       const stream = req.keyStream!;
       const rows = app.store.csvRows(stream.channel, stream.id);
@@ -151,7 +174,17 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/v1/streams/:id/report',
-    { preHandler: requireHost, schema: { params: StreamParams, response: { 200: Report, ...errors } } },
+    {
+      preHandler: requireHost,
+      schema: {
+        tags: ['reports'],
+        operationId: 'streamReport',
+        summary: "The stream's report: audience, funnel, offers, top buyers, polls",
+        description: 'During or after the broadcast. Conversion rates are shares of the previous step (4 decimals); `aov` is GMV per order.',
+        params: StreamParams,
+        response: { 200: documented(Report, 'The report'), 404: errorReply(404, 'not_found', 'unknown stream spring-sale') },
+      },
+    },
     async (req) => {
       const stream = req.keyStream!;
       const summary = await app.engine.summary(stream.id);

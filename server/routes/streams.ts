@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { generateKey, hashKey } from '../auth/keys.js';
-import { CreateStreamBody, ErrorReply, StreamCreated, StreamParams } from './schemas.js';
+import { CreateStreamBody, documented, errorReply, StreamCreated, StreamParams } from './schemas.js';
 import { HttpError, notFound, requireAdmin, requireHost } from './guards.js';
 
 const Counts = Type.Object({ high: Type.Integer(), mid: Type.Integer(), potential: Type.Integer() });
@@ -24,14 +24,34 @@ const Summary = Type.Object({
   updatedAt: Type.Integer(),
 });
 
-const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply };
+const SUMMARY_EXAMPLE = {
+  streamId: 'spring-sale',
+  title: 'Spring sale live',
+  channel: 'shop-1',
+  tiers: { high: 12, mid: 85, potential: 640 },
+  connected: 737,
+  audience: 1204,
+  orders: 41,
+  gmv: 5326000,
+  offers: { issued: 310, delivered: 298, redeemed: 37 },
+  lifecycle: { new: 402, active: 280, at_risk: 40, lapsed: 15 },
+  updatedAt: 1746102600000,
+};
 
 export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/v1/streams',
     {
       preHandler: requireAdmin,
-      schema: { body: CreateStreamBody, response: { 201: StreamCreated, 409: ErrorReply, ...errors } },
+      schema: {
+        tags: ['streams'],
+        operationId: 'createStream',
+        summary: 'Create a stream (and its host and ingest keys)',
+        description:
+          'The keys are in this answer only: LiveTier keeps their SHA-256 digests. `channel` (default `default`) groups streams whose viewers share tiers, tokens and coupons; `allowedOrigins` limits the browsers that may use the stream (none: any).',
+        body: CreateStreamBody,
+        response: { 201: StreamCreated, 409: errorReply(409, 'conflict', 'stream spring-sale already exists', 'A stream with this `id` exists') },
+      },
     },
     async (req, reply) => {
       const now = Date.now();
@@ -52,7 +72,17 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/v1/streams/:id/summary',
-    { preHandler: requireHost, schema: { params: StreamParams, response: { 200: Summary, ...errors } } },
+    {
+      preHandler: requireHost,
+      schema: {
+        tags: ['streams'],
+        operationId: 'streamSummary',
+        summary: "The stream's live summary",
+        description: '`tiers` and `lifecycle` count the viewers connected now; `audience` the unique viewers seen in this stream so far. The `/host` socket sends the same shape (`snapshot`, `update`).',
+        params: StreamParams,
+        response: { 200: documented(Summary, 'The summary', SUMMARY_EXAMPLE), 404: errorReply(404, 'not_found', 'unknown stream spring-sale') },
+      },
+    },
     async (req) => {
       const summary = await app.engine.summary(req.params.id);
       if (!summary) throw notFound(`unknown stream ${req.params.id}`);

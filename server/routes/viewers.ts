@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { ErrorReply, Slug, StreamParams, TierName, ViewerId } from './schemas.js';
+import { documented, errorReply, Slug, StreamParams, TierName, ViewerId } from './schemas.js';
 import { HttpError, notFound, requireAdmin, requireHost } from './guards.js';
 import { viewerRoom } from '../realtime/rooms.js';
 import type { ViewerSort } from '../store/types.js';
@@ -44,7 +44,22 @@ const Viewer = Type.Object({
   thisStream: ThisStream,
 });
 
-const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply };
+const VIEWER_EXAMPLE = {
+  id: 'user-42',
+  tier: 'high',
+  lifecycle: 'active',
+  reasons: ['3 orders in 90 days', 'spent ¥2,000.00 or more in 90 days'],
+  verified: true,
+  connected: true,
+  scores: { recency: 5, frequency: 4, monetary: 5, engagement: 3 },
+  stats: {
+    watchSeconds: 5400, comments: 12, likes: 40, productViews: 9, addToCarts: 3, purchases: 3, spend: 389700,
+    firstSeenAt: 1743510600000, lastSeenAt: 1746102600000, lastPurchaseAt: 1746102000000,
+  },
+  thisStream: { watchSeconds: 1800, comments: 4, likes: 15, productViews: 3, addToCarts: 1, checkouts: 1 },
+};
+
+const unknownViewer = errorReply(404, 'not_found', 'unknown viewer user-42 in channel shop-1', 'A viewer unknown in the channel');
 
 /** cursor: base64url of [sort, key, id] of the last row of the previous page */
 function encodeCursor(sort: ViewerSort, key: number, id: string): string {
@@ -100,6 +115,11 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       preHandler: requireHost,
       schema: {
+        tags: ['viewers'],
+        operationId: 'listViewers',
+        summary: "The stream's audience, filtered, sorted and paged",
+        description:
+          '`sort`: `recent` (default: last seen in this stream), `value` (net verified spend in the channel), `engagement` (recency-weighted). `limit` 1–1000 (default 500). `cursor`: the previous page\'s `nextCursor` (same `sort`); `nextCursor` is null on the last page. Other query parameters are ignored.',
         params: StreamParams,
         querystring: Type.Object(
           {
@@ -111,7 +131,12 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
           // other parameters are ignored (cache busters and the like)
         ),
-        response: { 200: Type.Object({ viewers: Type.Array(Viewer), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errors },
+        response: {
+          200: documented(Type.Object({ viewers: Type.Array(Viewer), nextCursor: Type.Union([Type.String(), Type.Null()]) }), 'A page of viewers', {
+            viewers: [VIEWER_EXAMPLE], nextCursor: null,
+          }),
+          400: errorReply(400, 'bad_request', 'querystring.cursor is not a cursor of this list (take nextCursor from the previous page, same sort)', 'A bad parameter or cursor: the message names it'),
+        },
       },
     },
     async (req) => {
@@ -134,7 +159,14 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/v1/streams/:id/viewers/:viewerId',
     {
       preHandler: requireHost,
-      schema: { params: Type.Object({ id: Slug, viewerId: ViewerId }), response: { 200: Viewer, ...errors } },
+      schema: {
+        tags: ['viewers'],
+        operationId: 'getViewer',
+        summary: 'One viewer: tier, lifecycle, scores and the reasons for them',
+        description: 'Scores are 1–5; `recency`, `frequency` and `monetary` are null without a verified purchase in the lookback.',
+        params: Type.Object({ id: Slug, viewerId: ViewerId }),
+        response: { 200: documented(Viewer, 'The viewer', VIEWER_EXAMPLE), 404: unknownViewer },
+      },
     },
     async (req) => {
       const stream = req.keyStream!;
@@ -152,10 +184,13 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       preHandler: requireAdmin,
       schema: {
+        tags: ['viewers'],
+        operationId: 'exportViewer',
+        summary: "Export every row stored about a viewer in a channel (the data subject's copy)",
         params: ViewerParams,
         querystring: ChannelQuery,
         response: {
-          200: Type.Object({
+          200: documented(Type.Object({
             channel: Type.String(),
             viewerId: Type.String(),
             exportedAt: Type.Integer(),
@@ -169,8 +204,8 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
             purchases: Type.Array(Type.Unknown()),
             offers: Type.Array(Type.Unknown()),
             aliases: Type.Array(Type.Unknown()),
-          }),
-          ...errors,
+          }), 'What is stored: the viewer row, per-stream rows, events, purchases, offers and aliases'),
+          404: unknownViewer,
         },
       },
     },
@@ -186,9 +221,19 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       preHandler: requireAdmin,
       schema: {
+        tags: ['viewers'],
+        operationId: 'eraseViewer',
+        summary: "Erase a viewer's data in a channel",
+        description:
+          "Closes the viewer's sockets, deletes their viewer and per-stream rows, events and aliases; their purchases and offers stay for the merchant's accounting under an anonymous id (`erased:…`, items removed). Afterwards requests for them get 404.",
         params: ViewerParams,
         querystring: ChannelQuery,
-        response: { 200: Type.Object({ erased: Type.Boolean(), channel: Type.String(), viewerId: Type.String() }), ...errors },
+        response: {
+          200: documented(Type.Object({ erased: Type.Boolean(), channel: Type.String(), viewerId: Type.String() }), 'Erased', {
+            erased: true, channel: 'shop-1', viewerId: 'user-42',
+          }),
+          404: unknownViewer,
+        },
       },
     },
     async (req) => {

@@ -89,6 +89,7 @@ const ENDPOINTS: { method: string; route: string; need: Need; path: () => string
   { method: 'POST', route: '/v1/channels/:channel/token-secret/rotate', need: 'admin', path: () => '/v1/channels/no-such-channel/token-secret/rotate', body: () => ({ graceSeconds: 60 }) },
   { method: 'GET', route: '/v1/viewers/:viewerId/export', need: 'admin', path: () => '/v1/viewers/vera/export?channel=shop-a' },
   { method: 'DELETE', route: '/v1/viewers/:viewerId', need: 'admin', path: () => '/v1/viewers/nobody-here?channel=shop-a' },
+  { method: 'GET', route: '/metrics', need: 'admin', path: () => '/metrics' }, // the Prometheus scrape (server/metrics.ts)
   { method: 'GET', route: '/v1/streams/:id/summary', need: 'host', path: () => `/v1/streams/${A.id}/summary` },
   { method: 'GET', route: '/v1/streams/:id/viewers', need: 'host', path: () => `/v1/streams/${A.id}/viewers` },
   { method: 'GET', route: '/v1/streams/:id/viewers/:viewerId', need: 'host', path: () => `/v1/streams/${A.id}/viewers/vera` },
@@ -108,7 +109,9 @@ const ENDPOINTS: { method: string; route: string; need: Need; path: () => string
   { method: 'POST', route: '/v1/coupons/:code/redeem', need: 'ingest', path: () => '/v1/coupons/ABCDEFGHJK/redeem', body: () => ({ orderId: 'o', viewerId: 'vera' }) },
 ];
 /** Routes open to anyone, each covered elsewhere: static assets and pages, health, the beacon (authenticated like the socket, below), CORS preflights (test/integration/cors.test.ts). */
-const PUBLIC = ['GET /', 'GET /healthz', 'GET /favicon.ico', 'GET /:name', 'GET /demo/*', 'GET /host/:streamId', 'POST /v1/collect', 'OPTIONS *'];
+const PUBLIC = ['GET /', 'GET /healthz', 'GET /readyz', 'GET /favicon.ico', 'GET /:name', 'GET /demo/*', 'GET /host/:streamId', 'POST /v1/collect', 'OPTIONS *'];
+/** The API documentation (server/openapi.ts): the OpenAPI document and @fastify/swagger-ui's pages and assets, open to anyone (test/integration/openapi.test.ts). */
+const DOCS = ['GET /openapi.json', 'GET /docs', 'GET /docs/static/index.html', 'GET /docs/static/swagger-initializer.js', 'GET /docs/json', 'GET /docs/yaml', 'GET /docs/static/*'];
 /** Covered by its own matrix below (a WebSocket upgrade). */
 const FEED = 'GET /v1/streams/:id/feed';
 
@@ -124,7 +127,7 @@ function expected(need: Need, cred: Cred): number | 'ok' {
 
 describe('the access matrix', () => {
   it('covers every route the server has', () => {
-    const known = new Set([...ENDPOINTS.map((e) => `${e.method} ${e.route}`), ...PUBLIC, FEED]);
+    const known = new Set([...ENDPOINTS.map((e) => `${e.method} ${e.route}`), ...PUBLIC, ...DOCS, FEED]);
     const missing = routes.map((r) => `${r.method} ${r.url}`).filter((r) => !known.has(r));
     expect(missing, 'routes with no row in the access matrix').toEqual([]);
     for (const e of ENDPOINTS) expect(routes.some((r) => r.method === e.method && r.url === e.route), `${e.method} ${e.route} exists`).toBe(true);

@@ -210,7 +210,7 @@ export function createViewerHandlers({
         reply({ accepted: r.accepted, duplicates: r.duplicates, rejected });
       } catch (err) {
         const down = unavailable(err);
-        observer?.rejected('unavailable', valid.length);
+        observer?.rejected('unavailable', events.length);
         if (down) log.warn({ streamId }, 'track: store unavailable');
         else log.error({ err }, 'track failed');
         reply(down ?? { error: { code: 'unavailable', message: 'events could not be stored; retry with the same ids', retryAfterMs: 1000 } });
