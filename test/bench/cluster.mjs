@@ -40,6 +40,19 @@ export function redisLabel(url = REDIS_URL) {
   }
 }
 
+/**
+ * Redis's command counters so far: every command, and the messages published (PUBLISH + SPUBLISH,
+ * which is how the adapter carries emits, the bus and acks between processes). Deltas over a span
+ * are what LiveTier sent through Redis meanwhile (plus anyone else's use of the same Redis).
+ */
+async function redisCounters(r) {
+  const [stats, cmds] = await Promise.all([r.info('stats'), r.info('commandstats')]);
+  const calls = (name) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(cmds)?.[1] ?? 0);
+  return { commands: Number(/total_commands_processed:(\d+)/.exec(stats)?.[1] ?? 0), published: calls('publish') + calls('spublish') };
+}
+const quickIdle = (P) => (P.ingestMs <= 3_000 ? 2_000 : 5_000);
+const minus = (a, b) => ({ commands: a.commands - b.commands, published: a.published - b.published });
+
 /** Redis's version and run id, or { why } when it does not answer (or cannot carry LiveTier's sharded pub/sub). */
 async function redisVersion() {
   const r = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 3_000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
@@ -218,6 +231,14 @@ export async function clusterPhase({ P, child, clients, hostSocket, ingestOn, pg
     for (let r = 0; r < P.rounds; r++) order.push(...(r % 2 === 0 ? ['spread', 'single'] : ['single', 'spread']).map((layout) => ({ tag: `${r}-${layout}`, layout })));
     if (order.length) await connectRound(order[0].tag, order[0].layout);
     else await connectRound('bg', 'spread');
+    const counter = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    counter.on('error', () => {});
+    // Redis traffic with nobody doing anything: presence shares and host refreshes of two nodes
+    const idleMs = quickIdle(P);
+    const idle0 = await redisCounters(counter);
+    await sleep(idleMs);
+    const idle = minus(await redisCounters(counter), idle0);
+    const perKind = { cross: { commands: 0, published: 0 }, same: { commands: 0, published: 0 } };
 
     // 2. latency: blocks of sequential purchases, cross-node and same-node alternating, viewers on B
     const [lc] = await clients(1);
@@ -227,7 +248,11 @@ export async function clusterPhase({ P, child, clients, hostSocket, ingestOn, pg
       const count = Math.min(block, P.latency - lat.cross.samples.length - lat.cross.errors);
       const kinds = k % 2 === 0 ? ['cross', 'same'] : ['same', 'cross'];
       for (const kind of kinds) {
+        const c0 = await redisCounters(counter);
         const r = await lc.ask({ cmd: 'latency', url: B.url, purchaseUrl: kind === 'cross' ? A.url : B.url, streamId: stream.id, ingestKey: stream.ingestKey, count, prefix: `${kind}-${k}` });
+        const d = minus(await redisCounters(counter), c0);
+        perKind[kind].commands += d.commands;
+        perKind[kind].published += d.published;
         lat[kind].samples.push(...r.samples);
         lat[kind].errors += r.errors;
       }
@@ -249,6 +274,7 @@ export async function clusterPhase({ P, child, clients, hostSocket, ingestOn, pg
     // 3. fan-out: the host on node A; its viewers half on each node, or all on node A
     if (order.length) {
       const times = { spread: [], single: [] };
+      const pushRedis = { spread: [], single: [] };
       const short = [];
       let missing = 0;
       for (const { tag, layout } of order) {
@@ -256,6 +282,7 @@ export async function clusterPhase({ P, child, clients, hostSocket, ingestOn, pg
         const title = `Cluster push ${tag}`;
         await Promise.all(cs.map((c) => c.ask({ cmd: 'watch-offers', title })));
         await sleep(500);
+        const r0 = await redisCounters(counter);
         const t0 = now();
         const ack = await host.timeout(60_000).emitWithAck('push', { tier: 'potential', offer: { title, discount: { kind: 'percent', value: 10 }, ttlSeconds: 600 } });
         if (ack.error) throw new Error(`push: ${ack.error.message}`);
@@ -265,7 +292,15 @@ export async function clusterPhase({ P, child, clients, hostSocket, ingestOn, pg
         const reports = await Promise.all(cs.map((c, i) => c.ask({ cmd: 'offers-report', title, expect: counts[i], timeoutMs: 60_000 })));
         missing += P.fanout - reports.reduce((n, x) => n + x.count, 0);
         times[layout].push(Math.max(...reports.map((x) => x.last)) - t0);
+        pushRedis[layout].push(minus(await redisCounters(counter), r0));
       }
+      const perPush = (xs) => (xs.length ? { commands: median(xs.map((x) => x.commands)), published: median(xs.map((x) => x.published)) } : null);
+      const sp0 = perPush(pushRedis.spread);
+      const n = (kind) => lat[kind].samples.length + lat[kind].errors || 1;
+      row('Cluster Redis traffic (two nodes): commands / messages published, idle per second; per purchase whose offer goes to a viewer on the other node (same node); per push to ' +
+        `${f0(P.fanout)} viewers over both nodes (median)`,
+        `idle ${f1(idle.commands / (idleMs / 1000))} / ${f1(idle.published / (idleMs / 1000))} per s; cross-node offer ${f1(perKind.cross.commands / n('cross'))} / ${f1(perKind.cross.published / n('cross'))} (same node ${f1(perKind.same.commands / n('same'))} / ${f1(perKind.same.published / n('same'))}); push ${sp0 ? `${f0(sp0.commands)} / ${f0(sp0.published)}` : '–'}`,
+        '', '', 'from Redis INFO commandstats deltas (PUBLISH + SPUBLISH); includes the host socket\'s updates and anyone else using this Redis; the capacity model in docs/scaling.md uses these');
       const sp = median(times.spread);
       const si = median(times.single);
       row(`Cluster host push fan-out: push (host on node A) → the last of ${f0(P.fanout)} potential viewers has it, half on node A and half on node B (ms, median of ${P.rounds}); baseline: all on node A`,
@@ -276,6 +311,7 @@ export async function clusterPhase({ P, child, clients, hostSocket, ingestOn, pg
       for (const x of short) failures.push(`cluster fan-out: ${x}`);
     }
     host.close();
+    counter.disconnect();
     for (const c of cs) await c.close();
     await A.close();
     await B.close();
