@@ -25,6 +25,7 @@ import { cpus } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pgLabel, pgUnreachable } from './pg.mjs';
+import { f0, f1, f2, floor2, median, now, pct, sleep, split } from './stats.mjs';
 
 export const REDIS_URL = process.env.LIVETIER_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
 /** the goals */
@@ -72,18 +73,6 @@ async function redisVersion() {
   }
 }
 
-const f0 = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
-const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
-const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
-const floor2 = (x) => Math.floor(x * 100) / 100;
-const split = (total, parts) => Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const now = () => performance.timeOrigin + performance.now();
-const pct = (xs, p) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : NaN;
-};
-const median = (xs) => pct(xs, 50);
 
 /** the whole machine's busy CPU ticks (every core; /proc/stat), to say how much of it a run used */
 function machineTicks() {

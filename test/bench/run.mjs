@@ -28,6 +28,7 @@ import Database from 'better-sqlite3';
 import { flood } from './flood.mjs';
 import { soak } from './soak.mjs';
 import { pgLabel, pgUnreachable, postgresStore } from './pg.mjs';
+import { f0, f1, f2, floor2, kb, median, now, pct, sleep, split } from './stats.mjs';
 import { clusterPhase } from './cluster.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -151,23 +152,11 @@ async function hostSocket(srv) {
   return s;
 }
 
-const split = (total, parts) => Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const now = () => performance.timeOrigin + performance.now();
-const pct = (xs, p) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : NaN;
-};
-const median = (xs) => pct(xs, 50);
 
 // ---------------------------------------------------------------- phases
 
 const rows = [];
 const row = (figure, lt, base, ratio, note = '') => rows.push({ figure, lt, base, ratio, note });
-const f0 = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
-const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
-const f2 = (x) => (Number.isFinite(x) ? (x !== 0 && Math.abs(x) < 0.01 ? x.toPrecision(2) : x.toFixed(2)) : 'n/a');
-const kb = (x) => (Number.isFinite(x) ? `${(x / 1024).toFixed(1)} KB` : 'n/a');
 
 async function phase(name, fn) {
   const t0 = Date.now();
@@ -222,7 +211,6 @@ async function ingestBare() {
 
 const best = (xs) => xs.reduce((m, x) => (x.perSec > m.perSec ? x : m));
 const cpuPerK = (cores, x) => (cores * (P.ingestMs / 1000) * 1000) / (x.accepted / 1000); // CPU ms per 1,000 events
-const floor2 = (x) => Math.floor(x * 100) / 100; // ratios beside a goal shown rounded down, so 0.797 never reads 0.80
 let sqliteIngest = null; // this run's SQLite ingest runs: the PostgreSQL rows compare with them
 let sqliteLatency = null;
 

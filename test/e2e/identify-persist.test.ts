@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startServer, createStream, viewerToken, type TestServer, type StreamKeys } from '../helpers/server.js';
 import { withSql } from '../helpers/sql.js';
-import { closeContext, launch, startSite, within } from '../helpers/browser.js';
+import { closeContext, launch, openSdkPage, queuedIds, startSite, trackComment, within } from '../helpers/browser.js';
 
 let srv: TestServer;
 let stream: StreamKeys;
@@ -42,24 +42,9 @@ afterAll(async () => {
   await srv?.close();
 });
 
-async function open(context: BrowserContext, path: string, attempt = 1): Promise<Page> {
-  const p = await within('new page', context.newPage());
-  p.on('pageerror', (err) => console.error('page error:', err.message));
-  try {
-    await within(`load ${path}`, p.goto(`${site.origin}${path}`));
-    await within('LiveTier.client', p.waitForFunction(() => !!(window as any).LiveTier?.client));
-  } catch (err) {
-    // a page load that hangs in headless Chromium gets one more try in a new tab (as in sdk.test.ts)
-    await p.close().catch(() => {});
-    if (attempt > 1) throw err;
-    console.warn(`retrying ${path}: ${(err as Error).message}`);
-    return open(context, path, attempt + 1);
-  }
-  return p;
-}
-
-const track = (p: Page, text: string) => p.evaluate((t) => (window as any).LiveTier.track('comment', { text: t }) as string, text);
-const queued = (p: Page) => p.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('livetier:q:')).flatMap((k) => JSON.parse(localStorage.getItem(k)!)).map((e: any) => e.id));
+const open = (context: BrowserContext, path: string) => openSdkPage(context, site.origin, path);
+const track = trackComment;
+const queued = queuedIds;
 const pendingAliases = (p: Page) => p.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('livetier:alias:')));
 const storedOf = async (ids: string[]) => {
   const rows: { id: string; viewer_id: string }[] = await withSql(srv, (q) => q.all('SELECT id, viewer_id FROM events WHERE stream_id = ?', stream.id));

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startServer, createStream, viewerToken, type TestServer, type StreamKeys } from '../helpers/server.js';
 import { withSql } from '../helpers/sql.js';
-import { closeContext, launch, startSite, within } from '../helpers/browser.js';
+import { closeContext, launch, openSdkPage, queuedIds, startSite, trackComment, within } from '../helpers/browser.js';
 
 let srv: TestServer;
 let stream: StreamKeys;
@@ -51,25 +51,9 @@ afterAll(async () => {
   await srv?.close();
 });
 
-async function open(context: BrowserContext, path = '/live', attempt = 1): Promise<Page> {
-  const p = await within('new page', context.newPage());
-  p.on('pageerror', (err) => console.error('page error:', err.message));
-  try {
-    await within(`load ${path}`, p.goto(`${site.origin}${path}`));
-    await within('LiveTier.client', p.waitForFunction(() => !!(window as any).LiveTier?.client));
-  } catch (err) {
-    // a page load that hangs in headless Chromium (seen once in ~50 runs, on a loaded machine) gets
-    // one more try in a new tab; a page that never starts the SDK fails both
-    await p.close().catch(() => {});
-    if (attempt > 1) throw err;
-    console.warn(`retrying ${path}: ${(err as Error).message}`);
-    return open(context, path, attempt + 1);
-  }
-  return p;
-}
-
-const track = (p: Page, text: string) => p.evaluate((t) => (window as any).LiveTier.track('comment', { text: t }) as string, text);
-const queued = (p: Page) => p.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('livetier:q:')).flatMap((k) => JSON.parse(localStorage.getItem(k)!)).map((e: any) => e.id));
+const open = (context: BrowserContext, path = '/live') => openSdkPage(context, site.origin, path);
+const track = trackComment;
+const queued = queuedIds;
 
 describe('no lost events', () => {
   it('the snippet stub queues calls made before the script loads', async () => {

@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_FLAGS = [
@@ -60,6 +60,32 @@ export async function within<T>(label: string, work: Promise<T>, ms = 15_000): P
     clearTimeout(timer);
   }
 }
+
+/**
+ * Opens `origin + path` in a new tab of `context` and waits for the SDK to start
+ * (`window.LiveTier.client`). A page load that hangs in headless Chromium (seen once in ~50 runs,
+ * on a loaded machine) gets one more try in a new tab; a page that never starts the SDK fails both.
+ */
+export async function openSdkPage(context: BrowserContext, origin: string, path: string, attempt = 1): Promise<Page> {
+  const p = await within('new page', context.newPage());
+  p.on('pageerror', (err) => console.error('page error:', err.message));
+  try {
+    await within(`load ${path}`, p.goto(`${origin}${path}`));
+    await within('LiveTier.client', p.waitForFunction(() => !!(window as any).LiveTier?.client));
+  } catch (err) {
+    await p.close().catch(() => {});
+    if (attempt > 1) throw err;
+    console.warn(`retrying ${path}: ${(err as Error).message}`);
+    return openSdkPage(context, origin, path, attempt + 1);
+  }
+  return p;
+}
+
+/** tracks a comment through the page's SDK; its event id */
+export const trackComment = (p: Page, text: string) => p.evaluate((t) => (window as any).LiveTier.track('comment', { text: t }) as string, text);
+/** the ids of the events waiting in the page's stored queues */
+export const queuedIds = (p: Page): Promise<string[]> =>
+  p.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('livetier:q:')).flatMap((k) => JSON.parse(localStorage.getItem(k)!)).map((e: any) => e.id));
 
 /**
  * Closes a context, giving up (with a warning) after `ms`. Chromium can acknowledge a tab close that

@@ -13,22 +13,7 @@ import pg from 'pg';
 import { spawnServer, haveBuild, CHILD_ADMIN_KEY, type Child } from '../helpers/process.js';
 import { createDatabase, dropDatabase } from '../helpers/pg.js';
 import { TEST_STORE, eid, until } from '../helpers/server.js';
-
-const REDIS_URL = process.env.LIVETIER_TEST_REDIS ?? 'redis://127.0.0.1:6379';
-
-async function redisUnreachable(): Promise<string | null> {
-  const r = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null });
-  r.on('error', () => {});
-  try {
-    await r.connect();
-    await r.ping();
-    return null;
-  } catch (err) {
-    return (err as Error).message;
-  } finally {
-    r.disconnect();
-  }
-}
+import { REDIS_URL, redisUnreachable } from '../helpers/redis.js';
 
 const redisDown = TEST_STORE === 'postgres' ? await redisUnreachable() : null;
 if (redisDown) {

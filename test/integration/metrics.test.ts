@@ -10,7 +10,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { Redis } from 'ioredis';
 import {
   startServer, createStream, viewerToken, connectViewer, collect, until, closeAllClients, eid, testDatabase, ADMIN_KEY, TEST_STORE,
   type TestServer, type StreamKeys,
@@ -18,25 +17,10 @@ import {
 import { spawnServer, haveBuild, CHILD_ADMIN_KEY, type Child } from '../helpers/process.js';
 import { tcpProxy } from '../helpers/proxy.js';
 import { createDatabase } from '../helpers/pg.js';
-
-const REDIS_URL = process.env.LIVETIER_TEST_REDIS ?? 'redis://127.0.0.1:6379';
-
-async function redisAnswers(): Promise<boolean> {
-  const r = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null });
-  r.on('error', () => {});
-  try {
-    await r.connect();
-    await r.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
+import { REDIS_URL, redisUnreachable } from '../helpers/redis.js';
 
 /** cluster mode needs PostgreSQL and Redis: those tests run on the PostgreSQL half when Redis answers */
-const clusterable = TEST_STORE === 'postgres' && (await redisAnswers());
+const clusterable = TEST_STORE === 'postgres' && (await redisUnreachable()) === null;
 if (TEST_STORE === 'postgres' && !clusterable) console.log(`metrics cluster-mode tests skipped: no Redis at ${REDIS_URL}`);
 
 const cleanup: (() => Promise<unknown> | void)[] = [];
