@@ -52,23 +52,30 @@ export function tally(
       continue;
     }
     t.stored.push({ event: ev, creditMs: credit, data });
-    switch (ev.type) {
-      case 'watch':
-        t.lastCreditAt = now;
-        d.watchMs += credit!;
-        break;
-      case 'comment': d.comments++; break;
-      case 'like': d.likes += ev.data.count ?? 1; likeEvents++; break;
-      case 'product_view': d.productViews++; break;
-      case 'add_to_cart': d.addToCarts++; break;
-      case 'checkout': d.checkouts++; break;
-      case 'purchase': d.browserPurchases++; break; // funnel only: never money
-      case 'offer_seen': t.seen.push(ev.data.offerId); break;
-      case 'offer_click': t.clicked.push(ev.data.offerId); break;
-    }
+    likeEvents += count(d, ev.type, credit, ev.type === 'like' ? ev.data.count : undefined);
+    if (ev.type === 'watch') t.lastCreditAt = now;
+    else if (ev.type === 'offer_seen') t.seen.push(ev.data.offerId);
+    else if (ev.type === 'offer_click') t.clicked.push(ev.data.offerId);
   }
   d.engWeighted = activityWeight({ ...d, likeEvents }, now); // recency-weighted engagement
   return t;
+}
+
+/**
+ * What one new event adds to the counters `d`: the one place that knows how each type counts.
+ * Returns the like events it adds (engagement points count like events, not like counts).
+ */
+function count(d: Deltas, type: string, creditMs: number | null, likeCount: number | undefined): number {
+  switch (type) {
+    case 'watch': d.watchMs += creditMs ?? 0; return 0;
+    case 'comment': d.comments++; return 0;
+    case 'like': d.likes += likeCount ?? 1; return 1;
+    case 'product_view': d.productViews++; return 0;
+    case 'add_to_cart': d.addToCarts++; return 0;
+    case 'checkout': d.checkouts++; return 0;
+    case 'purchase': d.browserPurchases++; return 0; // funnel only: never money
+    default: return 0;
+  }
 }
 
 /** An event row as stored, with what its tally needed. */
@@ -90,27 +97,10 @@ export interface StoredRow {
 export function storedDeltas(rows: readonly StoredRow[]): Deltas {
   const d = zeroDeltas();
   for (const r of rows) {
-    const one = { watchMs: 0, comments: 0, likes: 0, likeEvents: 0, productViews: 0, addToCarts: 0 };
-    switch (r.type) {
-      case 'watch': one.watchMs = r.creditMs ?? 0; break;
-      case 'comment': one.comments = 1; break;
-      case 'like': {
-        const count = r.data ? (JSON.parse(r.data) as { count?: number }).count : undefined;
-        one.likes = count ?? 1;
-        one.likeEvents = 1;
-        break;
-      }
-      case 'product_view': one.productViews = 1; break;
-      case 'add_to_cart': one.addToCarts = 1; break;
-      case 'checkout': d.checkouts++; break;
-      case 'purchase': d.browserPurchases++; break;
-    }
-    d.watchMs += one.watchMs;
-    d.comments += one.comments;
-    d.likes += one.likes;
-    d.productViews += one.productViews;
-    d.addToCarts += one.addToCarts;
-    d.engWeighted += activityWeight(one, r.receivedAt);
+    const one = zeroDeltas();
+    const likeEvents = count(one, r.type, r.creditMs, r.type === 'like' && r.data ? (JSON.parse(r.data) as { count?: number }).count : undefined);
+    for (const k of Object.keys(one) as (keyof Deltas)[]) d[k] += one[k];
+    d.engWeighted += activityWeight({ ...one, likeEvents }, r.receivedAt);
   }
   return d;
 }
