@@ -116,6 +116,12 @@ export interface Deltas {
   engWeighted: number;
 }
 
+/** the row of an offer just issued (its campaign row without the committed value, nothing happened to it yet) */
+export function issuedOffer(o: CampaignOfferRow): OfferRow {
+  const { value: _value, ...rest } = o;
+  return { ...rest, deliveredAt: null, seenAt: null, clickedAt: null, redeemedAt: null, redeemedOrder: null };
+}
+
 export const zeroDeltas = (): Deltas => ({
   watchMs: 0, comments: 0, likes: 0, productViews: 0, addToCarts: 0, checkouts: 0, browserPurchases: 0, engWeighted: 0,
 });

@@ -8,8 +8,10 @@
  * campaign row, then viewer advisory locks (in key order); purchase row, then viewer row, then
  * offer row.
  */
-import type {
-  CampaignOfferRow, CampaignRow, IssueRequest, IssueResult, OfferRow, PurchaseRecord, RecordPurchaseResult, RedeemResult,
+import {
+  issuedOffer,
+  type CampaignOfferRow, type CampaignRow, type IssueRequest, type IssueResult, type OfferRow, type PurchaseRecord, type RecordPurchaseResult,
+  type RedeemResult,
 } from '../types.js';
 import type { SkipReason, ViewerHistory } from '../../offers/rules.js';
 import { checkRedeem, RACE_LOST } from '../../offers/redeem.js';
@@ -109,8 +111,7 @@ export async function issueOffers(db: Db, req: IssueRequest): Promise<IssueResul
     await insertOffers(c, offers);
     const byViewer = new Map<string, OfferRow[]>();
     for (const o of offers) {
-      const { value: _value, ...rest } = o;
-      const offer: OfferRow = { ...rest, deliveredAt: null, seenAt: null, clickedAt: null, redeemedAt: null, redeemedOrder: null };
+      const offer = issuedOffer(o);
       byViewer.set(o.viewerId, [...(byViewer.get(o.viewerId) ?? []), offer]);
     }
     for (const r of results) if (r.decision?.kind === 'issue') r.offer = byViewer.get(r.viewerId)!.shift();

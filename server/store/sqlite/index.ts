@@ -27,7 +27,7 @@ import { checkRedeem, RACE_LOST } from '../../offers/redeem.js';
 import { generateCode } from '../../offers/codes.js';
 import type { SkipReason } from '../../offers/rules.js';
 import {
-  StoreUnavailableError,
+  issuedOffer, StoreUnavailableError,
   type CampaignOfferRow, type CampaignRow, type CsvViewerRow, type IngestJob, type IngestResult, type IssueRequest,
   type IssueResult, type NewStream, type OfferRow, type PurchaseRecord, type RecordPurchaseResult, type RedeemResult, type Store,
 } from '../types.js';
@@ -167,8 +167,7 @@ export function createSqliteStore(db: DB): SqliteStore {
       const code = generateCode();
       try {
         campaigns.insertOffer({ ...o, code });
-        const { value: _value, ...rest } = o;
-        return { ...rest, code, deliveredAt: null, seenAt: null, clickedAt: null, redeemedAt: null, redeemedOrder: null };
+        return issuedOffer({ ...o, code });
       } catch (err) {
         // a failed INSERT undoes only itself; the transaction around it goes on
         if (attempt < CODE_ATTEMPTS && isCodeCollision(err)) continue;
