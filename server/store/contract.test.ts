@@ -77,7 +77,7 @@ async function postgresHarness(): Promise<Harness | null> {
   } catch (err) {
     const u = new URL(base);
     if (u.password) u.password = '***';
-    console.log(`store contract: PostgreSQL skipped (${u} does not answer: ${(err as Error).message})`);
+    console.log(`store contract: PostgreSQL skipped (${u} does not answer: ${(err as Error).message}); start PostgreSQL or set LIVETIER_TEST_PG`);
     return null;
   }
   const databases: string[] = [];

@@ -20,8 +20,9 @@ import { createDatabase } from '../helpers/pg.js';
 import { REDIS_URL, redisUnreachable } from '../helpers/redis.js';
 
 /** cluster mode needs PostgreSQL and Redis: those tests run on the PostgreSQL half when Redis answers */
-const clusterable = TEST_STORE === 'postgres' && (await redisUnreachable()) === null;
-if (TEST_STORE === 'postgres' && !clusterable) console.log(`metrics cluster-mode tests skipped: no Redis at ${REDIS_URL}`);
+const pgHalf = TEST_STORE === 'postgres' && inject('pgAvailable');
+const clusterable = pgHalf && (await redisUnreachable()) === null;
+if (pgHalf && !clusterable) console.log(`metrics cluster-mode tests skipped: no Redis at ${REDIS_URL}`);
 
 const cleanup: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
