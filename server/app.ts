@@ -34,6 +34,12 @@ import { viewerRoutes } from './routes/viewers.js';
 import { channelRoutes } from './routes/channels.js';
 import { corsRoutes } from './routes/cors.js'; // the host panel on the streamer's own origin
 import { installMetrics } from './metrics.js'; // GET /metrics (issue 17)
+import { webhookRoutes } from './routes/webhooks.js'; // a channel's webhook endpoints (issue 17)
+import { Webhooks, type WebhookOptions } from './services/webhooks.js';
+import { StreamEnds } from './services/ending.js';
+import { LifecycleSweep } from './services/lifecycle-sweep.js';
+import { buildReport } from './routes/reports.js';
+import type { Resolve, TargetPolicy } from './webhooks/address.js';
 
 export interface AppOptions {
   /** a SQLite file path, or a postgres:// URL */
@@ -53,6 +59,10 @@ export interface AppOptions {
   limits?: Partial<Limits>;
   /** trusted proxies for socket.io's per-IP limit; give Fastify the same through fastifyOptions() */
   trustProxy?: TrustProxy;
+  /** webhook delivery: the target policy (`--webhooks-allow-http`), when a failing endpoint is disabled, the resolver (tests) */
+  webhooks?: Partial<Omit<WebhookOptions, 'policy'>> & { allowHttp?: boolean };
+  /** a stream nobody is connected to this long ends by itself (0: never; default 60 min) */
+  streamIdleEndMs?: number;
 }
 
 declare module 'fastify' {
@@ -64,6 +74,12 @@ declare module 'fastify' {
     realtime: ReturnType<typeof attachRealtime>;
     /** the background purge of old events */
     retention: RetentionPurger;
+    /** webhook delivery (services/webhooks.ts) and the target policy its routes check URLs against */
+    webhooks: { service: Webhooks; policy: TargetPolicy; resolve?: Resolve };
+    /** the end of streams, by their host or when idle (services/ending.ts) */
+    ending: StreamEnds;
+    /** lifecycle moves by time alone (services/lifecycle-sweep.ts) */
+    lifecycleSweep: LifecycleSweep;
   }
 }
 
@@ -217,6 +233,38 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(campaignRoutes); // campaigns, stats, manual sends
   await fastify.register(viewerRoutes);
   await fastify.register(channelRoutes);
+
+  // ---- webhooks and the end of streams (issue 17): the outbox is sent on a timer of its own, so a
+  // slow receiver never delays ingest or the due jobs; idle streams are looked for once a minute
+  const policy: TargetPolicy = { allowHttp: opts.webhooks?.allowHttp ?? false };
+  const webhooks = new Webhooks({
+    store, clock, policy, resolve: opts.webhooks?.resolve, timeoutMs: opts.webhooks?.timeoutMs,
+    disableAfterMs: opts.webhooks?.disableAfterMs ?? 72 * 3_600_000,
+    onError: (err) => fastify.log.error({ err }, 'webhook delivery failed'),
+    observe: metrics.webhookAttempt,
+  });
+  fastify.decorate('webhooks', { service: webhooks, policy, resolve: opts.webhooks?.resolve });
+  const ending = new StreamEnds({
+    store, clock, idleMs: opts.streamIdleEndMs ?? 60 * 60_000,
+    report: async (s) => (await buildReport(fastify, s)) ?? {},
+    connectedStreams: function* () {
+      for (const live of engine.streams.values()) if (live.present.size) yield live.stream.id;
+    },
+    onError: (err) => fastify.log.error({ err }, 'ending idle streams failed'),
+  });
+  fastify.decorate('ending', ending);
+  // time alone moves lifecycles (at_risk, lapsed): swept every few minutes, reported like any change
+  const sweep = new LifecycleSweep({ store, tiering: engine.tiering, clock, onError: (err) => fastify.log.error({ err }, 'the lifecycle sweep failed') });
+  fastify.decorate('lifecycleSweep', sweep);
+  await fastify.register(webhookRoutes);
+  const sender = setInterval(() => {
+    void webhooks.tick();
+    void ending.tick();
+    void sweep.tick();
+  }, 1000);
+  sender.unref();
+  // ---- end of webhooks
+
   // due jobs (cart_abandoned campaigns; work a dead process left claimed) are claimed once a second on the engine's clock
   let ticking = false;
   const ticker = setInterval(() => {
@@ -242,6 +290,8 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
 
   fastify.addHook('onClose', async () => {
     clearInterval(ticker);
+    clearInterval(sender);
+    await webhooks.close();
     clearInterval(refresh);
     await realtime.hosts.close(); // saves the hosts' unsaved live history
     await new Promise<void>((resolve) => realtime.io.close(() => resolve()));

@@ -8,6 +8,7 @@ describe('loadConfig', () => {
     expect(loadConfig([], {}, gen)).toEqual({
       port: 8080, host: '127.0.0.1', db: './livetier.db', dbPool: 10, redis: null, workers: 1, adminKey: 'generated-admin-key', adminKeyGenerated: true, sync: 'normal', logLevel: 'info',
       retentionDays: 90, limits: DEFAULT_LIMITS, trustProxy: false, metricsPort: null, metricsHost: '127.0.0.1',
+      webhooksAllowHttp: false, webhooksDisableAfterHours: 72, streamIdleEndMinutes: 60,
     });
   });
   it('reads flags over environment', () => {

@@ -48,6 +48,12 @@ export interface Config {
   metricsPort: number | null;
   /** the address the metrics listener binds (loopback unless told otherwise) */
   metricsHost: string;
+  /** `--webhooks-allow-http`: webhook URLs may be http:// and point at loopback (development, tests) */
+  webhooksAllowHttp: boolean;
+  /** an endpoint whose deliveries keep failing this long is disabled (hours) */
+  webhooksDisableAfterHours: number;
+  /** a stream nobody is connected to for this long ends by itself, and `stream.ended` is sent (minutes; 0: never) */
+  streamIdleEndMinutes: number;
 }
 
 export class ConfigError extends Error {}
@@ -62,7 +68,10 @@ export const DEFAULT_LIMITS: Limits = {
   maxBufferedPackets: 1000,
 };
 
-export const DEFAULTS = { port: 8080, host: '127.0.0.1', db: './livetier.db', dbPool: 10, sync: 'normal', logLevel: 'info', retentionDays: 90, metricsHost: '127.0.0.1' } as const;
+export const DEFAULTS = {
+  port: 8080, host: '127.0.0.1', db: './livetier.db', dbPool: 10, sync: 'normal', logLevel: 'info', retentionDays: 90, metricsHost: '127.0.0.1',
+  webhooksDisableAfterHours: 72, streamIdleEndMinutes: 60,
+} as const;
 
 /** flag → [environment variable, Limits field] */
 const LIMIT_OPTIONS = {
@@ -110,12 +119,20 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, generateAdmin
       'trust-proxy': { type: 'string' },
       'metrics-port': { type: 'string' },
       'metrics-host': { type: 'string' },
+      'webhooks-allow-http': { type: 'boolean' },
+      'webhooks-disable-after-hours': { type: 'string' },
+      'stream-idle-end-minutes': { type: 'string' },
       ...Object.fromEntries(Object.keys(LIMIT_OPTIONS).map((k) => [k, { type: 'string' as const }])),
     },
     strict: true,
     allowPositionals: false,
   });
   const flags = values as Record<string, string | undefined>;
+  const allowHttpEnv = env.LIVETIER_WEBHOOKS_ALLOW_HTTP;
+  const webhooksAllowHttp = (values as Record<string, unknown>)['webhooks-allow-http'] === true || allowHttpEnv === '1' || allowHttpEnv === 'true';
+  const webhooksDisableAfterHours = nonNegativeInt('--webhooks-disable-after-hours', flags['webhooks-disable-after-hours'] ?? env.LIVETIER_WEBHOOKS_DISABLE_AFTER_HOURS ?? String(DEFAULTS.webhooksDisableAfterHours));
+  if (webhooksDisableAfterHours < 1) throw new ConfigError('--webhooks-disable-after-hours must be at least 1');
+  const streamIdleEndMinutes = nonNegativeInt('--stream-idle-end-minutes', flags['stream-idle-end-minutes'] ?? env.LIVETIER_STREAM_IDLE_END_MINUTES ?? String(DEFAULTS.streamIdleEndMinutes));
   const portRaw = flags.port ?? env.PORT ?? String(DEFAULTS.port);
   const port = Number(portRaw);
   if (!/^\d+$/.test(portRaw) || port > 65535) throw new ConfigError(`--port must be an integer 0-65535, got "${portRaw}"`);
@@ -167,5 +184,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, generateAdmin
     trustProxy: parseTrustProxy(flags['trust-proxy'] ?? env.LIVETIER_TRUST_PROXY),
     metricsPort,
     metricsHost,
+    webhooksAllowHttp,
+    webhooksDisableAfterHours,
+    streamIdleEndMinutes,
   };
 }

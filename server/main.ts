@@ -38,6 +38,8 @@ async function build(config: Config) {
     retentionDays: config.retentionDays,
     limits: config.limits,
     trustProxy: config.trustProxy,
+    webhooks: { allowHttp: config.webhooksAllowHttp, disableAfterMs: config.webhooksDisableAfterHours * 3_600_000 },
+    streamIdleEndMs: config.streamIdleEndMinutes * 60_000,
   });
   return fastify;
 }
@@ -85,11 +87,12 @@ const USAGE = `usage: livetier serve [--port 8080] [--host 127.0.0.1] [--db ./li
                       [--redis redis://…] [--workers N|auto]
                       [--retention-days 90] [--trust-proxy HOPS|ADDR,CIDR…] [--limit-<name> N …]
                       [--metrics-port N] [--metrics-host 127.0.0.1]
+                      [--webhooks-allow-http] [--webhooks-disable-after-hours 72] [--stream-idle-end-minutes 60]
        livetier backup --db FILE --out FILE
        livetier migrate-db --from ./livetier.db --to postgres://…
 
 environment: PORT, HOST, LIVETIER_DB, LIVETIER_DB_POOL, LIVETIER_REDIS, LIVETIER_WORKERS, LIVETIER_ADMIN_KEY, LIVETIER_SYNC, LOG_LEVEL, LIVETIER_RETENTION_DAYS, LIVETIER_TRUST_PROXY,
-             LIVETIER_METRICS_PORT, LIVETIER_METRICS_HOST,
+             LIVETIER_METRICS_PORT, LIVETIER_METRICS_HOST, LIVETIER_WEBHOOKS_ALLOW_HTTP, LIVETIER_WEBHOOKS_DISABLE_AFTER_HOURS, LIVETIER_STREAM_IDLE_END_MINUTES,
              LIVETIER_LIMIT_* (see docs/configuration.md)`;
 
 /** `livetier backup --db FILE --out FILE`: an online, consistent copy of a (running) server's database. */

@@ -55,6 +55,8 @@ export interface AppMetrics {
   writer: WriterObserver;
   /** an offer code was redeemed now (not an idempotent repeat) */
   offerRedeemed(): void;
+  /** one webhook delivery attempt (services/webhooks.ts) */
+  webhookAttempt(outcome: 'delivered' | 'retrying' | 'failed' | 'refused', seconds: number): void;
   observeHttp(method: string, route: string | undefined, statusCode: number, seconds: number): void;
 }
 
@@ -136,6 +138,14 @@ export function createMetrics(src: { engine: Engine; io: () => SocketIOServer | 
     registers,
   });
 
+  const webhookAttempts = new Histogram({
+    name: 'livetier_webhook_delivery_seconds',
+    help: 'Webhook delivery attempts by outcome (delivered, retrying, failed: gave up, refused: the target policy refused the address), and how long each took.',
+    labelNames: ['outcome'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+
   new Gauge({
     name: 'livetier_viewers_connected',
     help: "Viewers connected to this process's live streams, by tier.",
@@ -169,6 +179,7 @@ export function createMetrics(src: { engine: Engine; io: () => SocketIOServer | 
       commitSeconds.observe(seconds);
     },
     offerRedeemed: () => redeemed.inc(),
+    webhookAttempt: (outcome, seconds) => webhookAttempts.observe({ outcome }, seconds),
     observeHttp: (method, route, statusCode, seconds) =>
       httpDuration.observe({ method, route: route ?? UNMATCHED_ROUTE, status_code: String(statusCode) }, seconds),
   };

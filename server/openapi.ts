@@ -83,6 +83,11 @@ const TAGS = [
   { name: 'viewers', description: "The stream's audience (host key); a viewer's data export and erasure (admin key)." },
   { name: 'reports', description: 'What a host takes away: the report, the CSV of viewers, the raw live feed.' },
   { name: 'channels', description: "A channel's tier rules and viewer-token secret (admin key)." },
+  {
+    name: 'webhooks',
+    description:
+      "A channel's webhook endpoints (admin key): signed events (Standard Webhooks) for the merchant's systems, delivered at least once from a durable outbox. Events: viewer.tier_changed, viewer.lifecycle_changed, offer.issued, offer.redeemed, purchase.recorded, purchase.refunded, stream.ended.",
+  },
   { name: 'collect', description: "The SDK's beacon: events sent when the page is hidden or closed." },
   { name: 'operations', description: 'Health, readiness and metrics.' },
   { name: 'documentation', description: 'This document.' },

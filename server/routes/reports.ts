@@ -2,13 +2,15 @@
  * What a host takes away from a stream (host key).
  *   GET /v1/streams/:id/viewers.csv  the stream's viewers with tier, lifecycle and stats, for spreadsheets
  *   GET /v1/streams/:id/report       the stream's summary report as JSON (during or after the broadcast)
+ *   POST /v1/streams/:id/end         ends the stream (once) and sends `stream.ended` with the report to webhooks
  */
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import type { FastifyInstance } from 'fastify';
 import { documented, errorReply, StreamParams } from './schemas.js';
 import { notFound, requireHost } from './guards.js';
-import type { CsvViewerRow } from '../store/types.js';
+import type { CsvViewerRow, StreamRow } from '../store/types.js';
 
 export const CSV_COLUMNS = [
   'id',
@@ -74,6 +76,7 @@ const Report = Type.Object({
   title: Type.String(),
   channel: Type.String(),
   createdAt: Type.Integer(),
+  endedAt: Type.Union([Type.Integer(), Type.Null()], { description: 'when the stream ended (null: live)' }),
   generatedAt: Type.Integer(),
   audience: Type.Integer(),
   connected: Type.Integer(),
@@ -186,47 +189,79 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const stream = req.keyStream!;
-      const summary = await app.engine.summary(stream.id);
-      if (!summary) throw notFound(`unknown stream ${stream.id}`);
-      const now = Date.now();
-      const { total, byTier } = await app.store.funnel(stream.channel, stream.id);
-      const polls = await Promise.all(
-        (await app.store.polls(stream.id)).map(async (p) => {
-          const counts = await app.store.pollCounts(stream.id, p.id, p.closesAt);
-          const answers = counts.reduce((a, b) => a + b, 0);
-          const average = answers ? Math.round((counts.reduce((a, n, i) => a + n * (i + 1), 0) / answers) * 100) / 100 : null;
-          return { id: p.id, question: p.question, openedAt: p.openedAt, closesAt: p.closesAt, counts, answers, average };
-        }),
-      );
-      return {
-        streamId: stream.id,
-        title: stream.title,
-        channel: stream.channel,
-        createdAt: stream.createdAt,
-        generatedAt: now,
-        audience: summary.audience,
-        connected: summary.connected,
-        peakConnected: Math.max(dashboard().peakConnected(stream.id), summary.connected),
-        tiers: summary.tiers,
-        orders: summary.orders,
-        gmv: summary.gmv,
-        aov: summary.orders ? Math.round(summary.gmv / summary.orders) : 0,
-        funnel: {
-          ...total,
-          byTier,
-          conversion: {
-            productViews: rate(total.productViews, total.viewers),
-            addToCarts: rate(total.addToCarts, total.productViews),
-            checkouts: rate(total.checkouts, total.addToCarts),
-            purchases: rate(total.purchases, total.checkouts),
-            overall: rate(total.purchases, total.viewers),
-          },
+      const report = await buildReport(app, req.keyStream!);
+      if (!report) throw notFound(`unknown stream ${req.keyStream!.id}`);
+      return report;
+    },
+  );
+
+  app.post(
+    '/v1/streams/:id/end',
+    {
+      preHandler: requireHost,
+      schema: {
+        tags: ['reports'],
+        operationId: 'endStream',
+        summary: 'End the stream',
+        description:
+          "Marks the stream ended (once: a repeat answers with the first end's time and sends nothing) and writes `stream.ended`, with the stream's report, to the channel's webhooks. Late events and purchases still count. A stream nobody is connected to for `--stream-idle-end-minutes` (default 60) ends by itself. No body.",
+        params: StreamParams,
+        response: {
+          200: documented(Type.Object({ streamId: Type.String(), endedAt: Type.Integer(), ended: Type.Boolean({ description: 'false: it had ended before' }) }), 'Ended', { streamId: 'spring-sale', endedAt: 1746109800000, ended: true }),
+          404: errorReply(404, 'not_found', 'unknown stream spring-sale'),
         },
-        offers: { ...summary.offers, byCampaign: await app.store.campaignCounts(stream.id) },
-        topBuyers: await app.store.topBuyers(stream.id, 10),
-        polls,
-      };
+      },
+    },
+    async (req) => {
+      const r = await app.ending.end(req.keyStream!, 'host');
+      if (!r) throw notFound(`unknown stream ${req.keyStream!.id}`);
+      return { streamId: req.keyStream!.id, endedAt: r.endedAt, ended: r.now };
     },
   );
 };
+
+/** The stream's report (GET /v1/streams/:id/report, and `stream.ended`'s payload); null: no such stream. */
+export async function buildReport(app: FastifyInstance, stream: StreamRow) {
+  const dashboard = () => app.realtime.hosts.dashboard;
+  const summary = await app.engine.summary(stream.id);
+  if (!summary) return null;
+  const now = Date.now();
+  const { total, byTier } = await app.store.funnel(stream.channel, stream.id);
+  const polls = await Promise.all(
+    (await app.store.polls(stream.id)).map(async (p) => {
+      const counts = await app.store.pollCounts(stream.id, p.id, p.closesAt);
+      const answers = counts.reduce((a, b) => a + b, 0);
+      const average = answers ? Math.round((counts.reduce((a, n, i) => a + n * (i + 1), 0) / answers) * 100) / 100 : null;
+      return { id: p.id, question: p.question, openedAt: p.openedAt, closesAt: p.closesAt, counts, answers, average };
+    }),
+  );
+  return {
+    streamId: stream.id,
+    title: stream.title,
+    channel: stream.channel,
+    createdAt: stream.createdAt,
+    endedAt: (await app.store.getStream(stream.id))?.endedAt ?? null,
+    generatedAt: now,
+    audience: summary.audience,
+    connected: summary.connected,
+    peakConnected: Math.max(dashboard().peakConnected(stream.id), summary.connected),
+    tiers: summary.tiers,
+    orders: summary.orders,
+    gmv: summary.gmv,
+    aov: summary.orders ? Math.round(summary.gmv / summary.orders) : 0,
+    funnel: {
+      ...total,
+      byTier,
+      conversion: {
+        productViews: rate(total.productViews, total.viewers),
+        addToCarts: rate(total.addToCarts, total.productViews),
+        checkouts: rate(total.checkouts, total.addToCarts),
+        purchases: rate(total.purchases, total.checkouts),
+        overall: rate(total.purchases, total.viewers),
+      },
+    },
+    offers: { ...summary.offers, byCampaign: await app.store.campaignCounts(stream.id) },
+    topBuyers: await app.store.topBuyers(stream.id, 10),
+    polls,
+  };
+}

@@ -15,6 +15,7 @@ import { rfmValues, type Scores } from '../tiering/rfm.js';
 import { RECENT_KEPT, type ViewerState } from '../tiering/state.js';
 import { viewerKey, type Clock, type Hooks } from './hooks.js';
 import type { LiveStreams } from './live.js';
+import { lifecycleChanged, tierChanged, type WebhookEvent } from '../webhooks/events.js';
 
 /** A viewer's cached state in one channel: the model's ViewerState plus the live results. */
 export interface Profile extends ViewerState {
@@ -269,8 +270,8 @@ export class Tiering {
    * counts move and hosts are told; on a move of tier, campaigns of `streamIds` (default: the
    * streams the viewer is connected to) react. Returns the previous tier when it changed.
    */
-  async retier(p: Profile, now: number, streamIds: Iterable<string> = p.streams): Promise<Tier | null> {
-    const from = this.assess(p, await this.model(p.channel), now);
+  async retier(p: Profile, now: number, streamIds: Iterable<string> = p.streams, report = true): Promise<Tier | null> {
+    const from = this.assess(p, await this.model(p.channel), now, false, report);
     if (from !== null) {
       for (const sid of [...streamIds]) await this.deps.entered(sid, p.viewerId, from, p.tier, now);
     }
@@ -295,7 +296,8 @@ export class Tiering {
     this.assess(fresh, await this.model(channel), this.deps.clock(), true);
   }
 
-  private assess(p: Profile, model: TierModel, now: number, quiet = false): Tier | null {
+  /** `quiet`: the hosts are not told (another process changed the facts); `report`: webhooks hear of a change */
+  private assess(p: Profile, model: TierModel, now: number, quiet = false, report = !quiet, eventId?: (type: string, from: string, to: string) => string): Tier | null {
     const ev = model.assess(p.viewerId, p, now);
     const { tier, reasons, lifecycle } = ev;
     p.scores = ev.scores;
@@ -305,7 +307,15 @@ export class Tiering {
     p.tier = tier;
     p.lifecycle = lifecycle;
     p.reasons = reasons;
-    this.write(p);
+    // the merchant's systems hear of a move of tier or lifecycle in the transaction that stores it
+    // (one process reports each change: the one that saw its cause, or that stored new rules)
+    const events: WebhookEvent[] = [];
+    if (report && p.stored) {
+      if (tier !== before.tier) events.push(tierChanged(p.channel, p.viewerId, before.tier, tier, reasons, now));
+      if (lifecycle !== before.lifecycle) events.push(lifecycleChanged(p.channel, p.viewerId, before.lifecycle, lifecycle, tier, reasons, now));
+      if (eventId) for (const e of events) e.id = eventId(e.type, String(e.data.from), String(e.data.to));
+    }
+    this.write(p, events);
     if (tier === before.tier && lifecycle === before.lifecycle) return null; // only the numbers in the reasons moved
     if (!quiet) this.deps.hooks.viewer(p.channel, p.viewerId);
     for (const sid of p.streams) {
@@ -319,16 +329,17 @@ export class Tiering {
   }
 
   /** queues the profile's tier, reasons and lifecycle for the next commit (one queued write per viewer, newest values) */
-  private write(p: Profile) {
+  private write(p: Profile, events: WebhookEvent[] = []) {
     const k = viewerKey(p.channel, p.viewerId);
     const q = this.queued.get(k);
     if (q) {
       q.job.tier = p.tier;
       q.job.reasons = p.reasons;
       q.job.lifecycle = p.lifecycle;
+      if (events.length) (q.job.webhooks ??= []).push(...events);
       return;
     }
-    const job: ReasonsJob = { kind: 'reasons', channel: p.channel, viewerId: p.viewerId, tier: p.tier, reasons: p.reasons, lifecycle: p.lifecycle };
+    const job: ReasonsJob = { kind: 'reasons', channel: p.channel, viewerId: p.viewerId, tier: p.tier, reasons: p.reasons, lifecycle: p.lifecycle, ...(events.length ? { webhooks: events } : {}) };
     const entry = { job, done: Promise.resolve() as Promise<unknown> };
     this.queued.set(k, entry);
     const done = this.deps.submit(job);
@@ -398,7 +409,8 @@ export class Tiering {
       m.setRules(doc);
     }
     for (const p of [...this.profiles.values()]) {
-      if (p.channel === channel && p.streams.size > 0) await this.retier(p, now);
+      // the process that stored the rules reports the changes (offline), the others only follow
+      if (p.channel === channel && p.streams.size > 0) await this.retier(p, now, p.streams, offline);
     }
     if (!offline) return { background: Promise.resolve() };
     const ids = await store.channelViewerIds(channel);
@@ -408,13 +420,27 @@ export class Tiering {
         for (const id of ids.slice(from, from + RULES_SLICE)) {
           const cached = this.cached(channel, id);
           const p = cached ?? (await this.profile(channel, id));
-          this.assess(p, await this.model(channel), t, true); // other processes apply the rules to their own viewers
+          // other processes apply the rules to their own viewers; this one reports every change
+          this.assess(p, await this.model(channel), t, true, true);
           if (!cached && p.streams.size === 0) this.drop(channel, id);
         }
         await new Promise((r) => setImmediate(r));
       }
     })();
     return { background };
+  }
+
+  /**
+   * Time alone moved a stored viewer's lifecycle (services/lifecycle-sweep.ts): the viewer is
+   * re-tiered as of `now` without telling hosts, the change is reported to webhooks under ids
+   * derived from the viewer's stored facts (two processes sweeping the same viewer write one
+   * event), and a profile loaded only for this leaves the cache again.
+   */
+  async reassess(channel: string, viewerId: string, now: number, eventId: (type: string, from: string, to: string) => string): Promise<void> {
+    const cached = this.cached(channel, viewerId);
+    const p = cached ?? (await this.profile(channel, viewerId));
+    this.assess(p, await this.model(channel), now, true, true, eventId);
+    if (!cached && p.streams.size === 0) this.drop(channel, viewerId);
   }
 
   /** The viewer leaves the channel's distribution and the cache (erasure). */

@@ -19,7 +19,7 @@ import { openSqliteStore } from './sqlite/index.js';
 import {
   StoreUnavailableError,
   type CampaignOfferRow, type CampaignRow, type IngestJob, type IssueRequest, type IssueResult, type ListQuery, type NewStream,
-  type OfferRow, type PurchaseRecord, type Store, type ViewerSort,
+  type OfferRow, type PurchaseRecord, type Store, type ViewerSort, type WebhookRow,
 } from './types.js';
 import type { ValidEvent } from '../ingest/schema.js';
 import { DEFAULT_CAMPAIGNS, type CampaignDoc } from '../offers/campaign.js';
@@ -260,14 +260,14 @@ describe.each(harnesses)('store contract: $name', (h) => {
       expect(await store.getChannelSecret(s.channel)).toBe('first-secret');
 
       expect(await store.createStream({ ...newStreamRow(), id: s.id, title: 'taken' }, 'x')).toBe(false);
-      expect(await store.getStream(s.id)).toEqual(s);
+      expect(await store.getStream(s.id)).toEqual({ ...s, endedAt: null });
       expect(await store.getStream('no-such-stream')).toBeNull();
     });
 
     it('finds a stream by the digest of either key', async () => {
       const s = await newStream(store);
-      expect(await store.streamByIngestHash(s.ingestKeyHash)).toEqual(s);
-      expect(await store.streamByHostHash(s.hostKeyHash)).toEqual(s);
+      expect(await store.streamByIngestHash(s.ingestKeyHash)).toEqual({ ...s, endedAt: null });
+      expect(await store.streamByHostHash(s.hostKeyHash)).toEqual({ ...s, endedAt: null });
       expect(await store.streamByIngestHash(s.hostKeyHash)).toBeNull();
       expect(await store.streamByHostHash(s.ingestKeyHash)).toBeNull();
     });
@@ -277,8 +277,8 @@ describe.each(harnesses)('store contract: $name', (h) => {
       const next = { hostKeyHash: randomBytes(32).toString('hex'), ingestKeyHash: randomBytes(32).toString('hex') };
       const until = T0 + 10 * MINUTE;
       await store.rotateKeys(s.id, next, until, T0);
-      expect(await store.getStream(s.id)).toEqual({ ...s, ...next });
-      expect(await store.streamByHostHash(next.hostKeyHash)).toEqual({ ...s, ...next });
+      expect(await store.getStream(s.id)).toEqual({ ...s, ...next, endedAt: null });
+      expect(await store.streamByHostHash(next.hostKeyHash)).toEqual({ ...s, ...next, endedAt: null });
       expect(await store.streamByHostHash(s.hostKeyHash)).toBeNull();
       expect(await store.retiredKey(s.hostKeyHash, T0 + 1)).toEqual({ streamId: s.id, kind: 'host' });
       expect(await store.retiredKey(s.ingestKeyHash, until - 1)).toEqual({ streamId: s.id, kind: 'ingest' });
@@ -290,7 +290,7 @@ describe.each(harnesses)('store contract: $name', (h) => {
       await store.rotateKeys(s.id, third, null, T0 + MINUTE);
       expect(await store.retiredKey(next.hostKeyHash, T0 + MINUTE + 1)).toBeNull();
       expect(await store.retiredKey(next.ingestKeyHash, T0 + MINUTE + 1)).toBeNull();
-      expect(await store.streamByIngestHash(third.ingestKeyHash)).toEqual({ ...s, ...third });
+      expect(await store.streamByIngestHash(third.ingestKeyHash)).toEqual({ ...s, ...third, endedAt: null });
     });
 
     it("rotates a channel's token secret: the replaced one is read back during its grace period, then not", async () => {
@@ -1344,6 +1344,173 @@ describe.each(harnesses)('store contract: $name', (h) => {
       await own.ingest([armed(track(s, 'gone', [add()], T0 + 1), CART)]);
       expect(await own.eraseViewer(s.channel, 'gone', 'erased-1')).toBe(true);
       expect((await own.claimJobs(T0 + DAY, 100, 30 * SECOND)).filter((j) => j.streamId === s.id)).toEqual([]);
+    });
+  });
+
+  describe('webhooks and the end of streams (one store of its own: claims see every delivery in it)', () => {
+    let own: Store;
+    beforeAll(async () => {
+      own = await h.open();
+    }, 60_000);
+
+    const endpoint = (channel: string, events: string[], over: Partial<WebhookRow> = {}): WebhookRow => ({
+      id: uid('wh'), channel, url: 'https://crm.shop.example/hook', events, description: null, secret: 'whsec_c2VjcmV0',
+      enabled: true, disabledReason: null, failingSince: null, createdAt: T0, updatedAt: T0, ...over,
+    });
+    const kinds = async (channel: string, id: string) => (await own.listDeliveries(channel, id, 100)).map((d) => d.type).sort();
+    const claimAll = async (now: number) => own.claimDeliveries(now, 100, 30 * SECOND);
+
+    it('keeps endpoints per channel: create, list, change (enabling clears why it was disabled), delete with its deliveries', async () => {
+      const s = await newStream(own);
+      const w = endpoint(s.channel, ['purchase.recorded']);
+      await own.createWebhook(w);
+      expect(await own.listWebhooks(s.channel)).toEqual([w]);
+      expect(await own.getWebhook('other-channel', w.id)).toBeNull();
+      const off = await own.updateWebhook(s.channel, w.id, { enabled: false, disabledReason: 'by the admin' }, T0 + 1);
+      expect(off).toMatchObject({ enabled: false, disabledReason: 'by the admin', updatedAt: T0 + 1 });
+      expect(await own.updateWebhook(s.channel, w.id, { enabled: true, events: ['purchase.recorded', 'stream.ended'] }, T0 + 2)).toMatchObject({
+        enabled: true, disabledReason: null, failingSince: null, events: ['purchase.recorded', 'stream.ended'],
+      });
+      expect(await own.updateWebhook('other-channel', w.id, { enabled: false }, T0)).toBeNull();
+      await own.recordPurchase(purchase(s, 'a', 100));
+      expect(await kinds(s.channel, w.id)).toEqual(['purchase.recorded']);
+      expect(await own.deleteWebhook('other-channel', w.id)).toBe(false);
+      expect(await own.deleteWebhook(s.channel, w.id)).toBe(true);
+      expect(await own.listWebhooks(s.channel)).toEqual([]);
+      expect(await own.listDeliveries(s.channel, w.id, 10)).toEqual([]);
+    });
+
+    it('fans out in the transaction of each change, to enabled endpoints subscribed to the type, once per event', async () => {
+      const s = await newStream(own);
+      const all = endpoint(s.channel, ['purchase.recorded', 'purchase.refunded', 'offer.issued', 'offer.redeemed', 'viewer.tier_changed']);
+      const some = endpoint(s.channel, ['purchase.recorded']);
+      const off = endpoint(s.channel, ['purchase.recorded'], { enabled: false, disabledReason: 'off' });
+      for (const w of [all, some, off]) await own.createWebhook(w);
+      const elsewhere = await newStream(own);
+      // a purchase: recorded once, its repeat writes nothing
+      const first = purchase(s, 'a', 5000);
+      await own.recordPurchase(first);
+      expect((await own.recordPurchase(first)).inserted).toBe(false);
+      await own.recordPurchase(purchase(elsewhere, 'a', 5000)); // another channel: not these endpoints'
+      // a refund only when the refunded total grows
+      const order = (await own.recordPurchase(purchase(s, 'b', 3000))) as { inserted: true; purchase: { orderId: string } };
+      await own.refund(s.channel, order.purchase.orderId, 1000);
+      await own.refund(s.channel, order.purchase.orderId, 1000);
+      // an issue, and the redemption of what it issued
+      const cid = await newCampaign(own, s);
+      const [issued] = await own.issueOffers(request(s, cid, ['a'], T0 + 5));
+      expect(issued!.offer).toBeDefined();
+      expect((await own.redeem(s.channel, issued!.offer!.code, 'order-r', 'a', T0 + 6)).status).toBe('redeemed');
+      expect((await own.redeem(s.channel, issued!.offer!.code, 'order-r', 'a', T0 + 7)).status).toBe('redeemed'); // a repeat: no event
+      // a tier write carrying its change
+      const change = { id: uid('evt'), type: 'viewer.tier_changed' as const, channel: s.channel, viewerId: 'a', at: T0 + 8, data: { from: 'potential', to: 'mid' } };
+      await own.ingest([{ kind: 'reasons', channel: s.channel, viewerId: 'a', tier: 'mid', reasons: ['r'], webhooks: [change] }]);
+      expect(await kinds(s.channel, all.id)).toEqual(['offer.issued', 'offer.redeemed', 'purchase.recorded', 'purchase.recorded', 'purchase.refunded', 'viewer.tier_changed']);
+      expect(await kinds(s.channel, some.id)).toEqual(['purchase.recorded', 'purchase.recorded']);
+      expect(await own.listDeliveries(s.channel, off.id, 10)).toEqual([]);
+      // the same event again (a retried fan-out) writes nothing
+      expect(await own.enqueueWebhooks([change], T0 + 9)).toBe(0);
+      // to one endpoint alone, even a disabled one
+      expect(await own.enqueueWebhooks([{ ...change, id: uid('evt'), type: 'webhook.test' }], T0 + 9, off.id)).toBe(1);
+      const body = JSON.parse((await own.listDeliveries(s.channel, all.id, 100)).find((d) => d.type === 'purchase.refunded')!.body);
+      expect(body).toMatchObject({ type: 'purchase.refunded', channel: s.channel, data: { orderId: order.purchase.orderId, refunded: 1000, refundedBefore: 0 } });
+    });
+
+    it('claims due deliveries with a lease; records attempts: delivered, retried, given up; the endpoint says since when it fails', async () => {
+      const s = await newStream(own);
+      const w = endpoint(s.channel, ['stream.ended']);
+      await own.createWebhook(w);
+      const e = (n: number) => ({ id: uid('evt'), type: 'stream.ended' as const, channel: s.channel, viewerId: null, at: T0 + 20 * DAY, data: { n } });
+      expect(await own.enqueueWebhooks([e(1), e(2)], T0 + 20 * DAY)).toBe(2);
+      const t = T0 + 20 * DAY;
+      await own.claimDeliveries(t - 1, 1000, 1000 * DAY); // what earlier tests left due: held out of the way
+      expect(await claimAll(t - 1)).toEqual([]);
+      const got = await claimAll(t);
+      expect(got.map((d) => [d.url, d.secret, d.channel, d.attempts, d.status])).toEqual([[w.url, w.secret, s.channel, 0, 'pending'], [w.url, w.secret, s.channel, 0, 'pending']]);
+      expect(await claimAll(t + 29 * SECOND)).toEqual([]); // held
+      const [ok, bad] = got;
+      await own.finishDelivery(bad!.id, { at: t + 1, ok: false, code: 500, error: 'answered 500', durationMs: 12, nextAt: t + 5 * SECOND });
+      expect((await own.getWebhook(s.channel, w.id))!.failingSince).toBe(t + 1);
+      await own.finishDelivery(ok!.id, { at: t + 2, ok: true, code: 204, error: null, durationMs: 8, nextAt: null });
+      expect((await own.getWebhook(s.channel, w.id))!.failingSince).toBeNull();
+      const listed = Object.fromEntries((await own.listDeliveries(s.channel, w.id, 10)).map((d) => [d.id, d]));
+      expect(listed[ok!.id]).toMatchObject({ status: 'delivered', attempts: 1, lastCode: 204, durationMs: 8, deliveredAt: t + 2, nextAt: null });
+      expect(listed[bad!.id]).toMatchObject({ status: 'pending', attempts: 1, lastCode: 500, lastError: 'answered 500', nextAt: t + 5 * SECOND, firstTriedAt: t + 1 });
+      // claimed again at its retry, given up on
+      expect((await claimAll(t + 5 * SECOND)).map((d) => d.id)).toEqual([bad!.id]);
+      await own.finishDelivery(bad!.id, { at: t + 6 * SECOND, ok: false, code: null, error: 'connection refused', durationMs: 1, nextAt: null });
+      expect((await own.listDeliveries(s.channel, w.id, 10)).find((d) => d.id === bad!.id)).toMatchObject({ status: 'failed', attempts: 2, nextAt: null, firstTriedAt: t + 1 });
+      expect(await claimAll(t + DAY)).toEqual([]);
+      // a disabled endpoint's deliveries wait
+      await own.enqueueWebhooks([e(3)], t + DAY);
+      await own.updateWebhook(s.channel, w.id, { enabled: false, disabledReason: 'failing' }, t + DAY);
+      expect(await claimAll(t + DAY)).toEqual([]);
+      await own.updateWebhook(s.channel, w.id, { enabled: true }, t + DAY);
+      expect(await claimAll(t + DAY)).toHaveLength(1);
+      // pruned: what was delivered or failed before the cutoff
+      expect(await own.pruneDeliveries(t + 7 * SECOND)).toBe(2);
+    });
+
+    it('two claims at once never take the same delivery', async () => {
+      const s = await newStream(own);
+      const w = endpoint(s.channel, ['stream.ended']);
+      await own.createWebhook(w);
+      const t = T0 + 40 * DAY;
+      await own.claimDeliveries(t, 1000, 1000 * DAY);
+      const events = Array.from({ length: 40 }, (_, n) => ({ id: uid('evt'), type: 'stream.ended' as const, channel: s.channel, viewerId: null, at: t, data: { n } }));
+      await own.enqueueWebhooks(events, t);
+      const [a, b] = await Promise.all([own.claimDeliveries(t, 25, 30 * SECOND), own.claimDeliveries(t, 25, 30 * SECOND)]);
+      const ids = [...a!, ...b!].map((d) => d.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids).toHaveLength(40);
+    });
+
+    it("erasure deletes a viewer's undelivered events", async () => {
+      const s = await newStream(own);
+      const w = endpoint(s.channel, ['purchase.recorded']);
+      await own.createWebhook(w);
+      await own.recordPurchase(purchase(s, 'gone', 100));
+      await own.recordPurchase(purchase(s, 'stays', 100));
+      await own.eraseViewer(s.channel, 'gone', 'erased:1');
+      expect((await own.listDeliveries(s.channel, w.id, 10)).map((d) => d.viewerId)).toEqual(['stays']);
+    });
+
+    it('ends a stream once, whoever asks at once; idle streams are those no process marked active lately', async () => {
+      const s = await newStream(own);
+      const w = endpoint(s.channel, ['stream.ended']);
+      await own.createWebhook(w);
+      const ended = (st: { id: string; channel: string; endedAt: number | null }) => ({ id: uid('evt'), type: 'stream.ended' as const, channel: st.channel, viewerId: null, at: T0 + HOUR, data: { streamId: st.id, endedAt: st.endedAt } });
+      const results = await Promise.all([own.endStream(s.id, T0 + HOUR, ended), own.endStream(s.id, T0 + HOUR + 1, ended), own.endStream(s.id, T0 + HOUR + 2, ended)]);
+      expect(results.filter((r) => r?.now)).toHaveLength(1);
+      const endedAt = results.find((r) => r?.now)!.endedAt;
+      expect(results.every((r) => r!.endedAt === endedAt)).toBe(true);
+      expect((await own.getStream(s.id))!.endedAt).toBe(endedAt);
+      const listed = await own.listDeliveries(s.channel, w.id, 10);
+      expect(listed).toHaveLength(1);
+      expect(JSON.parse(listed[0]!.body).data).toEqual({ streamId: s.id, endedAt });
+      expect(await own.endStream('no-such-stream', T0, ended)).toBeNull();
+
+      const live = await newStream(own);
+      const idle = (before: number) => own.idleStreams(before, 1000).then((r) => r.map((x) => x.id));
+      expect(await idle(T0 + 1)).toContain(live.id); // created at T0, never active
+      await own.touchStreams([live.id], T0 + 10 * MINUTE);
+      await own.touchStreams([live.id], T0 + 5 * MINUTE); // a late mark never moves it back
+      expect(await idle(T0 + 10 * MINUTE)).not.toContain(live.id);
+      expect(await idle(T0 + 10 * MINUTE + 1)).toContain(live.id);
+      expect(await idle(T0 + DAY)).not.toContain(s.id); // ended
+    });
+
+    it('finds the stored viewers whose lifecycle time alone may have moved, a page at a time', async () => {
+      const s = await newStream(own);
+      await own.ingest([join(s, 'v1', T0), join(s, 'v2', T0 + DAY), join(s, 'v3', T0 + 2 * DAY)]);
+      await own.setTiers([{ channel: s.channel, viewerId: 'v3', tier: 'potential', reasons: [], lifecycle: 'at_risk' }]);
+      const cut = { seenBefore: T0 + DAY + 1, boughtBefore: T0, firstSeenBefore: T0 - 1 };
+      expect((await own.lifecycleDue(s.channel, cut, null, 10)).map((r) => [r.viewerId, r.lifecycle, r.lastSeenAt])).toEqual([['v1', 'new', T0], ['v2', 'new', T0 + DAY]]);
+      expect((await own.lifecycleDue(s.channel, cut, 'v1', 10)).map((r) => r.viewerId)).toEqual(['v2']);
+      expect((await own.lifecycleDue(s.channel, cut, null, 1)).map((r) => r.viewerId)).toEqual(['v1']);
+      // first seen long ago: `new` ends (v3 is at_risk: not new)
+      expect((await own.lifecycleDue(s.channel, { seenBefore: T0, boughtBefore: T0, firstSeenBefore: T0 + 3 * DAY }, null, 10)).map((r) => r.viewerId)).toEqual(['v1', 'v2']);
+      expect(await own.listChannels()).toContain(s.channel);
     });
   });
 

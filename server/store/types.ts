@@ -19,6 +19,8 @@ import type { Decision, SkipReason, ViewerHistory } from '../offers/rules.js';
 import type { JobRow, TrackTriggers } from '../jobs/due.js';
 
 export type { JobRow } from '../jobs/due.js';
+import type { WebhookEvent } from '../webhooks/events.js';
+export type { WebhookEvent } from '../webhooks/events.js';
 
 // ---------------------------------------------------------------- rows
 
@@ -30,6 +32,8 @@ export interface StreamRow {
   createdAt: number;
   hostKeyHash: string;
   ingestKeyHash: string;
+  /** when the stream ended (`POST /v1/streams/:id/end`, or nobody connected for a while); null while live */
+  endedAt: number | null;
 }
 
 export interface PurchaseRow {
@@ -260,7 +264,16 @@ export type IngestJob =
       triggers?: TrackTriggers;
     }
   | { kind: 'delivered'; offerId: string; now: number }
-  | { kind: 'reasons'; channel: string; viewerId: string; tier: Tier; reasons: string[]; lifecycle?: string };
+  | {
+      kind: 'reasons';
+      channel: string;
+      viewerId: string;
+      tier: Tier;
+      reasons: string[];
+      lifecycle?: string;
+      /** the tier and lifecycle changes this write records (viewer.tier_changed / lifecycle_changed), fanned out in its transaction */
+      webhooks?: WebhookEvent[];
+    };
 
 export interface IngestResult {
   /** join: the viewer's first visit to this stream */
@@ -342,6 +355,68 @@ export interface IssueResult {
   decision: Decision | null;
   /** the committed offer, for an `issue` decision */
   offer?: OfferRow;
+}
+
+/** A merchant's webhook endpoint (admin-managed, per channel). */
+export interface WebhookRow {
+  id: string;
+  channel: string;
+  url: string;
+  /** the event types it receives (webhooks/events.ts WEBHOOK_EVENTS) */
+  events: string[];
+  description: string | null;
+  /** `whsec_…`: signs its deliveries; shown once, at creation */
+  secret: string;
+  enabled: boolean;
+  /** why it is disabled (by the admin, or after failing too long); null when enabled */
+  disabledReason: string | null;
+  /** the first failed attempt since its last success; null when its last attempt succeeded */
+  failingSince: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type WebhookPatch = Partial<Pick<WebhookRow, 'url' | 'events' | 'description' | 'enabled' | 'disabledReason'>>;
+
+/** One event for one endpoint: the outbox row, and the state of its attempts. */
+export interface DeliveryRow {
+  id: string;
+  webhookId: string;
+  eventId: string;
+  type: string;
+  viewerId: string | null;
+  /** the JSON body sent (webhookBody) */
+  body: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  /** when it is tried next (pending), else null */
+  nextAt: number | null;
+  firstTriedAt: number | null;
+  lastAttemptAt: number | null;
+  /** the receiver's HTTP status on the last attempt (null: no answer) */
+  lastCode: number | null;
+  lastError: string | null;
+  durationMs: number | null;
+  createdAt: number;
+  deliveredAt: number | null;
+}
+
+/** a claimed delivery with what sending it needs */
+export interface ClaimedDelivery extends DeliveryRow {
+  channel: string;
+  url: string;
+  secret: string;
+  failingSince: number | null;
+}
+
+export interface DeliveryAttempt {
+  at: number;
+  ok: boolean;
+  code: number | null;
+  error: string | null;
+  durationMs: number;
+  /** failed: when to try again, or null to give up (status failed) */
+  nextAt: number | null;
 }
 
 // ---------------------------------------------------------------- the contract
@@ -468,6 +543,60 @@ export interface Store {
   csvRows(channel: string, streamId: string): AsyncIterable<CsvViewerRow>;
   campaignCounts(streamId: string): Promise<CampaignCounts[]>;
   topBuyers(streamId: string, limit: number): Promise<{ viewerId: string; orders: number; spend: number }[]>;
+
+  // the lifecycle sweep (services/lifecycle-sweep.ts)
+  /** every channel's id, in id order */
+  listChannels(): Promise<string[]>;
+  /**
+   * Stored viewers of the channel whose lifecycle time alone may have moved, in id order after
+   * `after` (null: from the start), at most `limit`: `new` or `active` and last seen before
+   * `seenBefore` (at_risk), not `lapsed` with a last purchase before `boughtBefore` (lapsed), `new`
+   * and first seen before `firstSeenBefore` (active). Each with the facts the move derives from.
+   */
+  lifecycleDue(
+    channel: string,
+    cut: { seenBefore: number; boughtBefore: number; firstSeenBefore: number },
+    after: string | null,
+    limit: number,
+  ): Promise<{ viewerId: string; lifecycle: string; lastSeenAt: number; lastPurchaseAt: number | null }[]>;
+
+  // the end of a stream
+  /** marks the streams with viewers connected at `now` as active (each process, about once a minute, for its own viewers) */
+  touchStreams(ids: string[], now: number): Promise<void>;
+  /** up to `limit` streams not ended whose last activity (or creation, if none) is before `before` */
+  idleStreams(before: number, limit: number): Promise<StreamRow[]>;
+  /**
+   * Ends the stream once (a conditional update: of concurrent calls on any process one wins, and
+   * only the winner's `event` is fanned out, in the same transaction); `now: false` when it had
+   * ended before. null: no such stream.
+   */
+  endStream(streamId: string, now: number, event: (s: StreamRow) => WebhookEvent): Promise<{ endedAt: number; now: boolean } | null>;
+
+  // webhooks (webhooks/events.ts). Besides these, the stores fan out, in the transaction of the
+  // change: purchase.recorded and offer.redeemed (recordPurchase), purchase.refunded (refund, when
+  // the refunded total grew), offer.redeemed (redeem, a first redemption), offer.issued
+  // (issueOffers) and a reasons job's `webhooks`. Fan-out writes one delivery per enabled endpoint
+  // of the channel subscribed to the type, and nothing when there is none.
+  createWebhook(w: WebhookRow): Promise<void>;
+  listWebhooks(channel: string): Promise<WebhookRow[]>;
+  getWebhook(channel: string, id: string): Promise<WebhookRow | null>;
+  /** enabling clears disabledReason and failingSince; null: no such endpoint */
+  updateWebhook(channel: string, id: string, patch: WebhookPatch, now: number): Promise<WebhookRow | null>;
+  /** deletes the endpoint and its deliveries */
+  deleteWebhook(channel: string, id: string): Promise<boolean>;
+  /** fans events out on their own (stream.ended outside endStream, tests); `onlyWebhookId`: to that endpoint alone, enabled or subscribed or not (webhook.test) */
+  enqueueWebhooks(events: WebhookEvent[], now: number, onlyWebhookId?: string): Promise<number>;
+  /** up to `limit` pending deliveries due at `now` of enabled endpoints, oldest first, each held until now + leaseMs */
+  claimDeliveries(now: number, limit: number, leaseMs: number): Promise<ClaimedDelivery[]>;
+  /**
+   * Records an attempt: ok → delivered, and the endpoint's failingSince cleared; failed → pending
+   * again at `nextAt` (or failed when null), and the endpoint's failingSince set if it was null.
+   */
+  finishDelivery(id: string, attempt: DeliveryAttempt): Promise<void>;
+  /** the endpoint's newest deliveries first */
+  listDeliveries(channel: string, webhookId: string, limit: number): Promise<DeliveryRow[]>;
+  /** deletes delivered and failed deliveries last attempted before `before`; returns how many */
+  pruneDeliveries(before: number): Promise<number>;
 
   // retention
   /**

@@ -87,6 +87,13 @@ const ENDPOINTS: { method: string; route: string; need: Need; path: () => string
   { method: 'PUT', route: '/v1/channels/:channel/tier-rules', need: 'admin', path: () => '/v1/channels/shop-a/tier-rules', body: () => ({ mode: 'absolute' }) },
   // an unknown channel: the admin's call is a 404 (rotating shop-a would end the tokens the later tests sign)
   { method: 'POST', route: '/v1/channels/:channel/token-secret/rotate', need: 'admin', path: () => '/v1/channels/no-such-channel/token-secret/rotate', body: () => ({ graceSeconds: 60 }) },
+  // webhooks: a refused target (no traffic leaves the machine) and unknown endpoints, so nothing is sent
+  { method: 'POST', route: '/v1/channels/:channel/webhooks', need: 'admin', path: () => '/v1/channels/shop-a/webhooks', body: () => ({ url: 'https://10.0.0.5/hook', events: ['purchase.recorded'] }) },
+  { method: 'GET', route: '/v1/channels/:channel/webhooks', need: 'admin', path: () => '/v1/channels/shop-a/webhooks' },
+  { method: 'PATCH', route: '/v1/channels/:channel/webhooks/:id', need: 'admin', path: () => '/v1/channels/shop-a/webhooks/wh_none', body: () => ({ enabled: false }) },
+  { method: 'DELETE', route: '/v1/channels/:channel/webhooks/:id', need: 'admin', path: () => '/v1/channels/shop-a/webhooks/wh_none' },
+  { method: 'POST', route: '/v1/channels/:channel/webhooks/:id/test', need: 'admin', path: () => '/v1/channels/shop-a/webhooks/wh_none/test' },
+  { method: 'GET', route: '/v1/channels/:channel/webhooks/:id/deliveries', need: 'admin', path: () => '/v1/channels/shop-a/webhooks/wh_none/deliveries' },
   { method: 'GET', route: '/v1/viewers/:viewerId/export', need: 'admin', path: () => '/v1/viewers/vera/export?channel=shop-a' },
   { method: 'DELETE', route: '/v1/viewers/:viewerId', need: 'admin', path: () => '/v1/viewers/nobody-here?channel=shop-a' },
   { method: 'GET', route: '/metrics', need: 'admin', path: () => '/metrics' }, // the Prometheus scrape (server/metrics.ts)
@@ -95,6 +102,8 @@ const ENDPOINTS: { method: string; route: string; need: Need; path: () => string
   { method: 'GET', route: '/v1/streams/:id/viewers/:viewerId', need: 'host', path: () => `/v1/streams/${A.id}/viewers/vera` },
   { method: 'GET', route: '/v1/streams/:id/viewers.csv', need: 'host', path: () => `/v1/streams/${A.id}/viewers.csv` },
   { method: 'GET', route: '/v1/streams/:id/report', need: 'host', path: () => `/v1/streams/${A.id}/report` },
+  // ending a stream changes nothing the later rows need (late events and purchases still count)
+  { method: 'POST', route: '/v1/streams/:id/end', need: 'host', path: () => `/v1/streams/${A.id}/end` },
   { method: 'GET', route: '/v1/streams/:id/campaigns', need: 'host', path: () => `/v1/streams/${A.id}/campaigns` },
   {
     method: 'POST', route: '/v1/streams/:id/campaigns', need: 'host', path: () => `/v1/streams/${A.id}/campaigns`,

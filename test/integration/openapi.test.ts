@@ -89,7 +89,7 @@ let O: StreamKeys; // another stream, for keys of the wrong stream
 beforeAll(async () => {
   clock = manualClock();
   // a REST limit far above this file's few thousand requests (429 has a server of its own, below)
-  ({ srv, recorder, routes } = await recordedServer({ limits: { restPerMinute: 1_000_000 } }, clock));
+  ({ srv, recorder, routes } = await recordedServer({ limits: { restPerMinute: 1_000_000 }, webhooks: { allowHttp: true } }, clock));
   const r = await fetch(srv.url + OPENAPI_PATH);
   expect(r.status).toBe(200);
   expect(r.headers.get('content-type')).toMatch(/^application\/json/);
@@ -417,6 +417,19 @@ describe('every status the server answers is documented', () => {
     expect((await api('PUT', `/v1/channels/${s.channel}/tier-rules`, { ...rules.body, absolute: { high: { minOrders: 1, minSpend: 0, windowDays: 30 }, mid: { minOrders: 2, windowDays: 30 } } }, ADMIN_KEY)).status).toBe(400);
     expect((await api('GET', `/v1/viewers/vera/export?channel=${s.channel}`, undefined, ADMIN_KEY)).status).toBe(200);
     expect((await api('DELETE', `/v1/viewers/walt?channel=${s.channel}`, undefined, ADMIN_KEY)).status).toBe(200);
+    // webhooks (a loopback target nothing listens on: no traffic leaves the machine), the end of a stream
+    const hook = await api('POST', `/v1/channels/${s.channel}/webhooks`, { url: 'http://127.0.0.1:9/hook', events: ['stream.ended'] }, ADMIN_KEY);
+    expect(hook.status).toBe(201);
+    expect((await api('POST', `/v1/channels/${s.channel}/webhooks`, { url: 'http://10.0.0.5/hook', events: ['stream.ended'] }, ADMIN_KEY)).status).toBe(400);
+    expect((await api('GET', `/v1/channels/${s.channel}/webhooks`, undefined, ADMIN_KEY)).status).toBe(200);
+    expect((await api('PATCH', `/v1/channels/${s.channel}/webhooks/${hook.body.id}`, { description: 'the tour' }, ADMIN_KEY)).status).toBe(200);
+    expect((await api('PATCH', `/v1/channels/${s.channel}/webhooks/${hook.body.id}`, { url: 'http://192.168.0.9/x' }, ADMIN_KEY)).status).toBe(400);
+    expect((await api('POST', `/v1/channels/${s.channel}/webhooks/${hook.body.id}/test`, undefined, ADMIN_KEY)).status).toBe(202);
+    expect((await api('GET', `/v1/channels/${s.channel}/webhooks/${hook.body.id}/deliveries?limit=10`, undefined, ADMIN_KEY)).status).toBe(200);
+    expect((await api('GET', `/v1/channels/${s.channel}/webhooks/${hook.body.id}/deliveries?limit=9999`, undefined, ADMIN_KEY)).status).toBe(400);
+    const other = await createStream(srv, { title: 'Ends', channel: s.channel });
+    expect((await api('POST', `/v1/streams/${other.id}/end`, undefined, other.hostKey)).status).toBe(200);
+    expect((await api('DELETE', `/v1/channels/${s.channel}/webhooks/${hook.body.id}`, undefined, ADMIN_KEY)).status).toBe(204);
     // operations, the document
     for (const p of ['/healthz', '/readyz']) if (ops.has(`GET ${p}`)) expect((await api('GET', p)).status).toBe(200);
     if (ops.has('GET /metrics')) expect((await api('GET', '/metrics', undefined, ADMIN_KEY)).status).toBe(200);

@@ -21,6 +21,8 @@ import { campaignOps } from './campaigns.js';
 import { dashboardOps } from './dashboard.js';
 import { jobOps } from './jobs.js';
 import { historyOps } from './history.js';
+import { webhookOps } from './webhooks.js';
+import { lifecycleOps } from './lifecycle.js';
 
 export { DEFAULT_POOL_SIZE } from './pool.js';
 export { DEDUP_WINDOW_DAYS } from './ingest.js';
@@ -60,6 +62,8 @@ export async function createPostgresStore(url: string, opts: PostgresStoreOption
     ...dashboardOps(db),
     ...jobOps(db),
     ...historyOps(db),
+    ...webhookOps(db),
+    ...lifecycleOps(db),
 
     setTiers: (rows) => setTiers(db, rows),
     listViewers: (q) => listViewers(db, q),

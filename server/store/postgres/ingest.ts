@@ -27,6 +27,7 @@ import { DAY_MS, dayStart, type Partitions } from './partitions.js';
 import { columns } from './rows.js';
 import { cartJob, cartJobId, JOB_LEASE_MS, trackWrites, watchJob, type NewJob } from '../../jobs/due.js';
 import { armJobs, createJobs, removeJobs } from './jobs.js';
+import { fanOut } from './webhooks.js';
 
 /** days of stored events a new event is checked against (besides its own day) */
 export const DEDUP_WINDOW_DAYS = 7;
@@ -299,6 +300,9 @@ async function applyRun(c: Sql, jobs: IngestJob[], run: number[], tallies: Map<n
        WHERE v.channel = u.channel AND v.id = u.id`,
       columns(reasons.map((j) => [j.channel, j.viewerId, j.tier, JSON.stringify(j.reasons), j.lifecycle ?? null]), 5),
     );
+    // the tier and lifecycle changes these writes store, for the merchant's systems, in this transaction
+    const events = reasons.flatMap((j) => j.webhooks ?? []);
+    if (events.length) await fanOut(c, events);
   }
 }
 

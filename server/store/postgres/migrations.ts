@@ -282,6 +282,50 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX host_activity_at ON host_activity (stream_id, at, key);
   `,
+  /* 6: webhooks (issue 17): the merchant's endpoints, and the outbox of deliveries written in the
+     transaction of each change (one row per endpoint and event, unique by event id; claimed with
+     FOR UPDATE SKIP LOCKED); streams end (by the host, or idle: active_at is when a process last
+     had viewers in it) */ `
+  ALTER TABLE streams ADD COLUMN ended_at BIGINT;
+  ALTER TABLE streams ADD COLUMN active_at BIGINT;
+  CREATE TABLE webhooks (
+    id               ${T} PRIMARY KEY,
+    channel          ${T} NOT NULL,
+    url              ${T} NOT NULL,
+    events           TEXT[] NOT NULL,
+    description      ${T},
+    secret           ${T} NOT NULL,
+    enabled          BOOLEAN NOT NULL DEFAULT TRUE,
+    disabled_reason  ${T},
+    failing_since    BIGINT,
+    created_at       BIGINT NOT NULL,
+    updated_at       BIGINT NOT NULL
+  );
+  CREATE INDEX webhooks_channel ON webhooks (channel);
+  CREATE TABLE webhook_deliveries (
+    id               ${T} PRIMARY KEY,
+    webhook_id       ${T} NOT NULL,
+    event_id         ${T} NOT NULL,
+    type             ${T} NOT NULL,
+    viewer_id        ${T},
+    body             ${T} NOT NULL,
+    status           ${T} NOT NULL DEFAULT 'pending',
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_at          BIGINT,
+    first_tried_at   BIGINT,
+    last_attempt_at  BIGINT,
+    last_code        INTEGER,
+    last_error       ${T},
+    duration_ms      INTEGER,
+    created_at       BIGINT NOT NULL,
+    delivered_at     BIGINT,
+    UNIQUE (webhook_id, event_id)
+  );
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at) WHERE status = 'pending';
+  CREATE INDEX webhook_deliveries_list ON webhook_deliveries (webhook_id, created_at);
+  CREATE INDEX webhook_deliveries_viewer ON webhook_deliveries (viewer_id) WHERE viewer_id IS NOT NULL;
+  CREATE INDEX viewers_lifecycle ON viewers (channel, lifecycle, last_seen_at);
+  `,
 ];
 
 /** Brings the schema up to date; returns the number of migrations the code knows. */

@@ -20,6 +20,8 @@ import type { Db, Sql } from './pool.js';
 import { campaignFrom, columns, offerFrom, purchaseFrom } from './rows.js';
 import { cartJobId, JOB_LEASE_MS, purchaseJob } from '../../jobs/due.js';
 import { createJobs, recordEffect, removeJobs } from './jobs.js';
+import { fanOut } from './webhooks.js';
+import { offerIssued, offerRedeemed, purchaseRecorded, purchaseRefunded } from '../../webhooks/events.js';
 
 /** a fresh code per attempt; a collision (2^-49 per pair) is retried this many times */
 const CODE_ATTEMPTS = 6;
@@ -115,6 +117,8 @@ export async function issueOffers(db: Db, req: IssueRequest): Promise<IssueResul
       byViewer.set(o.viewerId, [...(byViewer.get(o.viewerId) ?? []), offer]);
     }
     for (const r of results) if (r.decision?.kind === 'issue') r.offer = byViewer.get(r.viewerId)!.shift();
+    // offer.issued for the merchant's systems, in this transaction (one statement; nothing without endpoints)
+    if (offers.length) await fanOut(c, results.flatMap((r) => (r.offer ? [offerIssued(r.offer, req.now)] : [])), req.now);
 
     if (assigned.length) {
       await c.query(
@@ -188,7 +192,9 @@ export async function redeemIn(c: Sql, channel: string, code: string, orderId: s
     [offer!.id, now, orderId],
   );
   if (!upd.rows.length) return { status: 'already_redeemed', message: RACE_LOST };
-  return { status: 'redeemed', offer: offerFrom(upd.rows[0]), now: true };
+  const redeemed = offerFrom(upd.rows[0]);
+  await fanOut(c, [offerRedeemed(redeemed, orderId, now)], now);
+  return { status: 'redeemed', offer: redeemed, now: true };
 }
 
 export function redeem(db: Db, channel: string, code: string, orderId: string, viewerId: string, now: number): Promise<RedeemResult> {
@@ -245,6 +251,7 @@ export function recordPurchase(db: Db, r: PurchaseRecord): Promise<RecordPurchas
     await removeJobs(c, [cartJobId(p.channel, p.viewerId)]); // a purchase closes the viewer's cart
     // the offers the purchase is due, written with it (claimed for the caller, which runs them now)
     const [job] = r.outbox ? await createJobs(c, [purchaseJob(p.channel, p.streamId, p.viewerId, p.orderId, r.now, r.outbox)], r.now + JOB_LEASE_MS) : [];
+    await fanOut(c, [purchaseRecorded(purchaseFrom(ins.rows[0]), r.now)], r.now);
     return { inserted: true, purchase: purchaseFrom(ins.rows[0]), ...(coupon ? { coupon } : {}), ...(job ? { job } : {}) };
   });
 }
@@ -252,12 +259,17 @@ export function recordPurchase(db: Db, r: PurchaseRecord): Promise<RecordPurchas
 /** Sets an order's refunded total and refreshes its viewer's value columns; an unknown order changes nothing. */
 export function refund(db: Db, channel: string, orderId: string, refundedTotal: number): Promise<void> {
   return db.tx(async (c) => {
+    const before = await c.query('SELECT * FROM purchases WHERE channel = $1 AND order_id = $2 FOR UPDATE', [channel, orderId]);
+    if (!before.rows.length) return;
     const { rows } = await c.query<{ viewer_id: string }>(
       'UPDATE purchases SET refunded = $3 WHERE channel = $1 AND order_id = $2 RETURNING viewer_id',
       [channel, orderId, refundedTotal],
     );
     if (!rows.length) return;
     const viewerId = rows[0]!.viewer_id;
+    const was = purchaseFrom(before.rows[0]);
+    const now = Date.now();
+    if (refundedTotal > was.refunded) await fanOut(c, [purchaseRefunded(was, refundedTotal, now)], now);
     // lock the viewer row before reading its purchases: a purchase committing meanwhile is then seen
     await c.query('SELECT 1 FROM viewers WHERE channel = $1 AND id = $2 FOR UPDATE', [channel, viewerId]);
     await refreshValue(c, channel, viewerId);

@@ -11,7 +11,7 @@ const json = (v: string | null | undefined) => (v ? JSON.parse(v) : null);
 
 export const streamFrom = (r: Row): StreamRow => ({
   id: r.id, channel: r.channel, title: r.title, allowedOrigins: JSON.parse(r.allowed_origins), createdAt: r.created_at,
-  hostKeyHash: r.host_key_hash, ingestKeyHash: r.ingest_key_hash,
+  hostKeyHash: r.host_key_hash, ingestKeyHash: r.ingest_key_hash, endedAt: r.ended_at ?? null,
 });
 
 export const purchaseFrom = (r: Row): PurchaseRow => ({

@@ -8,6 +8,7 @@ import type { AliasResult, CsvViewerRow, ListQuery, ViewerExport, ViewerListRow,
 import type { Db, Sql } from './pool.js';
 import { columns, viewerFrom } from './rows.js';
 import { storedDeltas } from '../../ingest/tally.js';
+import { eraseViewerDeliveries } from './webhooks.js';
 
 /** what each sort orders by (descending, then the id ascending), and the type its cursor key compares as */
 const SORT: Record<ViewerSort, { col: string; type: string }> = {
@@ -154,6 +155,7 @@ export function eraseViewer(db: Db, channel: string, viewerId: string, erasedId:
     await c.query('DELETE FROM campaign_assignments WHERE channel = $1 AND viewer_id = $2', [channel, viewerId]);
     await c.query('DELETE FROM jobs WHERE channel = $1 AND viewer_id = $2', [channel, viewerId]);
     await c.query(`DELETE FROM host_activity WHERE viewer_id = $2 AND ${IN_CHANNEL}`, [channel, viewerId]);
+    await eraseViewerDeliveries(c, channel, viewerId);
     return known;
   });
 }

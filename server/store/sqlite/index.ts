@@ -21,6 +21,10 @@ import { createKeyStore } from './keys.js';
 import { createEventPurge } from './retention.js';
 import { createJobStore } from './jobs.js';
 import { createHistoryStore } from './history.js';
+import { createWebhookStore } from './webhooks.js';
+import { createLifecycleReads } from './lifecycle.js';
+import { streamFrom } from './repo.js';
+import { offerIssued, offerRedeemed, purchaseRecorded, purchaseRefunded } from '../../webhooks/events.js';
 import { cartJob, cartJobId, JOB_LEASE_MS, purchaseJob, trackWrites, watchJob, type JobRow } from '../../jobs/due.js';
 import { tally } from '../../ingest/tally.js';
 import { checkRedeem, RACE_LOST } from '../../offers/redeem.js';
@@ -99,6 +103,8 @@ export function createSqliteStore(db: DB): SqliteStore {
   const events = createEventPurge(db);
   const jobs = createJobStore(db);
   const history = createHistoryStore(db);
+  const hooks = createWebhookStore(db);
+  const lifecycle = createLifecycleReads(db);
   const ping = db.prepare('SELECT 1');
 
   /** a read of several statements, as one snapshot */
@@ -145,6 +151,7 @@ export function createSqliteStore(db: DB): SqliteStore {
         return { accepted: [], duplicates: 0, watchCredited: 0, lastCreditAt: 0 };
       case 'reasons':
         repo.setTier(job.channel, job.viewerId, job.tier, job.reasons, job.lifecycle);
+        if (job.webhooks?.length) hooks.fanOut(job.webhooks); // the changes this write stores
         return { accepted: [], duplicates: 0, watchCredited: 0, lastCreditAt: 0 };
     }
   }
@@ -158,7 +165,9 @@ export function createSqliteStore(db: DB): SqliteStore {
     if (check.ok === false) return { status: check.status, message: check.message };
     if (check.ok === 'repeat') return { status: 'redeemed', offer: offer!, now: false };
     if (!repo.redeem(offer!.id, orderId, now)) return { status: 'already_redeemed', message: RACE_LOST };
-    return { status: 'redeemed', offer: repo.offerById(offer!.id)!, now: true };
+    const redeemed = repo.offerById(offer!.id)!;
+    hooks.fanOut([offerRedeemed(redeemed, orderId, now)], now);
+    return { status: 'redeemed', offer: redeemed, now: true };
   }
 
   /** Inserts a campaign's offer under a fresh code, drawing again on the (astronomically rare) collision. */
@@ -226,6 +235,7 @@ export function createSqliteStore(db: DB): SqliteStore {
       }
     }
     if (issued && !campaigns.takeMany(req.streamId, c.id, issued, value)) throw new Error(`campaign ${c.id}: the issue disagrees with its stock columns`);
+    if (issued) hooks.fanOut(out.flatMap((r) => (r.offer ? [offerIssued(r.offer, req.now)] : [])), req.now);
     for (const r of Object.keys(skipped) as SkipReason[]) if (skipped[r]) campaigns.skip(req.streamId, c.id, r, skipped[r]);
     return out;
   }
@@ -280,6 +290,7 @@ export function createSqliteStore(db: DB): SqliteStore {
     eraseViewer: db.transaction((channel: string, viewerId: string, erasedId: string) => {
       jobs.eraseViewer(channel, viewerId);
       history.eraseViewer(channel, viewerId);
+      hooks.eraseViewer(channel, viewerId);
       return viewers.erase(channel, viewerId, erasedId);
     }),
     alias: (channel, from, into, now) => mergeViewers(db, channel, from, into, now),
@@ -301,13 +312,17 @@ export function createSqliteStore(db: DB): SqliteStore {
       }
       viewers.refreshValue(p.channel, p.viewerId);
       const purchase = repo.getPurchase(p.channel, p.orderId)!;
+      hooks.fanOut([purchaseRecorded(purchase, now)], now);
       return { inserted: true, purchase, ...(coupon ? { coupon } : {}), ...(job ? { job } : {}) };
     }),
     refund: db.transaction((channel: string, orderId: string, refundedTotal: number) => {
       const row = viewers.purchaseForRefund(channel, orderId);
       if (!row) return;
+      const before = repo.getPurchase(channel, orderId)!;
       viewers.setRefunded(channel, orderId, refundedTotal);
       viewers.refreshValue(channel, row.viewerId);
+      const now = Date.now();
+      if (refundedTotal > before.refunded) hooks.fanOut([purchaseRefunded(before, refundedTotal, now)], now);
     }),
     boughtHere: (channel, streamId, viewerId) => campaigns.boughtHere(channel, streamId, viewerId),
 
@@ -343,6 +358,27 @@ export function createSqliteStore(db: DB): SqliteStore {
     topBuyers: (streamId, limit) => dashboard.topBuyers(streamId, limit),
 
     purgeEvents: (cutoff, batch) => events.purge(cutoff, batch),
+
+    listChannels: () => lifecycle.listChannels(),
+    lifecycleDue: (channel, cut, after, limit) => lifecycle.lifecycleDue(channel, cut, after, limit),
+
+    touchStreams: db.transaction((ids: string[], now: number) => hooks.touchStreams(ids, now)),
+    idleStreams: (before, limit) => hooks.idleStreams(before, limit, streamFrom),
+    endStream: db.transaction((streamId: string, now: number, event: Parameters<Store['endStream']>[2]) => {
+      const r = hooks.end(streamId, now);
+      if (r?.now) hooks.fanOut([event(repo.getStream(streamId)!)], now);
+      return r;
+    }),
+    createWebhook: (w) => hooks.create(w),
+    listWebhooks: (channel) => hooks.list(channel),
+    getWebhook: (channel, id) => hooks.get(channel, id),
+    updateWebhook: db.transaction((channel: string, id: string, patch: Parameters<Store['updateWebhook']>[2], now: number) => hooks.update(channel, id, patch, now)),
+    deleteWebhook: db.transaction((channel: string, id: string) => hooks.remove(channel, id)),
+    enqueueWebhooks: db.transaction((events: Parameters<Store['enqueueWebhooks']>[0], now: number, only?: string) => (only ? hooks.fanOutTo(only, events, now) : hooks.fanOut(events, now))),
+    claimDeliveries: db.transaction((now: number, limit: number, leaseMs: number) => hooks.claim(now, limit, leaseMs)),
+    finishDelivery: db.transaction((id: string, a: Parameters<Store['finishDelivery']>[1]) => hooks.finish(id, a)),
+    listDeliveries: (channel, webhookId, limit) => hooks.deliveries(channel, webhookId, limit),
+    pruneDeliveries: (before) => hooks.prune(before),
   };
 
   const fail = (err: unknown) => storeError(db, err);

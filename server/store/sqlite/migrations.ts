@@ -290,4 +290,47 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX host_activity_at ON host_activity(stream_id, at, key);
   `,
+  /* webhooks (issue 17): the merchant's endpoints, and the outbox of deliveries written in the
+     transaction of each change (one row per endpoint and event, unique by event id); streams end
+     (by the host, or idle: active_at is when a process last had viewers in it) */ `
+  ALTER TABLE streams ADD COLUMN ended_at INTEGER;
+  ALTER TABLE streams ADD COLUMN active_at INTEGER;
+  CREATE TABLE webhooks (
+    id               TEXT PRIMARY KEY,
+    channel          TEXT NOT NULL,
+    url              TEXT NOT NULL,
+    events           TEXT NOT NULL,
+    description      TEXT,
+    secret           TEXT NOT NULL,
+    enabled          INTEGER NOT NULL DEFAULT 1,
+    disabled_reason  TEXT,
+    failing_since    INTEGER,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL
+  );
+  CREATE INDEX webhooks_channel ON webhooks(channel);
+  CREATE TABLE webhook_deliveries (
+    id               TEXT PRIMARY KEY,
+    webhook_id       TEXT NOT NULL,
+    event_id         TEXT NOT NULL,
+    type             TEXT NOT NULL,
+    viewer_id        TEXT,
+    body             TEXT NOT NULL,
+    status           TEXT NOT NULL DEFAULT 'pending',
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_at          INTEGER,
+    first_tried_at   INTEGER,
+    last_attempt_at  INTEGER,
+    last_code        INTEGER,
+    last_error       TEXT,
+    duration_ms      INTEGER,
+    created_at       INTEGER NOT NULL,
+    delivered_at     INTEGER,
+    UNIQUE (webhook_id, event_id)
+  );
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_at);
+  CREATE INDEX webhook_deliveries_list ON webhook_deliveries(webhook_id, created_at);
+  CREATE INDEX webhook_deliveries_viewer ON webhook_deliveries(viewer_id) WHERE viewer_id IS NOT NULL;
+  CREATE INDEX viewers_lifecycle ON viewers(channel, lifecycle, last_seen_at);
+  `,
 ];

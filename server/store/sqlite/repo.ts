@@ -12,9 +12,9 @@ export type { Deltas, OfferRow, PurchaseRow, StreamRow, ViewerRow, ViewerStreamR
 export { zeroDeltas } from '../types.js';
 
 
-const streamFrom = (r: any): StreamRow => ({
+export const streamFrom = (r: any): StreamRow => ({
   id: r.id, channel: r.channel, title: r.title, allowedOrigins: JSON.parse(r.allowed_origins), createdAt: r.created_at,
-  hostKeyHash: r.host_key_hash, ingestKeyHash: r.ingest_key_hash,
+  hostKeyHash: r.host_key_hash, ingestKeyHash: r.ingest_key_hash, endedAt: r.ended_at ?? null,
 });
 
 const purchaseFrom = (r: any): PurchaseRow => ({

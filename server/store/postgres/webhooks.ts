@@ -1,0 +1,169 @@
+/**
+ * Webhooks on PostgreSQL: the endpoints, the fan-out of events into the outbox (one INSERT …
+ * SELECT inside the caller's transaction: a delivery per enabled endpoint of the event's channel
+ * subscribed to its type, nothing when there is none), the claim any server may make
+ * (`FOR UPDATE SKIP LOCKED`: servers claiming at once take different deliveries), the lease that
+ * hands a delivery to another server when its holder dies, the attempts, and the end of streams
+ * (a conditional UPDATE: of servers ending one stream at once, one wins and writes the event).
+ */
+import type { ClaimedDelivery, DeliveryRow, Store, WebhookEvent, WebhookRow } from '../types.js';
+import { webhookBody } from '../../webhooks/events.js';
+import type { Db, Sql } from './pool.js';
+import { columns, streamFrom } from './rows.js';
+
+type Row = Record<string, any>;
+
+const webhookFrom = (r: Row): WebhookRow => ({
+  id: r.id, channel: r.channel, url: r.url, events: r.events, description: r.description ?? null, secret: r.secret, enabled: r.enabled,
+  disabledReason: r.disabled_reason ?? null, failingSince: r.failing_since ?? null, createdAt: r.created_at, updatedAt: r.updated_at,
+});
+
+const deliveryFrom = (r: Row): DeliveryRow => ({
+  id: r.id, webhookId: r.webhook_id, eventId: r.event_id, type: r.type, viewerId: r.viewer_id ?? null, body: r.body, status: r.status,
+  attempts: r.attempts, nextAt: r.next_at ?? null, firstTriedAt: r.first_tried_at ?? null, lastAttemptAt: r.last_attempt_at ?? null,
+  lastCode: r.last_code ?? null, lastError: r.last_error ?? null, durationMs: r.duration_ms ?? null, createdAt: r.created_at, deliveredAt: r.delivered_at ?? null,
+});
+
+/**
+ * Writes the events' deliveries inside the caller's transaction (due at `now`, or at each
+ * event's time); returns how many. `only`: to that endpoint alone, whatever its state (webhook.test).
+ */
+export async function fanOut(c: Sql, events: readonly WebhookEvent[], now?: number, only?: string): Promise<number> {
+  if (!events.length) return 0;
+  const cells = events.map((e) => [e.id, e.type, e.channel, e.viewerId, webhookBody(e), now ?? e.at]);
+  const [ids, types, channels, viewers, bodies, ats] = columns(cells, 6);
+  const r = await c.query(
+    `INSERT INTO webhook_deliveries (id, webhook_id, event_id, type, viewer_id, body, status, attempts, next_at, created_at)
+     SELECT 'msg_' || md5(random()::text || clock_timestamp()::text || u.event_id || w.id), w.id, u.event_id, u.type, u.viewer_id, u.body, 'pending', 0, u.at, u.at
+     FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS u(event_id, type, channel, viewer_id, body, at)
+     JOIN webhooks w ON ${only ? 'w.id = $7' : 'w.channel = u.channel AND w.enabled AND u.type = ANY (w.events)'}
+     ON CONFLICT (webhook_id, event_id) DO NOTHING`,
+    [ids, types, channels, viewers, bodies, ats, ...(only ? [only] : [])],
+  );
+  return r.rowCount ?? 0;
+}
+
+type WebhookOps = Pick<
+  Store,
+  | 'touchStreams' | 'idleStreams' | 'endStream' | 'createWebhook' | 'listWebhooks' | 'getWebhook' | 'updateWebhook' | 'deleteWebhook'
+  | 'enqueueWebhooks' | 'claimDeliveries' | 'finishDelivery' | 'listDeliveries' | 'pruneDeliveries'
+>;
+
+export function webhookOps(db: Db): WebhookOps {
+  return {
+    async touchStreams(ids, now) {
+      if (!ids.length) return;
+      await db.query('UPDATE streams SET active_at = GREATEST(COALESCE(active_at, 0), $2) WHERE id = ANY ($1::text[])', [ids, now]);
+    },
+    async idleStreams(before, limit) {
+      const { rows } = await db.query(
+        'SELECT * FROM streams WHERE ended_at IS NULL AND COALESCE(active_at, created_at) < $1 ORDER BY COALESCE(active_at, created_at) LIMIT $2',
+        [before, limit],
+      );
+      return rows.map(streamFrom);
+    },
+    endStream(streamId, now, event) {
+      return db.tx(async (c) => {
+        const won = await c.query('UPDATE streams SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL RETURNING *', [streamId, now]);
+        if (won.rows.length) {
+          await fanOut(c, [event(streamFrom(won.rows[0]))], now);
+          return { endedAt: now, now: true };
+        }
+        const { rows } = await c.query('SELECT ended_at FROM streams WHERE id = $1', [streamId]);
+        return rows.length ? { endedAt: Number(rows[0].ended_at), now: false } : null;
+      });
+    },
+    async createWebhook(w) {
+      await db.query(
+        `INSERT INTO webhooks (id, channel, url, events, description, secret, enabled, disabled_reason, failing_since, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+        [w.id, w.channel, w.url, w.events, w.description, w.secret, w.enabled, w.disabledReason, w.failingSince, w.createdAt, w.updatedAt],
+      );
+    },
+    async listWebhooks(channel) {
+      return (await db.query('SELECT * FROM webhooks WHERE channel = $1 ORDER BY created_at, id', [channel])).rows.map(webhookFrom);
+    },
+    async getWebhook(channel, id) {
+      const { rows } = await db.query('SELECT * FROM webhooks WHERE channel = $1 AND id = $2', [channel, id]);
+      return rows.length ? webhookFrom(rows[0]) : null;
+    },
+    updateWebhook(channel, id, patch, now) {
+      return db.tx(async (c) => {
+        const { rows } = await c.query('SELECT * FROM webhooks WHERE channel = $1 AND id = $2 FOR UPDATE', [channel, id]);
+        if (!rows.length) return null;
+        const w = { ...webhookFrom(rows[0]), ...patch };
+        if (patch.enabled === true && patch.disabledReason === undefined) {
+          w.disabledReason = null;
+          w.failingSince = null;
+        }
+        const upd = await c.query(
+          `UPDATE webhooks SET url = $3, events = $4, description = $5, enabled = $6, disabled_reason = $7, failing_since = $8, updated_at = $9
+           WHERE channel = $1 AND id = $2 RETURNING *`,
+          [channel, id, w.url, w.events, w.description, w.enabled, w.disabledReason, w.failingSince, now],
+        );
+        return webhookFrom(upd.rows[0]);
+      });
+    },
+    deleteWebhook(channel, id) {
+      return db.tx(async (c) => {
+        const gone = ((await c.query('DELETE FROM webhooks WHERE channel = $1 AND id = $2', [channel, id])).rowCount ?? 0) > 0;
+        if (gone) await c.query('DELETE FROM webhook_deliveries WHERE webhook_id = $1', [id]);
+        return gone;
+      });
+    },
+    enqueueWebhooks(events, now, only) {
+      return db.tx((c) => fanOut(c, events, now, only));
+    },
+    claimDeliveries(now, limit, leaseMs) {
+      return db.tx(async (c) => {
+        const { rows } = await c.query(
+          `WITH due AS (
+             SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+             WHERE d.status = 'pending' AND d.next_at <= $1 AND w.enabled
+             ORDER BY d.next_at LIMIT $3 FOR UPDATE OF d SKIP LOCKED)
+           UPDATE webhook_deliveries d SET next_at = $2 FROM due, webhooks w
+           WHERE d.id = due.id AND w.id = d.webhook_id
+           RETURNING d.*, w.channel, w.url, w.secret, w.failing_since`,
+          [now, now + leaseMs, limit],
+        );
+        return rows
+          .map((r): ClaimedDelivery => ({ ...deliveryFrom(r), channel: r.channel, url: r.url, secret: r.secret, failingSince: r.failing_since ?? null }))
+          .sort((a, b) => a.createdAt - b.createdAt);
+      });
+    },
+    finishDelivery(id, a) {
+      return db.tx(async (c) => {
+        const { rows } = await c.query(
+          `UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, next_at = $3, delivered_at = $4, last_attempt_at = $5,
+             first_tried_at = COALESCE(first_tried_at, $5), last_code = $6, last_error = $7, duration_ms = $8
+           WHERE id = $1 RETURNING webhook_id`,
+          [id, a.ok ? 'delivered' : a.nextAt === null ? 'failed' : 'pending', a.ok ? null : a.nextAt, a.ok ? a.at : null, a.at, a.code, a.ok ? null : a.error, Math.round(a.durationMs)],
+        );
+        if (!rows.length) return;
+        await c.query(
+          a.ok ? 'UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL' : 'UPDATE webhooks SET failing_since = COALESCE(failing_since, $2) WHERE id = $1',
+          a.ok ? [rows[0].webhook_id] : [rows[0].webhook_id, a.at],
+        );
+      });
+    },
+    async listDeliveries(channel, webhookId, limit) {
+      const { rows } = await db.query(
+        `SELECT d.* FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+         WHERE w.channel = $1 AND d.webhook_id = $2 ORDER BY d.created_at DESC, d.id DESC LIMIT $3`,
+        [channel, webhookId, limit],
+      );
+      return rows.map(deliveryFrom);
+    },
+    async pruneDeliveries(before) {
+      return (await db.query(`DELETE FROM webhook_deliveries WHERE status <> 'pending' AND last_attempt_at < $1`, [before])).rowCount ?? 0;
+    },
+  };
+}
+
+/** a viewer's undelivered events go with their erasure (inside eraseViewer's transaction) */
+export async function eraseViewerDeliveries(c: Sql, channel: string, viewerId: string) {
+  await c.query(
+    `DELETE FROM webhook_deliveries WHERE viewer_id = $2 AND status <> 'delivered' AND webhook_id IN (SELECT id FROM webhooks WHERE channel = $1)`,
+    [channel, viewerId],
+  );
+}
