@@ -204,11 +204,12 @@ export class Engine {
   }
 
   /** A host's one-click push: an offer to every viewer of `tier` connected to the stream now. */
-  async pushToTier(streamId: string, tier: Tier, offer: { title: string; description?: string; discount: Discount; ttlSeconds: number; minSpend?: number }) {
+  async pushToTier(streamId: string, tier: Tier, offer: { title: string; description?: string; discount: Discount; ttlSeconds: number; minSpend?: number }, holdoutPercent = 0) {
     const live = await this.streams.require(streamId);
-    // an ad-hoc manual campaign (caps and limits apply); `skipped` counts every viewer of the tier not sent to
-    const r = await this.campaigns.push(live.stream, tier, offer);
-    return { sent: r.sent, skipped: r.skippedTotal };
+    // an ad-hoc manual campaign (caps and limits apply): `held` were held back for measurement,
+    // `skipped` counts the tier's other viewers not sent to (caps, budget, quota, an offer already held)
+    const r = await this.campaigns.push(live.stream, tier, offer, holdoutPercent);
+    return { sent: r.sent, held: r.held, skipped: r.skippedTotal };
   }
 
   /**

@@ -74,6 +74,26 @@ export interface CampaignView extends CampaignDoc {
   stats?: CampaignStats;
 }
 
+/** One host push as its log lists it (GET /v1/streams/:id/pushes). */
+export interface PushView {
+  id: string;
+  at: number;
+  tier: Tier;
+  offer: CampaignDoc['offer'];
+  holdoutPercent: number;
+  sent: number;
+  /** viewers of the tier held back for measurement */
+  held: number;
+  skipped: Record<SkipReason, number>;
+  delivered: number;
+  seen: number;
+  clicked: number;
+  redeemed: number;
+  treatedConversion: number | null;
+  controlConversion: number | null;
+  uplift: Uplift;
+}
+
 /** viewers per issuing transaction in a push (see fire) */
 const FANOUT_CHUNK = 250;
 
@@ -104,11 +124,37 @@ export class OfferService {
     return m;
   }
 
-  async list(stream: StreamRow, withStats = true): Promise<CampaignView[]> {
+  /** the stream's campaigns; `adhoc: false` leaves the host's pushes out (they are GET …/pushes) */
+  async list(stream: StreamRow, withStats = true, filter: { adhoc?: boolean } = {}): Promise<CampaignView[]> {
     await this.auto(stream);
-    const rows = (await this.store.listCampaigns(stream.id)).map((c, i) => ({ c, i }));
+    const rows = (await this.store.listCampaigns(stream.id)).filter((c) => filter.adhoc === undefined || c.adhoc === filter.adhoc).map((c, i) => ({ c, i }));
     rows.sort((a, b) => Number(a.c.adhoc) - Number(b.c.adhoc) || rank(a.c.id) - rank(b.c.id) || a.i - b.i);
     return Promise.all(rows.map(({ c }) => this.view(c, withStats)));
+  }
+
+  /**
+   * The host's pushes, newest first: a page of `limit` after `after` (the previous page's last
+   * push), each with its funnel and, when it held viewers back, its uplift.
+   */
+  async pushes(stream: StreamRow, limit: number, after: { at: number; id: string } | null): Promise<{ items: PushView[]; next: { at: number; id: string } | null }> {
+    await this.auto(stream);
+    const all = (await this.store.listCampaigns(stream.id))
+      .filter((c) => c.adhoc)
+      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const from = after ? all.findIndex((c) => c.createdAt < after.at || (c.createdAt === after.at && c.id > after.id)) : 0;
+    const page = from < 0 ? [] : all.slice(from, from + limit);
+    const items = await Promise.all(
+      page.map(async (c): Promise<PushView> => {
+        const st = await this.stats(c);
+        return {
+          id: c.id, at: c.createdAt, tier: (c.doc.audience?.tiers?.[0] ?? 'potential') as Tier, offer: c.doc.offer, holdoutPercent: c.doc.holdoutPercent ?? 0,
+          sent: c.issued, held: st.control, skipped: c.skipped, delivered: st.delivered, seen: st.seen, clicked: st.clicked, redeemed: st.redeemed,
+          treatedConversion: st.treatedConversion, controlConversion: st.controlConversion, uplift: st.uplift,
+        };
+      }),
+    );
+    const last = page[page.length - 1];
+    return { items, next: last && from + limit < all.length ? { at: last.createdAt, id: last.id } : null };
   }
 
   async get(stream: StreamRow, id: string, withStats = true): Promise<CampaignView | null> {
@@ -257,14 +303,14 @@ export class OfferService {
   }
 
   /** The host's one-click push: an ad-hoc manual campaign for one tier, sent now. */
-  async push(stream: StreamRow, tier: Tier, offer: { title: string; description?: string; discount: Discount; ttlSeconds: number; minSpend?: number }) {
+  async push(stream: StreamRow, tier: Tier, offer: { title: string; description?: string; discount: Discount; ttlSeconds: number; minSpend?: number }, holdoutPercent = 0) {
     await this.auto(stream);
-    const doc: CampaignDoc = { name: `Push to ${tier}`, trigger: { type: 'manual' }, audience: { tiers: [tier] }, offer: { ...offer } };
+    const doc: CampaignDoc = { name: `Push to ${tier}`, trigger: { type: 'manual' }, audience: { tiers: [tier] }, offer: { ...offer }, holdoutPercent };
     const id = `push:${randomUUID()}`;
     await this.store.insertCampaign({ streamId: stream.id, id, channel: stream.channel, doc, adhoc: true, now: this.deps.clock() });
     const r = await this.sendTo(stream, (await this.store.getCampaign(stream.id, id))!);
     const s = r.skipped;
-    return { campaign: id, ...r, skippedTotal: r.held + s.capped + s.budget + s.quota + s.alreadyHas };
+    return { campaign: id, ...r, skippedTotal: s.capped + s.budget + s.quota + s.alreadyHas };
   }
 
   // ---------------------------------------------------------------- triggers

@@ -123,9 +123,12 @@ export interface HostPushRequest {
     ttlSeconds: number;
     minSpend?: number;
   };
+  /** issue 16: the share of the tier held back for measuring uplift (0–50; absent: 0) */
+  holdoutPercent?: number;
 }
 
-export type HostPushAck = { sent: number; skipped: number } | ErrorAck;
+/** `sent`: offers issued; `held`: viewers held back for measurement (no offer); `skipped`: caps, budget, quota or an offer already held */
+export type HostPushAck = { sent: number; held: number; skipped: number } | ErrorAck;
 
 export interface ViewerAuth {
   streamId: string;
@@ -202,6 +205,10 @@ export interface PollResults extends PollPayload {
 }
 
 /** Unique viewers of this stream who reached each step. */
+/**
+ * Unique viewers per step. A step counts the viewers who reached it or a later one (a buyer whose
+ * checkout the page never tracked reached checkout too), so no step exceeds the one before it.
+ */
 export interface FunnelCounts {
   viewers: number;
   productViews: number;
@@ -209,6 +216,8 @@ export interface FunnelCounts {
   checkouts: number;
   /** viewers with at least one verified purchase (reported by the merchant's backend) in this stream */
   purchases: number;
+  /** of `purchases`, the viewers with no tracked checkout (counted in `checkouts` all the same) */
+  boughtWithoutCheckout: number;
 }
 
 export interface StreamFunnel extends FunnelCounts {

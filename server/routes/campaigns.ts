@@ -55,6 +55,32 @@ const View = Type.Object({
   stats: Type.Optional(Stats),
 });
 
+const PushItem = Type.Object({
+  id: Type.String(),
+  at: Type.Integer({ description: 'when it was pushed (ms)' }),
+  tier: Type.String(),
+  offer: CampaignDoc.properties.offer,
+  holdoutPercent: Type.Integer(),
+  sent: Type.Integer(),
+  held: Type.Integer({ description: 'viewers of the tier held back for measurement' }),
+  skipped: Skipped,
+  delivered: Type.Integer(),
+  seen: Type.Integer(),
+  clicked: Type.Integer(),
+  redeemed: Type.Integer(),
+  treatedConversion: Rate,
+  controlConversion: Rate,
+  uplift: Stats.properties.uplift,
+});
+
+const PUSH_EXAMPLE = {
+  id: 'push:6f1d1a52-3c1e-4f7e-9a34-2b8b1d0c9e11', at: 1746102600000, tier: 'potential',
+  offer: { title: '¥10 off, 10 minutes', discount: { kind: 'amount', value: 1000 }, ttlSeconds: 600 }, holdoutPercent: 10,
+  sent: 412, held: 46, skipped: { capped: 3, budget: 0, quota: 0, alreadyHas: 0 }, delivered: 405, seen: 380, clicked: 122, redeemed: 31,
+  treatedConversion: 0.0752, controlConversion: 0.0217,
+  uplift: { absolute: 0.0535, ci95: [0.0101, 0.0969], n: { treated: 412, control: 46 }, conversions: { treated: 31, control: 1 }, enoughData: true },
+};
+
 const SendReply = Type.Object({ sent: Type.Integer(), held: Type.Integer(), skipped: Skipped });
 
 const CAMPAIGN_EXAMPLE = {
@@ -121,12 +147,52 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['campaigns'],
         operationId: 'listCampaigns',
         summary: "The stream's campaigns, with their stats",
-        description: 'The four defaults first, then the stream\'s own, host pushes last (`adhoc: true`).',
+        description:
+          "The four defaults first, then the stream's own, host pushes last (`adhoc: true`). `?adhoc=false` leaves the pushes out (they have their own log: GET …/pushes), `?adhoc=true` lists only them. Other query parameters are ignored.",
         params: StreamParams,
-        response: { 200: documented(Type.Object({ campaigns: Type.Array(View) }), 'The campaigns', { campaigns: [VIEW_EXAMPLE] }) },
+        querystring: Type.Object({ adhoc: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }),
+        response: {
+          200: documented(Type.Object({ campaigns: Type.Array(View) }), 'The campaigns', { campaigns: [VIEW_EXAMPLE] }),
+          400: errorReply(400, 'bad_request', 'querystring.adhoc must be equal to one of the allowed values', 'A bad parameter: the message names it'),
+        },
       },
     },
-    async (req) => ({ campaigns: await app.engine.campaigns.list(req.keyStream!) }),
+    async (req) => {
+      const adhoc = req.query.adhoc === undefined ? undefined : req.query.adhoc === 'true';
+      return { campaigns: await app.engine.campaigns.list(req.keyStream!, true, { adhoc }) };
+    },
+  );
+
+  app.get(
+    '/v1/streams/:id/pushes',
+    {
+      preHandler: requireHost,
+      schema: {
+        tags: ['campaigns'],
+        operationId: 'listPushes',
+        summary: "The host's pushes, newest first",
+        description:
+          'Each push to a tier (the `/host` socket\'s `push`): when, to which tier, the offer, how many were sent and held back, and its funnel and uplift. `limit` 1–100 (default 20); `cursor`: the previous page\'s `nextCursor` (null on the last page). Other query parameters are ignored.',
+        params: StreamParams,
+        querystring: Type.Object({ limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })), cursor: Type.Optional(Type.String({ maxLength: 200 })) }),
+        response: {
+          200: documented(Type.Object({ pushes: Type.Array(PushItem), nextCursor: Type.Union([Type.String(), Type.Null()]) }), 'A page of pushes', { pushes: [PUSH_EXAMPLE], nextCursor: null }),
+          400: errorReply(400, 'bad_request', 'querystring.cursor is not a cursor of this list', 'A bad parameter or cursor: the message names it'),
+        },
+      },
+    },
+    async (req) => {
+      const limit = req.query.limit === undefined ? 20 : Number(req.query.limit);
+      if (limit < 1 || limit > 100) throw new HttpError(400, 'bad_request', 'querystring.limit must be 1–100');
+      let after: { at: number; id: string } | null = null;
+      if (req.query.cursor !== undefined) {
+        const m = /^(\d{1,15}):(push:[0-9a-f-]{36})$/.exec(Buffer.from(req.query.cursor, 'base64url').toString());
+        if (!m) throw new HttpError(400, 'bad_request', 'querystring.cursor is not a cursor of this list');
+        after = { at: Number(m[1]), id: m[2]! };
+      }
+      const page = await app.engine.campaigns.pushes(req.keyStream!, limit, after);
+      return { pushes: page.items, nextCursor: page.next ? Buffer.from(`${page.next.at}:${page.next.id}`).toString('base64url') : null };
+    },
   );
 
   app.get(

@@ -69,6 +69,7 @@ const Funnel = Type.Object({
   addToCarts: Type.Integer(),
   checkouts: Type.Integer(),
   purchases: Type.Integer(),
+  boughtWithoutCheckout: Type.Integer({ description: 'buyers with no tracked checkout (counted in checkouts all the same)' }),
 });
 
 const Report = Type.Object({

@@ -125,6 +125,7 @@ export const HostPushBody = Type.Object(
       },
       { additionalProperties: false },
     ),
+    holdoutPercent: Type.Optional(Type.Integer({ minimum: 0, maximum: 50 })),
   },
   { additionalProperties: false },
 );

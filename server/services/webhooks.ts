@@ -33,9 +33,9 @@ export interface WebhookDeps extends WebhookOptions {
   observe?: (outcome: DeliveryOutcome, seconds: number) => void;
 }
 
-/** deliveries claimed per tick, and sent at once */
-const CLAIM_LIMIT = 32;
+/** deliveries sent at once, and claimed at a time (two waves of 10 s at most: within the lease) */
 const CONCURRENCY = 8;
+const CLAIM_LIMIT = 2 * CONCURRENCY;
 /** a claim outlives the longest attempt */
 export const DELIVERY_LEASE_MS = DELIVERY_TIMEOUT_MS * 3;
 /** delivered and failed deliveries are kept this long for the listing */
@@ -58,10 +58,15 @@ export class Webhooks {
     return this.running;
   }
 
-  /** waits for the round in flight; no new round starts */
+  /**
+   * No new round starts; waits up to 2 s for the one in flight (a receiver holding a request does
+   * not hold the shutdown: its delivery's lease runs out and the next start sends it again).
+   */
   async close(): Promise<void> {
     this.closed = true;
-    await this.running;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.running, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+    clearTimeout(timer);
   }
 
   private async round() {

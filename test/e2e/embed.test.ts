@@ -61,7 +61,7 @@ describe('a streamer page on another origin', () => {
     const host = client(srv, '/host', { streamId: stream.id, hostKey: stream.hostKey });
     await connect(host);
     const ack = await host.emitWithAck('push', { tier: 'potential', offer: { title: 'Flash deal for you', discount: { kind: 'percent', value: 10 }, ttlSeconds: 300 } });
-    expect(ack).toEqual({ sent: 1, skipped: 0 });
+    expect(ack).toEqual({ sent: 1, held: 0, skipped: 0 });
 
     const card = page.locator('livetier-widget [part~="card"]').filter({ hasText: 'Flash deal for you' });
     await card.waitFor({ timeout: 10_000 });

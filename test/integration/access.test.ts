@@ -105,6 +105,7 @@ const ENDPOINTS: { method: string; route: string; need: Need; path: () => string
   // ending a stream changes nothing the later rows need (late events and purchases still count)
   { method: 'POST', route: '/v1/streams/:id/end', need: 'host', path: () => `/v1/streams/${A.id}/end` },
   { method: 'GET', route: '/v1/streams/:id/campaigns', need: 'host', path: () => `/v1/streams/${A.id}/campaigns` },
+  { method: 'GET', route: '/v1/streams/:id/pushes', need: 'host', path: () => `/v1/streams/${A.id}/pushes` },
   {
     method: 'POST', route: '/v1/streams/:id/campaigns', need: 'host', path: () => `/v1/streams/${A.id}/campaigns`,
     body: () => ({ name: 'Flash', trigger: { type: 'manual' }, offer: { title: 'Flash', discount: { kind: 'amount', value: 1000 }, ttlSeconds: 600 } }),

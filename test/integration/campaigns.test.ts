@@ -252,7 +252,7 @@ describe('limits under concurrency', () => {
     const hostSock = client(srv, '/host', { streamId: stream.id, hostKey: stream.hostKey });
     await connect(hostSock);
     const push = { tier: 'potential', offer: { title: 'Push', discount: { kind: 'percent', value: 5 }, ttlSeconds: 60 } };
-    expect(await hostSock.emitWithAck('push', push)).toEqual({ sent: 0, skipped: 1 });
+    expect(await hostSock.emitWithAck('push', push)).toEqual({ sent: 0, held: 0, skipped: 1 });
     clock.advance(60_000);
     expect((await host('POST', `/campaigns/${camps[1].id}/send`)).body.sent).toBe(1);
     for (const c of camps.slice(2, 5)) {
@@ -261,7 +261,7 @@ describe('limits under concurrency', () => {
     }
     clock.advance(120_000);
     expect((await host('POST', `/campaigns/${camps[5].id}/send`)).body).toMatchObject({ sent: 0, skipped: { capped: 1 } }); // 5 per stream
-    expect(await hostSock.emitWithAck('push', push)).toEqual({ sent: 0, skipped: 1 });
+    expect(await hostSock.emitWithAck('push', push)).toEqual({ sent: 0, held: 0, skipped: 1 });
     await until(() => vs.get('fc')!.offers.length === 5, 5000, 'five offers');
   });
 });

@@ -163,7 +163,7 @@ describe.skipIf(!enabled)('cluster mode: three processes, one PostgreSQL, one Re
     const h = await host(n3!, stream);
     await until(() => h.summary()?.connected === 5, 3000, 'five viewers counted');
     const ack = await h.socket.emitWithAck('push', { tier: 'potential', offer: { title: 'Flash', discount: { kind: 'amount', value: 500 }, ttlSeconds: 600 } });
-    expect(ack).toEqual({ sent: 5, skipped: 0 });
+    expect(ack).toEqual({ sent: 5, held: 0, skipped: 0 });
     await until(() => viewers.every((v) => v.offers.length === 1), 5000, 'every viewer got the push');
     await Promise.all(viewers.map((v) => v.socket.emitWithAck('track', [])));
     expect(viewers.map((v) => v.offers.length)).toEqual([1, 1, 1, 1, 1]);

@@ -68,8 +68,8 @@ describe('the host socket: funnel, activity, trend', () => {
     await until(() => h.lastFunnel()?.purchases === 1 && h.lastFunnel()?.checkouts === 1, 5000, 'funnel with the purchase');
     expect(h.lastFunnel()).toMatchObject({ viewers: 3, productViews: 2, addToCarts: 1, checkouts: 1, purchases: 1, orders: 1, gmv: 25_000, aov: 25_000 });
     // alice is mid now: the per-tier funnel follows her current tier
-    expect(h.lastFunnel().byTier.mid).toEqual({ viewers: 1, productViews: 1, addToCarts: 1, checkouts: 1, purchases: 1 });
-    expect(h.lastFunnel().byTier.potential).toEqual({ viewers: 2, productViews: 1, addToCarts: 0, checkouts: 0, purchases: 0 });
+    expect(h.lastFunnel().byTier.mid).toEqual({ viewers: 1, productViews: 1, addToCarts: 1, checkouts: 1, purchases: 1, boughtWithoutCheckout: 0 });
+    expect(h.lastFunnel().byTier.potential).toEqual({ viewers: 2, productViews: 1, addToCarts: 0, checkouts: 0, purchases: 0, boughtWithoutCheckout: 0 });
 
     await until(() => h.items().some((i) => i.type === 'tier'), 5000, 'tier activity');
     const items = h.items();

@@ -128,7 +128,7 @@ describe('the whole loop', () => {
     const host = client(srv, '/host', { streamId: stream.id, hostKey: stream.hostKey });
     await connect(host);
     const ack = await host.emitWithAck('push', { tier: 'potential', offer: { title: 'Flash: 10% off', discount: { kind: 'percent', value: 10 }, ttlSeconds: 120 } });
-    expect(ack).toEqual({ sent: 2, skipped: 0 });
+    expect(ack).toEqual({ sent: 2, held: 0, skipped: 0 });
     await until(() => got[2].some((o) => o.title === 'Flash: 10% off') && got[3].some((o) => o.title === 'Flash: 10% off'), 5000, 'push');
     const p1 = got[2].find((o) => o.title === 'Flash: 10% off');
     const p2 = got[3].find((o) => o.title === 'Flash: 10% off');

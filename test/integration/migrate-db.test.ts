@@ -70,13 +70,17 @@ describe.skipIf(TEST_STORE !== 'postgres')('migrate-db (the PostgreSQL half only
     const dir = mkdtempSync(path.join(tmpdir(), 'livetier-migrate-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     const file = path.join(dir, 'shop.db');
-    const a: TestServer = await startServer({ db: file });
+    // webhooks to a loopback port nothing listens on (deliveries fail and wait: no traffic leaves the machine)
+    const a: TestServer = await startServer({ db: file, app: { webhooks: { allowHttp: true } } });
     cleanup.push(() => a.stop());
 
     // every table gets rows: channels, streams, viewers, viewer_streams, events, purchases, offers,
     // campaigns, campaign_assignments, polls, retired_keys, channel_rules, viewer_aliases, jobs (carts
-    // waiting for a cart campaign), job_effects (the offers purchases earned)
+    // waiting for a cart campaign), job_effects (the offers purchases earned), webhooks and
+    // webhook_deliveries (the events of all that)
     const stream = await createStream(a, { title: 'Moving house', channel: 'mover' });
+    const hook = await a.api('POST', '/v1/channels/mover/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['purchase.recorded', 'offer.issued'] }, ADMIN_KEY);
+    expect(hook.status).toBe(201);
     const cartCampaign = await a.api('POST', `/v1/streams/${stream.id}/campaigns`, {
       name: 'Carts', trigger: { type: 'cart_abandoned', afterSeconds: 3600 }, offer: { title: 'Still thinking?', discount: { kind: 'amount', value: 800 }, ttlSeconds: 600 },
     }, stream.hostKey);

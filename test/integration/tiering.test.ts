@@ -114,7 +114,7 @@ describe('cheat-proof inputs (manual clock)', () => {
     clock.advance(8 * DAY); // past "new"
     const push = () => host.emitWithAck('push', { tier: 'potential', offer: { title: 'Flash', discount: { kind: 'percent', value: 10 }, ttlSeconds: 60 } });
     for (let i = 1; i <= 3; i++) {
-      expect(await push()).toEqual({ sent: 1, skipped: 0 });
+      expect(await push()).toEqual({ sent: 1, held: 0, skipped: 0 });
       await until(() => got.length === i, 3000, `offer ${i}`);
       clock.advance(5 * 60_000); // expired, unclicked; also past the campaign frequency cap
     }
@@ -122,7 +122,7 @@ describe('cheat-proof inputs (manual clock)', () => {
     expect(d.lifecycle).toBe('at_risk');
     expect(d.reasons).toContain('at risk: last 3 offers ignored');
     // a fourth offer, clicked, ends the row
-    expect(await push()).toEqual({ sent: 1, skipped: 0 });
+    expect(await push()).toEqual({ sent: 1, held: 0, skipped: 0 });
     await until(() => got.length === 4, 3000, 'offer 4');
     await socket.emitWithAck('track', [{ id: eid(), type: 'offer_click', ts: Date.now(), data: { offerId: got[3].id } }]);
     clock.advance(5 * 60_000);

@@ -187,7 +187,10 @@ describe('webhooks', () => {
     const b = await register(s, 'wh-retry', broken, ['purchase.recorded']);
     expect((await s.api('POST', '/v1/purchases', { orderId: 'wh-r1', viewerId: 'v', amount: 100, currency: 'CNY' }, stream.ingestKey)).status).toBe(201);
     await until(() => at(flaky).length === 1 && at(broken).length === 1, 5000, 'the first attempts');
-    const first = await s.api('GET', `/v1/channels/wh-retry/webhooks/${a.id}/deliveries`, undefined, ADMIN_KEY);
+    // the receiver answered; the attempt is recorded just after
+    const listing = () => s.api('GET', `/v1/channels/wh-retry/webhooks/${a.id}/deliveries`, undefined, ADMIN_KEY);
+    await until(async () => (await listing()).body.deliveries[0]?.attempts === 1, 3000, 'the first attempt recorded');
+    const first = await listing();
     expect(first.body.deliveries[0]).toMatchObject({ status: 'pending', attempts: 1, lastCode: 500, lastError: 'answered 500' });
     expect(first.body.deliveries[0].nextAttemptAt - first.body.deliveries[0].lastAttemptAt).toBeGreaterThanOrEqual(4_900); // the schedule's first wait: 5 s
     // the retry, 5 s later: the same event id

@@ -19,6 +19,22 @@ export interface ViewerDetail extends ViewerListItem {
   scores?: Record<string, number>;
 }
 
+/** a host push as GET /v1/streams/:id/pushes lists it */
+export interface PushItem {
+  id: string;
+  at: number;
+  tier: string;
+  offer: { title: string; discount: { kind: 'percent' | 'amount'; value: number } };
+  holdoutPercent: number;
+  sent: number;
+  held: number;
+  delivered: number;
+  seen: number;
+  clicked: number;
+  redeemed: number;
+  uplift: NonNullable<NonNullable<CampaignItem['stats']>['uplift']>;
+}
+
 export interface CampaignItem {
   id: string;
   name: string;
@@ -81,8 +97,14 @@ export class HostApi {
     return this.call<ViewerDetail>('GET', `/viewers/${encodeURIComponent(id)}`);
   }
 
+  /** the campaigns, without the host's pushes (they are `pushes()`) */
   async campaigns(): Promise<CampaignItem[]> {
-    return (await this.call<{ campaigns: CampaignItem[] }>('GET', '/campaigns')).campaigns;
+    return (await this.call<{ campaigns: CampaignItem[] }>('GET', '/campaigns?adhoc=false')).campaigns;
+  }
+
+  /** the newest pushes with their funnel and uplift */
+  async pushes(limit = 20): Promise<PushItem[]> {
+    return (await this.call<{ pushes: PushItem[] }>('GET', `/pushes?limit=${limit}`)).pushes;
   }
 
   setCampaignStatus(id: string, status: 'active' | 'paused'): Promise<CampaignItem> {

@@ -35,10 +35,11 @@ const FUNNEL: StreamFunnel = {
   addToCarts: 20,
   checkouts: 10,
   purchases: 4,
+  boughtWithoutCheckout: 1,
   byTier: {
-    high: { viewers: 2, productViews: 2, addToCarts: 2, checkouts: 2, purchases: 2 },
-    mid: { viewers: 8, productViews: 6, addToCarts: 3, checkouts: 2, purchases: 2 },
-    potential: { viewers: 150, productViews: 72, addToCarts: 15, checkouts: 6, purchases: 0 },
+    high: { viewers: 2, productViews: 2, addToCarts: 2, checkouts: 2, purchases: 2, boughtWithoutCheckout: 1 },
+    mid: { viewers: 8, productViews: 6, addToCarts: 3, checkouts: 2, purchases: 2, boughtWithoutCheckout: 0 },
+    potential: { viewers: 150, productViews: 72, addToCarts: 15, checkouts: 6, purchases: 0, boughtWithoutCheckout: 0 },
   },
   orders: 4,
   gmv: 100_000,
@@ -122,6 +123,8 @@ describe('<livetier-host-panel> dashboard sections', () => {
     expect(row('checkouts')).toEqual(['10 50%', '2 100%', '2 66.7%', '6 40%']);
     expect(row('purchases')).toEqual(['4 40%', '2 100%', '2 100%', '0 0%']);
     expect(qa(el, '[part~=funnel] thead th').map(text)).toEqual(['', 'All', 'High value', 'Mid value', 'Potential']);
+    // buyers whose checkout the page never tracked are said as such, not shown as a rate above 100%
+    expect(text(q(el, '[part~=funnel-note]'))).toBe('1 bought without a tracked checkout (counted as having reached checkout)');
   });
 
   it('lists top viewers by value and by engagement with their reasons, and opens a viewer on click', async () => {
@@ -164,6 +167,34 @@ describe('<livetier-host-panel> dashboard sections', () => {
     expect(text(row('c2'))).toContain('(paused)');
     expect(text(row('c1').querySelector('[part~=toggle]'))).toBe('Pause');
     expect(text(row('c2').querySelector('[part~=toggle]'))).toBe('Resume');
+  });
+
+  it('lists the pushes newest first with what each sent, held back, and its uplift, in both languages', async () => {
+    const el = await mount();
+    el.pushes = [
+      {
+        id: 'push:2', at: 1_740_000_060_000, tier: 'potential', offer: { title: 'Flash', discount: { kind: 'amount', value: 1000 } }, holdoutPercent: 10,
+        sent: 90, held: 10, delivered: 88, seen: 70, clicked: 20, redeemed: 9,
+        uplift: { absolute: 0.08, ci95: [0.01, 0.15], n: { treated: 90, control: 10 }, enoughData: true },
+      },
+      {
+        id: 'push:1', at: 1_740_000_000_000, tier: 'mid', offer: { title: 'Ten off', discount: { kind: 'percent', value: 10 } }, holdoutPercent: 0,
+        sent: 5, held: 0, delivered: 5, seen: 2, clicked: 0, redeemed: 0,
+        uplift: { absolute: null, ci95: null, n: { treated: 5, control: 0 }, enoughData: false },
+      },
+    ];
+    await el.updateComplete;
+    const rows = qa(el, '[part~=push-row]');
+    expect(rows.map((r) => r.dataset.push)).toEqual(['push:2', 'push:1']);
+    expect(text(rows[0]!.querySelector('[data-stat=held]'))).toBe('10');
+    expect(text(rows[0])).toContain('Flash · ¥10');
+    expect(text(rows[0])).toContain('+8 pts (95% CI +1 to +15)');
+    expect(text(rows[1])).toContain('Ten off · 10%');
+    expect(text(rows[1])).toContain('not enough data yet');
+    el.lang = 'zh-CN';
+    await el.updateComplete;
+    expect(text(q(el, '[data-section=pushes] h3'))).toBe('推送记录');
+    expect(text(q(el, '[data-section=pushes] thead'))).toContain('对照组');
   });
 
   it('pauses and resumes a campaign with PATCH { status }', async () => {

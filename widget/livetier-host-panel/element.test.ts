@@ -95,7 +95,7 @@ describe('<livetier-host-panel>', () => {
 
   it('pushes the form as a push request and shows the answer', async () => {
     const el = await mount({ currency: 'CNY' });
-    const push = vi.fn(async (_req: HostPushRequest): Promise<HostPushAck> => ({ sent: 3, skipped: 1 }));
+    const push = vi.fn(async (_req: HostPushRequest): Promise<HostPushAck> => ({ sent: 3, held: 1, skipped: 1 }));
     el.push = push;
     const answered: unknown[] = [];
     document.addEventListener('livetier-push', (e) => answered.push(e.detail));
@@ -108,11 +108,19 @@ describe('<livetier-host-panel>', () => {
     field('value').value = '30';
     field('minutes').value = '15';
     form.dispatchEvent(new Event('submit', { cancelable: true }));
-    await vi.waitFor(() => expect(text(q(el, '[part~=result]'))).toBe('Sent to 3 viewers, 1 skipped'));
-    expect(push).toHaveBeenCalledWith({ tier: 'mid', offer: { title: 'Mid-tier deal', discount: { kind: 'amount', value: 3000 }, ttlSeconds: 900 } });
-    expect(answered).toEqual([{ request: push.mock.calls[0]![0], ack: { sent: 3, skipped: 1 } }]);
+    // "hold back for measurement" comes preselected at 10%
+    expect(field('holdout').value).toBe('10');
+    await vi.waitFor(() => expect(text(q(el, '[part~=result]'))).toBe('Sent to 3 viewers, 1 held back, 1 skipped'));
+    expect(push).toHaveBeenCalledWith({ tier: 'mid', offer: { title: 'Mid-tier deal', discount: { kind: 'amount', value: 3000 }, ttlSeconds: 900 }, holdoutPercent: 10 });
+    expect(answered).toEqual([{ request: push.mock.calls[0]![0], ack: { sent: 3, held: 1, skipped: 1 } }]);
+    // 0 allowed: no control group
+    field('holdout').value = '0';
+    form.dispatchEvent(new Event('submit', { cancelable: true }));
+    await vi.waitFor(() => expect(push).toHaveBeenCalledTimes(2));
+    expect(push.mock.calls[1]![0]).toEqual({ tier: 'mid', offer: { title: 'Mid-tier deal', discount: { kind: 'amount', value: 3000 }, ttlSeconds: 900 } });
 
     push.mockResolvedValueOnce({ error: { code: 'bad_request', message: 'offer.title must not be empty' } });
+    await vi.waitFor(() => expect(text(q(el, '[part~=result]'))).toBe('Sent to 3 viewers, 1 held back, 1 skipped'));
     form.dispatchEvent(new Event('submit', { cancelable: true }));
     await vi.waitFor(() => expect(text(q(el, '[part~=result]'))).toBe('Push failed: offer.title must not be empty'));
   });

@@ -17,10 +17,11 @@ import type {
 } from '../../server/realtime/events.js';
 import { formatMoney, resolveLang, type Lang } from '../locale.js';
 import { HostConnection, type HostStatus } from './connection.js';
-import { buildPushRequest } from './push.js';
+import { buildPushRequest, DEFAULT_PUSH_HOLDOUT } from './push.js';
+import { renderPushes, upliftCell } from './pushes.js';
 import { styles } from './element.styles.js';
 import { FUNNEL_STEPS, LIFECYCLES, TEXT, type HostText } from './text.js';
-import { HostApi, type CampaignItem, type ViewerDetail, type ViewerListItem } from './api.js';
+import { HostApi, type CampaignItem, type PushItem, type ViewerDetail, type ViewerListItem } from './api.js';
 import { TrendChart, mergePoints, pointValue, SERIES, type ChartMode } from './chart.js';
 
 const TIER_ORDER = ['high', 'mid', 'potential'] as const satisfies readonly Tier[];
@@ -101,6 +102,7 @@ export class LiveTierHostPanel extends LitElement {
     topByValue: { attribute: false },
     topByEngagement: { attribute: false },
     campaigns: { attribute: false },
+    pushes: { attribute: false },
     viewer: { attribute: false },
     kind: { state: true },
     pushing: { state: true },
@@ -135,6 +137,8 @@ export class LiveTierHostPanel extends LitElement {
   declare topByEngagement: ViewerListItem[] | null;
   /** the stream's campaigns with their stats (REST) */
   declare campaigns: CampaignItem[] | null;
+  /** the host's pushes, newest first, with their funnel and uplift (REST) */
+  declare pushes: PushItem[] | null;
   /** the viewer whose detail is open */
   declare viewer: ViewerDetail | null;
   declare private kind: Discount['kind'];
@@ -181,6 +185,7 @@ export class LiveTierHostPanel extends LitElement {
     this.topByValue = null;
     this.topByEngagement = null;
     this.campaigns = null;
+    this.pushes = null;
     this.viewer = null;
     this.kind = 'percent';
     this.pushing = false;
@@ -224,11 +229,12 @@ export class LiveTierHostPanel extends LitElement {
   async refreshLists() {
     const api = this.api();
     if (!api) return;
-    const [value, engagement, campaigns] = await Promise.allSettled([api.topViewers('value'), api.topViewers('engagement'), api.campaigns()]);
+    const [value, engagement, campaigns, pushes] = await Promise.allSettled([api.topViewers('value'), api.topViewers('engagement'), api.campaigns(), api.pushes()]);
     if (value.status === 'fulfilled') this.topByValue = value.value;
     if (engagement.status === 'fulfilled') this.topByEngagement = engagement.value;
     if (campaigns.status === 'fulfilled') this.campaigns = campaigns.value;
-    const failed = [value, engagement, campaigns].find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (pushes.status === 'fulfilled') this.pushes = pushes.value;
+    const failed = [value, engagement, campaigns, pushes].find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
     this.listError = failed ? String(failed.reason?.message ?? failed.reason) : null;
   }
 
@@ -259,7 +265,8 @@ export class LiveTierHostPanel extends LitElement {
       ${this.renderAudience(t, lang)}
       <div class="grid">
         ${this.renderTrend(t)} ${this.renderFunnel(t, lang)} ${this.renderTop(t)} ${this.viewer ? this.renderViewer(t, lang) : nothing}
-        ${this.renderCampaigns(t, lang)} ${this.renderActivity(t, lang)} ${this.renderForm(t)} ${this.renderPoll(t, lang)}
+        ${this.renderCampaigns(t, lang)} ${renderPushes(this.pushes, t, lang, (m) => this.money(m, lang))} ${this.renderActivity(t, lang)}
+        ${this.renderForm(t)} ${this.renderPoll(t, lang)}
       </div>
     </section>`;
   }
@@ -360,6 +367,7 @@ export class LiveTierHostPanel extends LitElement {
           </tbody>
         </table>
       </div>
+      ${f?.boughtWithoutCheckout ? html`<p class="muted" part="funnel-note" data-untracked=${f.boughtWithoutCheckout}>${t.boughtWithoutCheckout(f.boughtWithoutCheckout)}</p>` : nothing}
     </div>`;
   }
 
@@ -443,16 +451,7 @@ export class LiveTierHostPanel extends LitElement {
 
   private renderCampaigns(t: HostText, lang: Lang) {
     const c = t.campaignCols;
-    const pts = (x: number) => new Intl.NumberFormat(lang, { maximumFractionDigits: 1, signDisplay: 'exceptZero' }).format(x * 100);
-    const uplift = (k: CampaignItem) => {
-      const u = k.stats?.uplift;
-      if (!u || u.absolute === null || !u.ci95 || u.enoughData === false) {
-        return html`<span class="muted" data-uplift="none">${t.notEnough}</span>${u?.n ? html`<br /><small>${t.arms(u.n.treated, u.n.control)}</small>` : nothing}`;
-      }
-      return html`<span data-uplift=${u.absolute}>${t.uplift(pts(u.absolute), pts(u.ci95[0]), pts(u.ci95[1]))}</span>${u.n
-          ? html`<br /><small>${t.arms(u.n.treated, u.n.control)}</small>`
-          : nothing}`;
-    };
+    const uplift = (k: CampaignItem) => upliftCell(k.stats?.uplift, t, lang);
     return html`<div class="card wide" part="card" data-section="campaigns">
       <h3>${t.campaignsHeading}</h3>
       ${this.campaigns === null
@@ -548,6 +547,7 @@ export class LiveTierHostPanel extends LitElement {
           <input name="value" type="number" required min=${this.kind === 'percent' ? 1 : 0.01} max=${this.kind === 'percent' ? 100 : nothing} step=${this.kind === 'percent' ? 1 : 0.01} value="10" />
         </label>
         <label>${t.minutes} <input name="minutes" type="number" required min="1" max="43200" step="any" value="10" /></label>
+        <label>${t.holdout} <input name="holdout" type="number" required min="0" max="50" step="1" value=${DEFAULT_PUSH_HOLDOUT} /></label>
         <button part="push" type="submit" ?disabled=${this.pushing}>${this.pushing ? t.pushing : t.push}</button>
         <p class="result ${this.result?.ok === false ? 'failed' : ''}" part="result" role="status">${this.result?.text ?? ''}</p>
       </form>
@@ -597,6 +597,7 @@ export class LiveTierHostPanel extends LitElement {
         kind: field('kind') as Discount['kind'],
         value: Number(field('value')),
         minutes: Number(field('minutes')),
+        holdoutPercent: Number(field('holdout')),
       },
       this.currency,
     );
@@ -605,7 +606,7 @@ export class LiveTierHostPanel extends LitElement {
     const ack = await this.push(request);
     this.pushing = false;
     const t = TEXT[resolveLang(this.lang)];
-    this.result = 'error' in ack ? { ok: false, text: t.failed(ack.error.message) } : { ok: true, text: t.sent(ack.sent, ack.skipped) };
+    this.result = 'error' in ack ? { ok: false, text: t.failed(ack.error.message) } : { ok: true, text: t.sent(ack.sent, ack.skipped, ack.held) };
     this.dispatchEvent(new CustomEvent('livetier-push', { detail: { request, ack }, bubbles: true, composed: true }));
     this.scheduleLists();
   }

@@ -223,7 +223,7 @@ export function createHostHandlers({
         return reply({ error: { code: 'bad_request', message: e ? `${where ? where + ' ' : ''}${e.message}` : 'invalid push' } });
       }
       try {
-        reply(await engine.pushToTier(streamId, req.tier, req.offer));
+        reply(await engine.pushToTier(streamId, req.tier, req.offer, req.holdoutPercent ?? 0));
       } catch (err) {
         log.error({ err }, 'host push failed');
         reply(unavailable(err) ?? { error: { code: 'internal', message: 'the push failed' } });

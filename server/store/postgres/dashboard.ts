@@ -13,7 +13,7 @@ import type { Db } from './pool.js';
 type DashboardOps = Pick<Store,
   'funnel' | 'openPoll' | 'latestPoll' | 'openPollFor' | 'polls' | 'pollCounts' | 'campaignCounts' | 'topBuyers'>;
 
-const zeroFunnel = (): FunnelCounts => ({ viewers: 0, productViews: 0, addToCarts: 0, checkouts: 0, purchases: 0 });
+const zeroFunnel = (): FunnelCounts => ({ viewers: 0, productViews: 0, addToCarts: 0, checkouts: 0, purchases: 0, boughtWithoutCheckout: 0 });
 
 const pollFrom = (r: Record<string, any>): PollRow => ({ id: r.id, question: r.question, scale: 5, closesAt: r.closes_at, openedAt: r.opened_at });
 
@@ -29,13 +29,18 @@ export function dashboardOps(db: Db): DashboardOps {
       const byTier: Record<Tier, FunnelCounts> = { high: zeroFunnel(), mid: zeroFunnel(), potential: zeroFunnel() };
       const total = zeroFunnel();
       const list = await rows(
-        `SELECT v.tier, COUNT(*) AS viewers,
-           COUNT(*) FILTER (WHERE vs.product_views > 0) AS "productViews", COUNT(*) FILTER (WHERE vs.add_to_carts > 0) AS "addToCarts",
-           COUNT(*) FILTER (WHERE vs.checkouts > 0) AS checkouts,
-           COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM purchases p
-                                          WHERE p.channel = v.channel AND p.viewer_id = vs.viewer_id AND p.stream_id = vs.stream_id)) AS purchases
-         FROM viewer_streams vs JOIN viewers v ON v.channel = $1 AND v.id = vs.viewer_id
-         WHERE vs.stream_id = $2 GROUP BY v.tier`,
+        // each step counts the viewers who reached it or a later one (sqlite/dashboard.ts funnel)
+        `SELECT tier, COUNT(*) AS viewers,
+           COUNT(*) FILTER (WHERE bought OR ck > 0 OR cart > 0 OR pv > 0) AS "productViews",
+           COUNT(*) FILTER (WHERE bought OR ck > 0 OR cart > 0) AS "addToCarts",
+           COUNT(*) FILTER (WHERE bought OR ck > 0) AS checkouts,
+           COUNT(*) FILTER (WHERE bought) AS purchases,
+           COUNT(*) FILTER (WHERE bought AND ck = 0) AS "boughtWithoutCheckout"
+         FROM (SELECT v.tier, vs.product_views AS pv, vs.add_to_carts AS cart, vs.checkouts AS ck,
+                 EXISTS (SELECT 1 FROM purchases p WHERE p.channel = v.channel AND p.viewer_id = vs.viewer_id AND p.stream_id = vs.stream_id) AS bought
+               FROM viewer_streams vs JOIN viewers v ON v.channel = $1 AND v.id = vs.viewer_id
+               WHERE vs.stream_id = $2) f
+         GROUP BY tier`,
         [channel, streamId],
       );
       for (const r of list) {

@@ -292,7 +292,7 @@ export const MIGRATIONS: string[] = [
     id               ${T} PRIMARY KEY,
     channel          ${T} NOT NULL,
     url              ${T} NOT NULL,
-    events           TEXT[] NOT NULL,
+    events           JSONB NOT NULL,
     description      ${T},
     secret           ${T} NOT NULL,
     enabled          BOOLEAN NOT NULL DEFAULT TRUE,

@@ -36,7 +36,7 @@ export async function fanOut(c: Sql, events: readonly WebhookEvent[], now?: numb
     `INSERT INTO webhook_deliveries (id, webhook_id, event_id, type, viewer_id, body, status, attempts, next_at, created_at)
      SELECT 'msg_' || md5(random()::text || clock_timestamp()::text || u.event_id || w.id), w.id, u.event_id, u.type, u.viewer_id, u.body, 'pending', 0, u.at, u.at
      FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS u(event_id, type, channel, viewer_id, body, at)
-     JOIN webhooks w ON ${only ? 'w.id = $7' : 'w.channel = u.channel AND w.enabled AND u.type = ANY (w.events)'}
+     JOIN webhooks w ON ${only ? 'w.id = $7' : 'w.channel = u.channel AND w.enabled AND w.events ? u.type'}
      ON CONFLICT (webhook_id, event_id) DO NOTHING`,
     [ids, types, channels, viewers, bodies, ats, ...(only ? [only] : [])],
   );
@@ -77,7 +77,7 @@ export function webhookOps(db: Db): WebhookOps {
       await db.query(
         `INSERT INTO webhooks (id, channel, url, events, description, secret, enabled, disabled_reason, failing_since, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-        [w.id, w.channel, w.url, w.events, w.description, w.secret, w.enabled, w.disabledReason, w.failingSince, w.createdAt, w.updatedAt],
+        [w.id, w.channel, w.url, JSON.stringify(w.events), w.description, w.secret, w.enabled, w.disabledReason, w.failingSince, w.createdAt, w.updatedAt],
       );
     },
     async listWebhooks(channel) {
@@ -99,7 +99,7 @@ export function webhookOps(db: Db): WebhookOps {
         const upd = await c.query(
           `UPDATE webhooks SET url = $3, events = $4, description = $5, enabled = $6, disabled_reason = $7, failing_since = $8, updated_at = $9
            WHERE channel = $1 AND id = $2 RETURNING *`,
-          [channel, id, w.url, w.events, w.description, w.enabled, w.disabledReason, w.failingSince, now],
+          [channel, id, w.url, JSON.stringify(w.events), w.description, w.enabled, w.disabledReason, w.failingSince, now],
         );
         return webhookFrom(upd.rows[0]);
       });

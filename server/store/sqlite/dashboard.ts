@@ -25,15 +25,20 @@ const csvRowFrom = (r: any): CsvViewerRow => ({
   streamAddToCarts: r.s_add_to_carts, streamCheckouts: r.s_checkouts, streamPurchases: r.s_purchases, streamSpend: r.s_spend,
 });
 
-const zeroFunnel = (): FunnelCounts => ({ viewers: 0, productViews: 0, addToCarts: 0, checkouts: 0, purchases: 0 });
+const zeroFunnel = (): FunnelCounts => ({ viewers: 0, productViews: 0, addToCarts: 0, checkouts: 0, purchases: 0, boughtWithoutCheckout: 0 });
 
 export function createDashboardQueries(db: DB) {
   const s = {
-    funnel: db.prepare(`SELECT v.tier AS tier, COUNT(*) AS viewers,
-        SUM(vs.product_views > 0) AS productViews, SUM(vs.add_to_carts > 0) AS addToCarts, SUM(vs.checkouts > 0) AS checkouts,
-        SUM(EXISTS (SELECT 1 FROM purchases p INDEXED BY purchases_viewer WHERE p.channel = v.channel AND p.viewer_id = vs.viewer_id AND p.stream_id = vs.stream_id)) AS purchases
-      FROM viewer_streams vs JOIN viewers v ON v.channel = @channel AND v.id = vs.viewer_id
-      WHERE vs.stream_id = @streamId GROUP BY v.tier`),
+    // each step counts the viewers who reached it or a later one (a buyer with no tracked checkout
+    // reached checkout too), so no step exceeds the one before; boughtWithoutCheckout says how many those are
+    funnel: db.prepare(`SELECT tier, COUNT(*) AS viewers,
+        SUM(bought OR ck > 0 OR cart > 0 OR pv > 0) AS productViews, SUM(bought OR ck > 0 OR cart > 0) AS addToCarts,
+        SUM(bought OR ck > 0) AS checkouts, SUM(bought) AS purchases, SUM(bought AND ck = 0) AS boughtWithoutCheckout
+      FROM (SELECT v.tier AS tier, vs.product_views AS pv, vs.add_to_carts AS cart, vs.checkouts AS ck,
+          EXISTS (SELECT 1 FROM purchases p INDEXED BY purchases_viewer WHERE p.channel = v.channel AND p.viewer_id = vs.viewer_id AND p.stream_id = vs.stream_id) AS bought
+        FROM viewer_streams vs JOIN viewers v ON v.channel = @channel AND v.id = vs.viewer_id
+        WHERE vs.stream_id = @streamId)
+      GROUP BY tier`),
     insertPoll: db.prepare('INSERT INTO polls (id, stream_id, question, scale, opened_at, closes_at) VALUES (?, ?, ?, ?, ?, ?)'),
     closePolls: db.prepare('UPDATE polls SET closes_at = ? WHERE stream_id = ? AND closes_at > ?'),
     latestPoll: db.prepare('SELECT * FROM polls WHERE stream_id = ? ORDER BY opened_at DESC, rowid DESC LIMIT 1'),
