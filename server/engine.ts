@@ -230,8 +230,8 @@ export class Engine {
     return this.commerce.redeem(channel, code, orderId, viewerId);
   }
 
-  refund(channel: string, orderId: string, refundedTotal: number | undefined): Promise<RefundReply> {
-    return this.commerce.refund(channel, orderId, refundedTotal);
+  refund(channel: string, orderId: string, refundedTotal: number | undefined, currency?: string): Promise<RefundReply> {
+    return this.commerce.refund(channel, orderId, refundedTotal, currency);
   }
 
   // ---------------------------------------------------------------- tiering

@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { signViewerToken, TOKEN_TTL_SECONDS } from '../auth/tokens.js';
 import { normalizeCode } from '../offers/codes.js';
-import { documented, errorReply, PurchaseBody, RedeemBody, ViewerTokenBody } from './schemas.js';
+import { checkCurrency, Currency, documented, errorReply, PurchaseBody, RedeemBody, ViewerTokenBody } from './schemas.js';
 import { HttpError, requireIngest } from './guards.js';
 
 /** purchases dated more than this far in the future are refused (clock skew allowance) */
@@ -91,6 +91,7 @@ export const merchantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (!Number.isFinite(at)) throw new HttpError(400, 'bad_request', 'body.at must be ms since epoch or an ISO 8601 date');
         if (at > Date.now() + FUTURE_SKEW_MS) throw new HttpError(400, 'bad_request', 'body.at is in the future');
       }
+      checkCurrency(b.currency, 'body.currency');
       const r = await app.engine.recordPurchase(stream.id, {
         orderId: b.orderId,
         viewerId: b.viewerId,
@@ -100,7 +101,7 @@ export const merchantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         couponCode: b.couponCode ? normalizeCode(b.couponCode) : undefined,
         at,
       });
-      if (r.status === 409) throw new HttpError(409, 'conflict', r.message);
+      if ('message' in r) throw new HttpError(r.status, r.status === 400 ? 'bad_request' : 'conflict', r.message);
       reply.code(r.status);
       const p = r.purchase;
       return {
@@ -125,6 +126,7 @@ export const merchantRoutes: FastifyPluginAsyncTypebox = async (app) => {
           {
             orderId: Type.String({ minLength: 1, maxLength: 128 }),
             amount: Type.Optional(Type.Integer({ minimum: 1, maximum: 1e12, description: 'the total refunded for this order so far (minor units); absent: the whole order' })),
+            currency: Type.Optional({ ...Currency, description: "the refund's currency, if the merchant says it: it must be the order's" }),
           },
           { additionalProperties: false, examples: [{ orderId: 'o-1001', amount: 50000 }] },
         ),
@@ -141,7 +143,7 @@ export const merchantRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const r = await app.engine.refund(req.keyStream!.channel, req.body.orderId, req.body.amount);
+      const r = await app.engine.refund(req.keyStream!.channel, req.body.orderId, req.body.amount, req.body.currency);
       if (r.status !== 200) throw new HttpError(r.status, { 400: 'bad_request', 404: 'not_found', 409: 'conflict' }[r.status], r.message);
       const { status: _s, ...body } = r;
       return body;

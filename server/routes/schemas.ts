@@ -3,6 +3,7 @@
  * Fastify validates with and the TypeScript type the handler sees.
  */
 import Type from 'typebox';
+import { HttpError } from './guards.js';
 
 export const ErrorReply = Type.Object({
   statusCode: Type.Integer({ description: 'the HTTP status again' }),
@@ -32,12 +33,21 @@ export const ViewerId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[
 export const Minor = Type.Integer({ minimum: 0, maximum: 1e12, description: 'money in minor units (fen, cents)' });
 export const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' });
 
+/** the ISO 4217 codes in use (the runtime's Intl list): a channel's money is in one of these */
+const ISO_CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+
+/** 400 naming the field when `code` has the shape of a currency code but is none */
+export function checkCurrency(code: string, field: string): void {
+  if (!ISO_CURRENCIES.has(code)) throw new HttpError(400, 'bad_request', `${field} ${code} is not an ISO 4217 currency code`);
+}
+
 export const CreateStreamBody = Type.Object(
   {
     title: Type.String({ minLength: 1, maxLength: 200 }),
     channel: Type.Optional(Slug),
     id: Type.Optional(Slug),
     allowedOrigins: Type.Optional(Type.Array(Origin, { maxItems: 50 })),
+    currency: Type.Optional({ ...Currency, description: "the channel's one currency (ISO 4217); absent: the first verified purchase's" }),
   },
   { additionalProperties: false, examples: [{ title: 'Spring sale live', channel: 'shop-1', id: 'spring-sale', allowedOrigins: ['https://shop.example'] }] },
 );

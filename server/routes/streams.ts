@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { generateKey, hashKey } from '../auth/keys.js';
-import { CreateStreamBody, documented, errorReply, StreamCreated, StreamParams } from './schemas.js';
+import { checkCurrency, CreateStreamBody, documented, errorReply, StreamCreated, StreamParams } from './schemas.js';
 import { HttpError, notFound, requireAdmin, requireHost } from './guards.js';
 
 const Counts = Type.Object({ high: Type.Integer(), mid: Type.Integer(), potential: Type.Integer() });
@@ -50,7 +50,11 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'The keys are in this answer only: LiveTier keeps their SHA-256 digests. `channel` (default `default`) groups streams whose viewers share tiers, tokens and coupons; `allowedOrigins` limits the browsers that may use the stream (none: any).',
         body: CreateStreamBody,
-        response: { 201: StreamCreated, 409: errorReply(409, 'conflict', 'stream spring-sale already exists', 'A stream with this `id` exists') },
+        response: {
+          201: StreamCreated,
+          400: errorReply(400, 'bad_request', "body.currency USD is not channel shop-1's currency CNY (a channel keeps one currency)", 'A bad body: the message names the field'),
+          409: errorReply(409, 'conflict', 'stream spring-sale already exists', 'A stream with this `id` exists'),
+        },
       },
     },
     async (req, reply) => {
@@ -60,11 +64,18 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const hostKey = generateKey('host');
       const ingestKey = generateKey('ingest');
       const allowedOrigins = req.body.allowedOrigins ?? [];
+      const currency = req.body.currency;
+      if (currency !== undefined) {
+        checkCurrency(currency, 'body.currency');
+        const has = await app.store.getChannelCurrency(channel);
+        if (has !== null && has !== currency) throw new HttpError(400, 'bad_request', `body.currency ${currency} is not channel ${channel}'s currency ${has} (a channel keeps one currency)`);
+      }
       const created = await app.store.createStream(
         { id, channel, title: req.body.title, allowedOrigins, hostKeyHash: hashKey(hostKey), ingestKeyHash: hashKey(ingestKey), createdAt: now },
         randomBytes(32).toString('base64url'),
       );
       if (!created) throw new HttpError(409, 'conflict', `stream ${id} already exists`);
+      if (currency !== undefined) await app.store.claimChannelCurrency(channel, currency);
       reply.code(201);
       return { id, title: req.body.title, channel, allowedOrigins, hostKey, ingestKey };
     },

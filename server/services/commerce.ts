@@ -24,7 +24,7 @@ export interface PurchaseInput {
 
 export type PurchaseResult =
   | { status: 200 | 201; purchase: PurchaseRow; coupon?: { code: string; status: string } }
-  | { status: 409; message: string };
+  | { status: 400 | 409; message: string };
 
 export type RedeemReply =
   | { status: 200; offer: OfferRow }
@@ -67,6 +67,12 @@ export class Commerce {
       at: input.at ?? now,
       createdAt: now,
     };
+    // a channel has one currency: the first verified purchase sets it if no stream did (one
+    // conditional statement, so of two first purchases in two currencies one is refused)
+    const currency = await store.claimChannelCurrency(channel, input.currency);
+    if (currency !== input.currency) {
+      return { status: 400, message: `body.currency ${input.currency} is not channel ${channel}'s currency ${currency} (a channel keeps one currency)` };
+    }
     // the offers a purchase earns are a job written with it (jobs/due.ts): run below, or after a
     // crash by whichever process claims it; the tier it moves from is the one held before it
     const before = await tiering.profile(channel, input.viewerId);
@@ -120,10 +126,13 @@ export class Commerce {
    * A refund reported by the merchant (`refundedTotal`: the order's refunded amount so far, so a
    * repeated report changes nothing). Lowers the viewer's spend and the stream's GMV; re-tiers.
    */
-  async refund(channel: string, orderId: string, refundedTotal: number | undefined): Promise<RefundReply> {
+  async refund(channel: string, orderId: string, refundedTotal: number | undefined, currency?: string): Promise<RefundReply> {
     const { store, clock, live: lives, tiering, hooks } = this.deps;
     const row = await store.getPurchase(channel, orderId);
     if (!row) return { status: 404, message: `unknown order ${orderId}` };
+    if (currency !== undefined && currency !== row.currency) {
+      return { status: 400, message: `body.currency ${currency} is not order ${orderId}'s currency ${row.currency}` };
+    }
     const total = refundedTotal ?? row.amount;
     if (total > row.amount) return { status: 400, message: `body.amount ${total} is more than the order's amount ${row.amount}` };
     if (total < row.refunded) return { status: 409, message: `order ${orderId} already has ${row.refunded} refunded; a refund cannot be undone` };

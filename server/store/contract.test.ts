@@ -264,6 +264,16 @@ describe.each(harnesses)('store contract: $name', (h) => {
       expect(await store.getStream('no-such-stream')).toBeNull();
     });
 
+    it("keeps a channel's one currency: the first claim sets it, concurrent claims agree on one", async () => {
+      const s = await newStream(store);
+      expect(await store.getChannelCurrency(s.channel)).toBeNull();
+      const claims = await Promise.all(['USD', 'CNY', 'EUR'].map((c) => store.claimChannelCurrency(s.channel, c)));
+      expect(new Set(claims).size).toBe(1);
+      expect(await store.getChannelCurrency(s.channel)).toBe(claims[0]);
+      expect(await store.claimChannelCurrency(s.channel, 'JPY')).toBe(claims[0]);
+      expect(await store.claimChannelCurrency('no-such-channel', 'JPY')).toBeNull();
+    });
+
     it('finds a stream by the digest of either key', async () => {
       const s = await newStream(store);
       expect(await store.streamByIngestHash(s.ingestKeyHash)).toEqual({ ...s, endedAt: null });

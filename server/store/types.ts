@@ -442,6 +442,10 @@ export interface Store {
    */
   rotateChannelSecret(channel: string, newSecret: string, previousValidUntil: number | null, now: number): Promise<boolean>;
   channelExists(channel: string): Promise<boolean>;
+  /** the channel's one currency (ISO 4217), or null until set: by a stream's creation or the first verified purchase */
+  getChannelCurrency(channel: string): Promise<string | null>;
+  /** sets the channel's currency unless it has one (one conditional statement); returns the channel's currency after it, null for an unknown channel */
+  claimChannelCurrency(channel: string, currency: string): Promise<string | null>;
   getRules(channel: string): Promise<unknown | null>;
   setRules(channel: string, doc: unknown, now: number): Promise<void>;
 

@@ -5,8 +5,17 @@
 import type { Store } from '../types.js';
 import type { Db } from './pool.js';
 
-export function lifecycleOps(db: Db): Pick<Store, 'listChannels' | 'lifecycleDue'> {
+export function lifecycleOps(db: Db): Pick<Store, 'listChannels' | 'lifecycleDue' | 'getChannelCurrency' | 'claimChannelCurrency'> {
   return {
+    // (the channel's currency lives beside its id: issue 16)
+    async getChannelCurrency(channel) {
+      const { rows } = await db.query<{ currency: string | null }>('SELECT currency FROM channels WHERE id = $1', [channel]);
+      return rows[0]?.currency ?? null;
+    },
+    async claimChannelCurrency(channel, currency) {
+      const { rows } = await db.query<{ currency: string }>('UPDATE channels SET currency = COALESCE(currency, $2) WHERE id = $1 RETURNING currency', [channel, currency]);
+      return rows[0]?.currency ?? null;
+    },
     async listChannels() {
       const { rows } = await db.query<{ id: string }>('SELECT id FROM channels ORDER BY id');
       return rows.map((r) => r.id);

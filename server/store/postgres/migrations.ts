@@ -326,6 +326,9 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX webhook_deliveries_viewer ON webhook_deliveries (viewer_id) WHERE viewer_id IS NOT NULL;
   CREATE INDEX viewers_lifecycle ON viewers (channel, lifecycle, last_seen_at);
   `,
+  /* 7: issue 16: a channel has one currency (a stream's creation or the first verified purchase sets it) */ `
+  ALTER TABLE channels ADD COLUMN currency ${T};
+  `,
 ];
 
 /** Brings the schema up to date; returns the number of migrations the code knows. */

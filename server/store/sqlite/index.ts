@@ -360,6 +360,8 @@ export function createSqliteStore(db: DB): SqliteStore {
     purgeEvents: (cutoff, batch) => events.purge(cutoff, batch),
 
     listChannels: () => lifecycle.listChannels(),
+    getChannelCurrency: (channel) => lifecycle.getChannelCurrency(channel),
+    claimChannelCurrency: (channel, currency) => lifecycle.claimChannelCurrency(channel, currency),
     lifecycleDue: (channel, cut, after, limit) => lifecycle.lifecycleDue(channel, cut, after, limit),
 
     touchStreams: db.transaction((ids: string[], now: number) => hooks.touchStreams(ids, now)),
