@@ -3,12 +3,16 @@ import { css } from 'lit';
 /** `--livetier-*` tokens, component variables on `:host`, and `::part()` on the meaningful nodes. */
 export const styles = css`
   :host {
-    --_accent: var(--livetier-accent, #e4393c);
+    /* the defaults meet WCAG AA (4.5:1): white on #d0302f is 5.1:1; a page that sets a light
+       --livetier-accent sets a dark --livetier-accent-fg with it (demo/host.html) */
+    --_accent: var(--livetier-accent, #d0302f);
+    --_accent-fg: var(--livetier-accent-fg, #ffffff);
+    --_ok: var(--livetier-ok, #1a7f37);
     --_bg: var(--livetier-bg, #ffffff);
     --_fg: var(--livetier-fg, #1f2328);
     --_radius: var(--livetier-radius, 12px);
     --_font: var(--livetier-font, system-ui, -apple-system, 'PingFang SC', 'Microsoft YaHei', sans-serif);
-    --_muted: color-mix(in srgb, var(--_fg) 60%, transparent);
+    --_muted: color-mix(in srgb, var(--_fg) 66%, transparent);
     display: block;
     font-family: var(--_font);
     color: var(--_fg);
@@ -39,7 +43,7 @@ export const styles = css`
     color: var(--_muted);
   }
   .status.live {
-    color: #1a7f37;
+    color: var(--_ok);
   }
   .error {
     margin: 0;
@@ -114,7 +118,7 @@ export const styles = css`
   button {
     border: 0;
     background: var(--_accent);
-    color: #fff;
+    color: var(--_accent-fg);
     font-weight: 600;
     cursor: pointer;
   }
@@ -148,7 +152,7 @@ export const styles = css`
   button.tab[aria-pressed='true'] {
     background: var(--_accent);
     border-color: var(--_accent);
-    color: #fff;
+    color: var(--_accent-fg);
   }
   input,
   select {
@@ -310,7 +314,7 @@ export const styles = css`
   }
   .badge.high {
     background: var(--_accent);
-    color: #fff;
+    color: var(--_accent-fg);
   }
   .badge.mid {
     background: color-mix(in srgb, var(--_accent) 35%, transparent);

@@ -79,7 +79,9 @@ export function mergeActivity(list: readonly ActivityItem[], items: readonly Act
  * @csspart poll-form - the poll form
  * @csspart poll-results - the latest poll's results
  *
- * @cssprop --livetier-accent - accent colour
+ * @cssprop --livetier-accent - accent colour (default #d0302f)
+ * @cssprop --livetier-accent-fg - text on the accent colour (default #ffffff; set a dark one with a light accent, for 4.5:1)
+ * @cssprop --livetier-ok - the "Live" status colour (default #1a7f37; set a light one on a dark background)
  * @cssprop --livetier-bg - panel background
  * @cssprop --livetier-fg - text colour
  * @cssprop --livetier-radius - corner radius
