@@ -6,17 +6,20 @@
  * re-tiers each as of now; the change is stored and `viewer.lifecycle_changed` (and
  * `viewer.tier_changed`, if the tier moved too) is written to the webhook outbox in that commit.
  *
- * Bounded work: at most `perRound` viewers per round over all channels. In cluster mode every
+ * Bounded work: at most `perRound` viewers and 50 channels per round, round-robin. In cluster mode every
  * process sweeps; an event's id is derived from the viewer's stored facts and the move, so two
  * processes that see the same move write one event (the outbox is unique by event id).
  */
 import { createHash } from 'node:crypto';
 import type { Store } from '../store/types.js';
 import type { Tiering } from './tiering.js';
+import { DEFAULT_LIFECYCLE, type TierRulesDoc } from '../tiering/rules.js';
 
 const DAY_MS = 86_400_000;
 export const SWEEP_EVERY_MS = 5 * 60_000;
 const PER_ROUND = 500;
+/** channels looked at per round (each one query for its rules and one for its due viewers) */
+const CHANNELS_PER_ROUND = 50;
 
 export interface SweepDeps {
   store: Store;
@@ -58,9 +61,10 @@ export class LifecycleSweep {
       // round-robin from the channel after the last one swept
       const start = this.channelCursor === null ? 0 : Math.max(0, channels.findIndex((c) => c > this.channelCursor!));
       let done = 0;
-      for (let i = 0; i < channels.length && budget > 0; i++) {
+      for (let i = 0; i < Math.min(channels.length, CHANNELS_PER_ROUND) && budget > 0; i++) {
         const channel = channels[(start + i) % channels.length]!;
-        const rules = (await tiering.rules(channel)).lifecycle;
+        // the stored rules (a channel's tier model is loaded only when one of its viewers is due)
+        const rules = ((await store.getRules(channel)) as TierRulesDoc | null)?.lifecycle ?? DEFAULT_LIFECYCLE;
         const rows = await store.lifecycleDue(
           channel,
           { seenBefore: now - rules.atRiskDays * DAY_MS, boughtBefore: now - rules.lapsedDays * DAY_MS, firstSeenBefore: now - rules.newDays * DAY_MS },
