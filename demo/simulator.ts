@@ -147,7 +147,8 @@ export class Simulator {
     let n = 0;
     const push = async () => {
       if (this.stopped) return;
-      const p = pushes[n++ % pushes.length]!;
+      // each push holds a fifth of the tier back, so its uplift can be measured (the panel's Pushes log)
+      const p = { ...pushes[n++ % pushes.length]!, holdoutPercent: 20 };
       try {
         const ack = await hostSocket.timeout(5000).emitWithAck('push', p);
         this.stats.pushes++;
