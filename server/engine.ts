@@ -212,6 +212,11 @@ export class Engine {
     return { sent: r.sent, held: r.held, skipped: r.skippedTotal };
   }
 
+  /** the server's clock (Date.now, or a test's) */
+  now(): number {
+    return this.clock();
+  }
+
   /**
    * Time passed (a timer in app.ts; tests call it with their clock): due jobs run, from this
    * process or any other (cart_abandoned campaigns; work a dead process left claimed).

@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { StoredActivity, Store } from '../store/types.js';
+import { streamKpis, streamLengthMs } from '../stats/kpis.js';
 import type { ActivityEvent } from '../engine.js';
 import type { ActivityItem, PollPayload, PollResults, StreamFunnel, StreamSummary, TrendPoint } from './events.js';
 
@@ -188,7 +189,11 @@ export class Dashboard {
     }
     // the computation is stamped before the query, so concurrent flushes do not run it twice
     d.funnelAt = now;
-    const { total, byTier } = await this.queries.funnel(summary.channel, summary.streamId);
+    const stream = await this.queries.getStream(summary.streamId);
+    const [{ total, byTier }, engagement] = await Promise.all([
+      this.queries.funnel(summary.channel, summary.streamId),
+      this.queries.streamEngagement(summary.channel, summary.streamId, stream?.createdAt ?? now, stream ? streamLengthMs(stream, now) : 0),
+    ]);
     const funnel: StreamFunnel = {
       streamId: summary.streamId,
       ...total,
@@ -196,6 +201,7 @@ export class Dashboard {
       orders: summary.orders,
       gmv: summary.gmv,
       aov: summary.orders ? Math.round(summary.gmv / summary.orders) : 0,
+      kpis: streamKpis(engagement, { gmv: summary.gmv, buyers: total.purchases }, Math.max(this.peakConnected(summary.streamId), summary.connected)),
       updatedAt: now,
     };
     const key = JSON.stringify({ ...funnel, updatedAt: 0 });

@@ -220,6 +220,22 @@ export interface FunnelCounts {
   boughtWithoutCheckout: number;
 }
 
+export interface StreamKpis {
+  viewers: number;
+  /** GMV per 1,000 viewers, minor units */
+  gpm: number;
+  /** GMV per viewer, minor units */
+  uvValue: number;
+  avgWatchSeconds: number;
+  peakConnected: number;
+  commentRate: number;
+  productClickRate: number;
+  addToCartRate: number;
+  conversion: number;
+  newViewers: number;
+  returningViewers: number;
+}
+
 export interface StreamFunnel extends FunnelCounts {
   streamId: string;
   /** the same steps split by each viewer's current tier */
@@ -229,6 +245,8 @@ export interface StreamFunnel extends FunnelCounts {
   gmv: number;
   /** average order value, minor units (0 before the first order) */
   aov: number;
+  /** issue 16: the numbers live-commerce hosts read (server/stats/kpis.ts defines each) */
+  kpis: StreamKpis;
   updatedAt: number;
 }
 

@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { documented, errorReply, StreamParams } from './schemas.js';
 import { notFound, requireHost } from './guards.js';
 import type { CsvViewerRow, StreamRow } from '../store/types.js';
+import { streamKpis, streamLengthMs } from '../stats/kpis.js';
 
 export const CSV_COLUMNS = [
   'id',
@@ -72,6 +73,23 @@ const Funnel = Type.Object({
   boughtWithoutCheckout: Type.Integer({ description: 'buyers with no tracked checkout (counted in checkouts all the same)' }),
 });
 
+const Kpis = Type.Object(
+  {
+    viewers: Type.Integer({ description: 'unique viewers of the stream' }),
+    gpm: Type.Integer({ description: 'GMV per 1,000 viewers (minor units)' }),
+    uvValue: Type.Integer({ description: 'GMV per viewer (minor units)' }),
+    avgWatchSeconds: Type.Integer({ description: "watch time per viewer, each viewer's capped at the stream's length" }),
+    peakConnected: Type.Integer(),
+    commentRate: Type.Number({ description: 'viewers who commented ÷ viewers' }),
+    productClickRate: Type.Number({ description: 'viewers with a product view ÷ viewers' }),
+    addToCartRate: Type.Number({ description: 'viewers who added to cart ÷ viewers' }),
+    conversion: Type.Number({ description: 'buyers ÷ viewers' }),
+    newViewers: Type.Integer(),
+    returningViewers: Type.Integer({ description: 'known to the channel before the stream began' }),
+  },
+  { description: 'The numbers live-commerce hosts read (docs/api.md#the-numbers-hosts-read)' },
+);
+
 const Report = Type.Object({
   streamId: Type.String(),
   title: Type.String(),
@@ -86,6 +104,7 @@ const Report = Type.Object({
   orders: Type.Integer(),
   gmv: Type.Integer(),
   aov: Type.Integer(),
+  kpis: Kpis,
   funnel: Type.Object({
     ...Funnel.properties,
     byTier: Type.Object({ high: Funnel, mid: Funnel, potential: Funnel }),
@@ -226,8 +245,11 @@ export async function buildReport(app: FastifyInstance, stream: StreamRow) {
   const dashboard = () => app.realtime.hosts.dashboard;
   const summary = await app.engine.summary(stream.id);
   if (!summary) return null;
-  const now = Date.now();
+  const now = app.engine.now();
   const { total, byTier } = await app.store.funnel(stream.channel, stream.id);
+  const row = (await app.store.getStream(stream.id)) ?? stream;
+  const engagement = await app.store.streamEngagement(stream.channel, stream.id, row.createdAt, streamLengthMs(row, now));
+  const peakConnected = Math.max(dashboard().peakConnected(stream.id), summary.connected);
   const polls = await Promise.all(
     (await app.store.polls(stream.id)).map(async (p) => {
       const counts = await app.store.pollCounts(stream.id, p.id, p.closesAt);
@@ -241,15 +263,16 @@ export async function buildReport(app: FastifyInstance, stream: StreamRow) {
     title: stream.title,
     channel: stream.channel,
     createdAt: stream.createdAt,
-    endedAt: (await app.store.getStream(stream.id))?.endedAt ?? null,
+    endedAt: row.endedAt,
     generatedAt: now,
     audience: summary.audience,
     connected: summary.connected,
-    peakConnected: Math.max(dashboard().peakConnected(stream.id), summary.connected),
+    peakConnected,
     tiers: summary.tiers,
     orders: summary.orders,
     gmv: summary.gmv,
     aov: summary.orders ? Math.round(summary.gmv / summary.orders) : 0,
+    kpis: streamKpis(engagement, { gmv: summary.gmv, buyers: total.purchases }, peakConnected),
     funnel: {
       ...total,
       byTier,

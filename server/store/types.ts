@@ -357,6 +357,17 @@ export interface IssueResult {
   offer?: OfferRow;
 }
 
+export interface StreamEngagement {
+  viewers: number;
+  commenters: number;
+  productViewers: number;
+  carters: number;
+  /** the viewers' credited watch time in the stream, each capped at the stream's length */
+  watchMs: number;
+  /** viewers first seen in the channel before the stream began (an earlier stream, or an order) */
+  returning: number;
+}
+
 /** A merchant's webhook endpoint (admin-managed, per channel). */
 export interface WebhookRow {
   id: string;
@@ -535,6 +546,12 @@ export interface Store {
 
   // the host dashboard and reports
   funnel(channel: string, streamId: string): Promise<{ total: FunnelCounts; byTier: Record<Tier, FunnelCounts> }>;
+  /**
+   * What the live-commerce numbers need of the stream's viewers (stats/kpis.ts): how many
+   * commented, viewed a product, added to cart; their watch time, each viewer's capped at `capMs`
+   * (the stream's length); and how many were known to the channel before `startedAt`.
+   */
+  streamEngagement(channel: string, streamId: string, startedAt: number, capMs: number): Promise<StreamEngagement>;
   /** opens a poll, closing any still open in the stream */
   openPoll(streamId: string, poll: PollPayload, now: number): Promise<void>;
   latestPoll(streamId: string): Promise<PollRow | null>;

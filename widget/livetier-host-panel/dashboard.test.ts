@@ -44,6 +44,10 @@ const FUNNEL: StreamFunnel = {
   orders: 4,
   gmv: 100_000,
   aov: 25_000,
+  kpis: {
+    viewers: 160, gpm: 625_000, uvValue: 625, avgWatchSeconds: 754, peakConnected: 120, commentRate: 0.3125, productClickRate: 0.5,
+    addToCartRate: 0.125, conversion: 0.025, newViewers: 130, returningViewers: 30,
+  },
   updatedAt: 1_740_000_000_000,
 };
 
@@ -123,6 +127,11 @@ describe('<livetier-host-panel> dashboard sections', () => {
     expect(row('checkouts')).toEqual(['10 50%', '2 100%', '2 66.7%', '6 40%']);
     expect(row('purchases')).toEqual(['4 40%', '2 100%', '2 100%', '0 0%']);
     expect(qa(el, '[part~=funnel] thead th').map(text)).toEqual(['', 'All', 'High value', 'Mid value', 'Potential']);
+    // the numbers hosts read, formatted for the locale
+    const kpi = (k: string) => text(q(el, `[part~=kpi][data-kpi=${k}] dd`));
+    expect([kpi('gpm'), kpi('uvValue'), kpi('avgWatch'), kpi('peak'), kpi('commentRate'), kpi('productClickRate'), kpi('addToCartRate'), kpi('conversion'), kpi('newReturning')]).toEqual([
+      '¥6,250', '¥6.25', '12 min 34 s', '120', '31.3%', '50%', '12.5%', '2.5%', '130 / 30',
+    ]);
     // buyers whose checkout the page never tracked are said as such, not shown as a rate above 100%
     expect(text(q(el, '[part~=funnel-note]'))).toBe('1 bought without a tracked checkout (counted as having reached checkout)');
   });

@@ -347,8 +347,20 @@ export class LiveTierHostPanel extends LitElement {
         <b>${n}</b>${i > 0 ? html` <small class="rate">${pct(n, counts[FUNNEL_STEPS[i - 1]!])}</small>` : nothing}
       </td>`;
     };
+    const k = f?.kpis;
+    const share = (x: number) => `${new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(x * 100)}%`;
+    const kpi = (key: string, value: string) => html`<div class="stat" part="kpi" data-kpi=${key}><dt>${t.kpis[key as keyof HostText['kpis']]}</dt><dd>${value}</dd></div>`;
     return html`<div class="card wide" part="card" data-section="funnel">
       <h3>${t.funnelHeading}</h3>
+      ${k
+        ? html`<dl class="stats kpis">
+            ${kpi('gpm', this.money(k.gpm, lang))} ${kpi('uvValue', this.money(k.uvValue, lang))}
+            ${kpi('avgWatch', t.duration(k.avgWatchSeconds))} ${kpi('peak', String(k.peakConnected))}
+            ${kpi('commentRate', share(k.commentRate))} ${kpi('productClickRate', share(k.productClickRate))}
+            ${kpi('addToCartRate', share(k.addToCartRate))} ${kpi('conversion', share(k.conversion))}
+            ${kpi('newReturning', `${k.newViewers} / ${k.returningViewers}`)}
+          </dl>`
+        : nothing}
       <div class="scroll">
         <table part="funnel">
           <thead>

@@ -10,7 +10,7 @@ import type { FunnelCounts, PollPayload, Tier } from '../../realtime/events.js';
 import type { PollRow, Store } from '../types.js';
 import type { Db } from './pool.js';
 
-type DashboardOps = Pick<Store,
+type DashboardOps = Pick<Store, 'streamEngagement' |
   'funnel' | 'openPoll' | 'latestPoll' | 'openPollFor' | 'polls' | 'pollCounts' | 'campaignCounts' | 'topBuyers'>;
 
 const zeroFunnel = (): FunnelCounts => ({ viewers: 0, productViews: 0, addToCarts: 0, checkouts: 0, purchases: 0, boughtWithoutCheckout: 0 });
@@ -24,6 +24,18 @@ export function dashboardOps(db: Db): DashboardOps {
   const rows = async (sql: string, params: unknown[]) => (await db.query(sql, params)).rows;
 
   return {
+    /** the live-commerce numbers' inputs (sqlite/dashboard.ts engagement) */
+    async streamEngagement(channel, streamId, startedAt, capMs) {
+      const [r] = await rows(
+        `SELECT COUNT(*) AS viewers, COUNT(*) FILTER (WHERE vs.comments > 0) AS commenters, COUNT(*) FILTER (WHERE vs.product_views > 0) AS "productViewers",
+           COUNT(*) FILTER (WHERE vs.add_to_carts > 0) AS carters, COALESCE(SUM(LEAST(vs.watch_ms, $4)), 0)::bigint AS "watchMs",
+           COUNT(*) FILTER (WHERE v.first_seen_at < $3) AS "returning"
+         FROM viewer_streams vs JOIN viewers v ON v.channel = $1 AND v.id = vs.viewer_id
+         WHERE vs.stream_id = $2`,
+        [channel, streamId, startedAt, Math.max(0, Math.floor(capMs))],
+      );
+      return { viewers: Number(r.viewers), commenters: Number(r.commenters), productViewers: Number(r.productViewers), carters: Number(r.carters), watchMs: Number(r.watchMs), returning: Number(r.returning) };
+    },
     /** unique viewers per funnel step, in all and by their current tier (a scan of the stream's viewers: callers throttle it) */
     async funnel(channel, streamId) {
       const byTier: Record<Tier, FunnelCounts> = { high: zeroFunnel(), mid: zeroFunnel(), potential: zeroFunnel() };

@@ -5,7 +5,7 @@
  */
 import type { DB } from './db.js';
 import type { FunnelCounts, PollPayload, Tier } from '../../realtime/events.js';
-import type { CampaignCounts, CsvViewerRow, PollRow } from '../types.js';
+import type { CampaignCounts, CsvViewerRow, PollRow, StreamEngagement } from '../types.js';
 
 export type { CampaignCounts, CsvViewerRow, PollRow };
 
@@ -39,6 +39,10 @@ export function createDashboardQueries(db: DB) {
         FROM viewer_streams vs JOIN viewers v ON v.channel = @channel AND v.id = vs.viewer_id
         WHERE vs.stream_id = @streamId)
       GROUP BY tier`),
+    engagement: db.prepare(`SELECT COUNT(*) AS viewers, COALESCE(SUM(vs.comments > 0), 0) AS commenters, COALESCE(SUM(vs.product_views > 0), 0) AS productViewers,
+        COALESCE(SUM(vs.add_to_carts > 0), 0) AS carters, COALESCE(SUM(MIN(vs.watch_ms, @cap)), 0) AS watchMs, COALESCE(SUM(v.first_seen_at < @startedAt), 0) AS "returning"
+      FROM viewer_streams vs JOIN viewers v ON v.channel = @channel AND v.id = vs.viewer_id
+      WHERE vs.stream_id = @streamId`),
     insertPoll: db.prepare('INSERT INTO polls (id, stream_id, question, scale, opened_at, closes_at) VALUES (?, ?, ?, ?, ?, ?)'),
     closePolls: db.prepare('UPDATE polls SET closes_at = ? WHERE stream_id = ? AND closes_at > ?'),
     latestPoll: db.prepare('SELECT * FROM polls WHERE stream_id = ? ORDER BY opened_at DESC, rowid DESC LIMIT 1'),
@@ -106,6 +110,10 @@ export function createDashboardQueries(db: DB) {
         }
       }
       return { total, byTier };
+    },
+    /** the live-commerce numbers' inputs (types.ts streamEngagement): one scan of the stream's viewers */
+    engagement(channel: string, streamId: string, startedAt: number, capMs: number): StreamEngagement {
+      return s.engagement.get({ channel, streamId, startedAt, cap: Math.max(0, Math.floor(capMs)) }) as StreamEngagement;
     },
     /** Opens a poll, closing any still open in the stream. */
     openPoll(streamId: string, poll: PollPayload, now: number) {

@@ -349,6 +349,7 @@ export function createSqliteStore(db: DB): SqliteStore {
     campaignArms: (streamId, campaign, channel, windowMs) => campaigns.arms(streamId, campaign, channel, windowMs),
 
     funnel: (channel, streamId) => dashboard.funnel(channel, streamId),
+    streamEngagement: (channel, streamId, startedAt, capMs) => dashboard.engagement(channel, streamId, startedAt, capMs),
     openPoll: (streamId, poll, now) => dashboard.openPoll(streamId, poll, now),
     latestPoll: (streamId) => dashboard.latestPoll(streamId),
     openPollFor: (streamId, viewerId, now) => dashboard.openPollFor(streamId, viewerId, now),
