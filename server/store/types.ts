@@ -616,7 +616,7 @@ export interface Store {
   finishDelivery(id: string, attempt: DeliveryAttempt): Promise<void>;
   /** the endpoint's newest deliveries first */
   listDeliveries(channel: string, webhookId: string, limit: number): Promise<DeliveryRow[]>;
-  /** deletes delivered and failed deliveries last attempted before `before`; returns how many */
+  /** deletes delivered and failed deliveries last attempted before `before`, and any whose endpoint is gone; returns how many */
   pruneDeliveries(before: number): Promise<number>;
 
   // retention

@@ -155,7 +155,11 @@ export function webhookOps(db: Db): WebhookOps {
       return rows.map(deliveryFrom);
     },
     async pruneDeliveries(before) {
-      return (await db.query(`DELETE FROM webhook_deliveries WHERE status <> 'pending' AND last_attempt_at < $1`, [before])).rowCount ?? 0;
+      // also a delivery whose endpoint is gone (deleted while its change committed): never claimed
+      return (await db.query(
+        `DELETE FROM webhook_deliveries d WHERE (d.status <> 'pending' AND d.last_attempt_at < $1) OR NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = d.webhook_id)`,
+        [before],
+      )).rowCount ?? 0;
     },
   };
 }

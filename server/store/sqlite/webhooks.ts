@@ -51,7 +51,8 @@ export function createWebhookStore(db: DB) {
     failing: db.prepare('UPDATE webhooks SET failing_since = COALESCE(failing_since, ?) WHERE id = ?'),
     deliveries: db.prepare(`SELECT d.* FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
       WHERE w.channel = ? AND d.webhook_id = ? ORDER BY d.created_at DESC, d.id DESC LIMIT ?`),
-    prune: db.prepare(`DELETE FROM webhook_deliveries WHERE status <> 'pending' AND last_attempt_at < ?`),
+    // also a delivery whose endpoint is gone (deleted while its change committed): never claimed
+    prune: db.prepare(`DELETE FROM webhook_deliveries WHERE (status <> 'pending' AND last_attempt_at < ?) OR webhook_id NOT IN (SELECT id FROM webhooks)`),
     eraseViewer: db.prepare(`DELETE FROM webhook_deliveries WHERE viewer_id = ? AND status <> 'delivered'
       AND webhook_id IN (SELECT id FROM webhooks WHERE channel = ?)`),
     touch: db.prepare('UPDATE streams SET active_at = MAX(COALESCE(active_at, 0), @now) WHERE id = @id'),
