@@ -150,8 +150,6 @@ const Report = Type.Object({
 const rate = (n: number, of: number) => (of ? Math.round((n / of) * 10_000) / 10_000 : 0);
 
 export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const dashboard = () => app.realtime.hosts.dashboard;
-
   app.get(
     '/v1/streams/:id/viewers.csv',
     {
