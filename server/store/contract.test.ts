@@ -1428,6 +1428,63 @@ describe.each(harnesses)('store contract: $name', (h) => {
       expect(body).toMatchObject({ type: 'purchase.refunded', channel: s.channel, data: { orderId: order.purchase.orderId, refunded: 1000, refundedBefore: 0 } });
     });
 
+    it('a purchase that redeems its coupon reports both in its transaction; a refund reports only a refunded total that grew', async () => {
+      const s = await newStream(own);
+      const w = endpoint(s.channel, ['purchase.recorded', 'offer.redeemed', 'purchase.refunded']);
+      await own.createWebhook(w);
+      const cid = await newCampaign(own, s);
+      const [issued] = await own.issueOffers(request(s, cid, ['buyer'], T0 + 1)); // offer.issued: not subscribed
+      const offer = issued!.offer!;
+      const p = purchase(s, 'buyer', 9900, { couponCode: offer.code, createdAt: T0 + MINUTE });
+      expect(await own.recordPurchase(p)).toMatchObject({ inserted: true, coupon: { status: 'redeemed', now: true } });
+      expect(await kinds(s.channel, w.id)).toEqual(['offer.redeemed', 'purchase.recorded']);
+      expect((await own.recordPurchase(p)).inserted).toBe(false); // the order again: nothing
+      expect((await own.redeem(s.channel, offer.code, p.purchase.orderId, 'buyer', T0 + 2 * MINUTE)).status).toBe('redeemed'); // a repeat: nothing
+      const listed = await own.listDeliveries(s.channel, w.id, 10);
+      expect(listed.map((d) => [d.type, d.viewerId, d.status, d.attempts, d.nextAt, d.createdAt])).toEqual(
+        expect.arrayContaining([['offer.redeemed', 'buyer', 'pending', 0, T0 + MINUTE, T0 + MINUTE], ['purchase.recorded', 'buyer', 'pending', 0, T0 + MINUTE, T0 + MINUTE]]),
+      );
+      expect(listed.every((d) => /^msg_/.test(d.id))).toBe(true);
+      const body = (type: string) => JSON.parse(listed.find((d) => d.type === type)!.body);
+      expect(body('offer.redeemed')).toMatchObject({ type: 'offer.redeemed', channel: s.channel, data: { offerId: offer.id, code: offer.code, orderId: p.purchase.orderId } });
+      expect(body('purchase.recorded')).toMatchObject({ data: { orderId: p.purchase.orderId, amount: 9900, couponCode: offer.code, refunded: 0 } });
+      // refunds: 3000 (grew), 3000 again and 2000 (did not), the rest (grew)
+      for (const total of [3000, 3000, 2000, 9900]) await own.refund(s.channel, p.purchase.orderId, total);
+      await own.refund(s.channel, 'no-such-order', 100);
+      const refunds = (await own.listDeliveries(s.channel, w.id, 10)).filter((d) => d.type === 'purchase.refunded').map((d) => JSON.parse(d.body).data);
+      expect(refunds.map((d) => [d.refundedBefore, d.refunded]).sort((a, b) => a[0] - b[0])).toEqual([[0, 3000], [2000, 9900]]);
+    });
+
+    it('writes nothing for a channel without endpoints or a type no endpoint takes; one call fans out each channel to its own endpoints', async () => {
+      const quiet = await newStream(own);
+      const cid = await newCampaign(own, quiet, manualDoc());
+      expect((await own.issueOffers(request(quiet, cid, ['a', 'b', 'c'], T0 + 1))).filter((r) => r.offer)).toHaveLength(3);
+      await own.recordPurchase(purchase(quiet, 'a', 100));
+      const e = (channel: string, type: 'stream.ended' | 'purchase.refunded' = 'stream.ended') => ({ id: uid('evt'), type, channel, viewerId: null, at: T0 + 2, data: {} });
+      expect(await own.enqueueWebhooks([e(quiet.channel), e(quiet.channel)], T0 + 2)).toBe(0);
+      expect(await own.enqueueWebhooks([], T0 + 2)).toBe(0);
+      const other = endpoint(quiet.channel, ['purchase.refunded']);
+      await own.createWebhook(other);
+      expect(await own.enqueueWebhooks([e(quiet.channel)], T0 + 3)).toBe(0);
+      await own.recordPurchase(purchase(quiet, 'b', 100));
+      expect(await own.listDeliveries(quiet.channel, other.id, 10)).toEqual([]);
+      // two channels in one call (a batch of tier writes): each event to its own channel's endpoints
+      const loud = await newStream(own);
+      const mine = endpoint(loud.channel, ['stream.ended', 'purchase.refunded'], { createdAt: T0 + 1 });
+      const second = endpoint(loud.channel, ['stream.ended'], { createdAt: T0 + 2 });
+      await own.createWebhook(second);
+      await own.createWebhook(mine);
+      expect((await own.listWebhooks(loud.channel)).map((w) => w.id)).toEqual([mine.id, second.id]); // oldest first
+      expect(await own.getWebhook(loud.channel, other.id)).toBeNull();
+      const both = [e(loud.channel), e(quiet.channel, 'purchase.refunded'), e(loud.channel, 'purchase.refunded'), e(quiet.channel)];
+      expect(await own.enqueueWebhooks(both, T0 + 4)).toBe(4); // loud: 2 + 1, quiet: 1
+      expect(await own.enqueueWebhooks(both, T0 + 5)).toBe(0);
+      expect(await kinds(loud.channel, mine.id)).toEqual(['purchase.refunded', 'stream.ended']);
+      expect(await kinds(loud.channel, second.id)).toEqual(['stream.ended']);
+      expect(await kinds(quiet.channel, other.id)).toEqual(['purchase.refunded']);
+      expect(await own.listDeliveries(loud.channel, other.id, 10)).toEqual([]); // another channel's endpoint
+    });
+
     it('claims due deliveries with a lease; records attempts: delivered, retried, given up; the endpoint says since when it fails', async () => {
       const s = await newStream(own);
       const w = endpoint(s.channel, ['stream.ended']);
@@ -1477,14 +1534,59 @@ describe.each(harnesses)('store contract: $name', (h) => {
       expect(ids).toHaveLength(40);
     });
 
-    it("erasure deletes a viewer's undelivered events", async () => {
+    it('a claim never finished (its process died) is claimed again when its lease ends; retries come back oldest due first', async () => {
+      const s = await newStream(own);
+      const w = endpoint(s.channel, ['stream.ended']);
+      await own.createWebhook(w);
+      const t = T0 + 60 * DAY;
+      await own.claimDeliveries(t + 10 * SECOND, 1000, 1000 * DAY); // what earlier tests left due: held out of the way
+      const e = () => ({ id: uid('evt'), type: 'stream.ended' as const, channel: s.channel, viewerId: null, at: t, data: {} });
+      await own.enqueueWebhooks([e()], t);
+      const [first] = await own.claimDeliveries(t, 10, 30 * SECOND);
+      expect(first).toMatchObject({ status: 'pending', attempts: 0, nextAt: t + 30 * SECOND, createdAt: t, webhookId: w.id, failingSince: null });
+      expect(await own.claimDeliveries(t + 30 * SECOND - 1, 10, 30 * SECOND)).toEqual([]);
+      const again = await own.claimDeliveries(t + 30 * SECOND, 10, 30 * SECOND);
+      expect(again.map((d) => d.id)).toEqual([first!.id]);
+      // a later event; both fail; the later one is due first
+      await own.enqueueWebhooks([e()], t + 31 * SECOND);
+      const [second] = await own.claimDeliveries(t + 31 * SECOND, 10, 30 * SECOND);
+      expect(second!.id).not.toBe(first!.id);
+      const failed = (at: number, nextAt: number) => ({ at, ok: false, code: 503, error: 'answered 503', durationMs: 3.4, nextAt });
+      await own.finishDelivery(first!.id, failed(t + 32 * SECOND, t + 50 * SECOND));
+      await own.finishDelivery(second!.id, failed(t + 33 * SECOND, t + 40 * SECOND));
+      expect((await own.getWebhook(s.channel, w.id))!.failingSince).toBe(t + 32 * SECOND); // kept from the first failure
+      expect((await own.claimDeliveries(t + 50 * SECOND, 10, 30 * SECOND)).map((d) => [d.id, d.attempts, d.failingSince])).toEqual([
+        [second!.id, 1, t + 32 * SECOND],
+        [first!.id, 1, t + 32 * SECOND],
+      ]);
+      expect((await own.listDeliveries(s.channel, w.id, 10)).map((d) => d.durationMs)).toEqual([3, 3]);
+      // the endpoint deleted while its deliveries are out: their attempts are recorded nowhere, and nothing fails
+      expect(await own.deleteWebhook(s.channel, w.id)).toBe(true);
+      await expect(own.finishDelivery(first!.id, { at: t + 51 * SECOND, ok: true, code: 200, error: null, durationMs: 1, nextAt: null })).resolves.toBeUndefined();
+      await expect(own.finishDelivery(second!.id, failed(t + 51 * SECOND, t + DAY))).resolves.toBeUndefined();
+      expect(await own.listDeliveries(s.channel, w.id, 10)).toEqual([]);
+      expect(await own.claimDeliveries(t + 2 * DAY, 10, 30 * SECOND)).toEqual([]);
+    });
+
+    it("erasure deletes a viewer's undelivered events of that channel", async () => {
       const s = await newStream(own);
       const w = endpoint(s.channel, ['purchase.recorded']);
       await own.createWebhook(w);
-      await own.recordPurchase(purchase(s, 'gone', 100));
-      await own.recordPurchase(purchase(s, 'stays', 100));
-      await own.eraseViewer(s.channel, 'gone', 'erased:1');
-      expect((await own.listDeliveries(s.channel, w.id, 10)).map((d) => d.viewerId)).toEqual(['stays']);
+      const elsewhere = await newStream(own);
+      const theirs = endpoint(elsewhere.channel, ['purchase.recorded']);
+      await own.createWebhook(theirs);
+      const t = T0 + 80 * DAY;
+      await own.claimDeliveries(t, 1000, 1000 * DAY); // what earlier tests left due: held out of the way
+      // one of the viewer's events delivered before the erasure: what the merchant already has stays listed
+      await own.recordPurchase(purchase(s, 'gone', 100, { createdAt: t }));
+      const [sent] = await own.claimDeliveries(t, 10, 30 * SECOND);
+      await own.finishDelivery(sent!.id, { at: t + 1, ok: true, code: 200, error: null, durationMs: 5, nextAt: null });
+      await own.recordPurchase(purchase(s, 'gone', 100, { createdAt: t + 2 }));
+      await own.recordPurchase(purchase(s, 'stays', 100, { createdAt: t + 3 }));
+      await own.recordPurchase(purchase(elsewhere, 'gone', 100, { createdAt: t + 4 })); // the same id in another channel
+      expect(await own.eraseViewer(s.channel, 'gone', 'erased:1')).toBe(true);
+      expect((await own.listDeliveries(s.channel, w.id, 10)).map((d) => [d.viewerId, d.status])).toEqual([['stays', 'pending'], ['gone', 'delivered']]);
+      expect((await own.listDeliveries(elsewhere.channel, theirs.id, 10)).map((d) => d.viewerId)).toEqual(['gone']);
     });
 
     it('ends a stream once, whoever asks at once; idle streams are those no process marked active lately', async () => {

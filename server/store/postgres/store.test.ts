@@ -515,6 +515,46 @@ describe.skipIf(!available)('PostgreSQL store', () => {
     });
   });
 
+  describe('webhooks', () => {
+    it("a fan-out racing its endpoint's deletion leaves no delivery behind (the endpoint is held until the fan-out commits)", async () => {
+      const channel = uid('hooks-');
+      const streamId = uid('stream-');
+      await store.createStream({ id: streamId, channel, title: 'Live', allowedOrigins: [], hostKeyHash: uid('h-'), ingestKeyHash: uid('i-'), createdAt: NOW }, 'secret');
+      // two servers of their own: the shared pools stay as the availability tests expect them (one idle connection or so)
+      const servers = await Promise.all([createPostgresStore(url, { poolSize: 4 }), createPostgresStore(url, { poolSize: 4 })]);
+      const [a, b] = servers as [Store, Store];
+      try {
+        for (let round = 0; round < 15; round++) {
+          const ids = Array.from({ length: 3 }, (_, k) => `race-wh-${round}-${k}`);
+          for (const id of ids) {
+            await store.createWebhook({
+              id, channel, url: 'https://crm.example/hook', events: ['purchase.recorded', 'stream.ended'], description: null, secret: 'whsec_x',
+              enabled: true, disabledReason: null, failingSince: null, createdAt: NOW, updatedAt: NOW,
+            });
+          }
+          const ops: Promise<unknown>[] = [];
+          for (let i = 0; i < 6; i++) {
+            const on = servers[i % servers.length]!;
+            ops.push(on.recordPurchase({
+              purchase: { channel, orderId: `race-${round}-${i}`, streamId, viewerId: `v${i}`, amount: 100, currency: 'CNY', items: null, couponCode: null, at: NOW, createdAt: NOW },
+              now: NOW,
+            }));
+            ops.push(on.enqueueWebhooks([{ id: `race-evt-${round}-${i}`, type: 'stream.ended', channel, viewerId: null, at: NOW, data: {} }], NOW));
+          }
+          ops.push(a.deleteWebhook(channel, ids[0]!), b.deleteWebhook(channel, ids[1]!), a.updateWebhook(channel, ids[2]!, { enabled: false }, NOW));
+          await Promise.all(ops);
+        }
+      } finally {
+        await Promise.all(servers.map((x) => x.close()));
+      }
+      // no prune ran: an orphan would still be here
+      const [orphans] = await sql(
+        `SELECT COUNT(*)::int AS n FROM webhook_deliveries d WHERE d.webhook_id LIKE 'race-wh-%' AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = d.webhook_id)`,
+      );
+      expect(orphans.n).toBe(0);
+    }, 30_000);
+  });
+
   describe('availability', () => {
     it('an unreachable database rejects quickly with StoreUnavailableError, naming the address but never the password', async () => {
       const started = Date.now();

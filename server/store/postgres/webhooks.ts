@@ -6,6 +6,7 @@
  * hands a delivery to another server when its holder dies, the attempts, and the end of streams
  * (a conditional UPDATE: of servers ending one stream at once, one wins and writes the event).
  */
+import { randomBytes } from 'node:crypto';
 import type { ClaimedDelivery, DeliveryRow, Store, WebhookEvent, WebhookRow } from '../types.js';
 import { webhookBody } from '../../webhooks/events.js';
 import type { Db, Sql } from './pool.js';
@@ -24,21 +25,43 @@ const deliveryFrom = (r: Row): DeliveryRow => ({
   lastCode: r.last_code ?? null, lastError: r.last_error ?? null, durationMs: r.duration_ms ?? null, createdAt: r.created_at, deliveredAt: r.delivered_at ?? null,
 });
 
+export const deliveryId = () => `msg_${randomBytes(12).toString('base64url')}`;
+
 /**
  * Writes the events' deliveries inside the caller's transaction (due at `now`, or at each
- * event's time); returns how many. `only`: to that endpoint alone, whatever its state (webhook.test).
+ * event's time); returns how many. One query finds the endpoints of every channel in the call
+ * (a push of thousands of offers to a channel without webhooks costs that one query, and no
+ * event body is built); the deliveries are one INSERT, a repeat of an event id writing nothing.
+ * The endpoints are held FOR KEY SHARE until the commit, so a concurrent `deleteWebhook` waits
+ * and then deletes these deliveries too (or, deleting first, leaves nothing to write to).
+ * `only`: to that endpoint alone, whatever its state or subscription (webhook.test).
  */
 export async function fanOut(c: Sql, events: readonly WebhookEvent[], now?: number, only?: string): Promise<number> {
   if (!events.length) return 0;
-  const cells = events.map((e) => [e.id, e.type, e.channel, e.viewerId, webhookBody(e), now ?? e.at]);
-  const [ids, types, channels, viewers, bodies, ats] = columns(cells, 6);
+  const { rows: endpoints } = only
+    ? await c.query<{ id: string; channel: string; events: string[] }>('SELECT id, channel, events FROM webhooks WHERE id = $1 FOR KEY SHARE', [only])
+    : await c.query<{ id: string; channel: string; events: string[] }>(
+        'SELECT id, channel, events FROM webhooks WHERE channel = ANY ($1::text[]) AND enabled FOR KEY SHARE',
+        [[...new Set(events.map((e) => e.channel))]],
+      );
+  if (!endpoints.length) return 0;
+  const byChannel = new Map<string, { id: string; events: string[] }[]>();
+  for (const w of endpoints) byChannel.set(w.channel, [...(byChannel.get(w.channel) ?? []), w]);
+  const cells: unknown[][] = [];
+  for (const e of events) {
+    const to = only ? endpoints : (byChannel.get(e.channel) ?? []).filter((w) => w.events.includes(e.type));
+    if (!to.length) continue;
+    const body = webhookBody(e);
+    for (const w of to) cells.push([deliveryId(), w.id, e.id, e.type, e.viewerId, body, now ?? e.at]);
+  }
+  if (!cells.length) return 0;
   const r = await c.query(
     `INSERT INTO webhook_deliveries (id, webhook_id, event_id, type, viewer_id, body, status, attempts, next_at, created_at)
-     SELECT 'msg_' || md5(random()::text || clock_timestamp()::text || u.event_id || w.id), w.id, u.event_id, u.type, u.viewer_id, u.body, 'pending', 0, u.at, u.at
-     FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS u(event_id, type, channel, viewer_id, body, at)
-     JOIN webhooks w ON ${only ? 'w.id = $7' : 'w.channel = u.channel AND w.enabled AND w.events ? u.type'}
+     SELECT u.id, u.webhook_id, u.event_id, u.type, u.viewer_id, u.body, 'pending', 0, u.at, u.at
+     FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+       AS u(id, webhook_id, event_id, type, viewer_id, body, at)
      ON CONFLICT (webhook_id, event_id) DO NOTHING`,
-    [ids, types, channels, viewers, bodies, ats, ...(only ? [only] : [])],
+    columns(cells, 7),
   );
   return r.rowCount ?? 0;
 }
@@ -118,17 +141,18 @@ export function webhookOps(db: Db): WebhookOps {
       return db.tx(async (c) => {
         const { rows } = await c.query(
           `WITH due AS (
-             SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+             SELECT d.id, d.next_at AS due_at FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
              WHERE d.status = 'pending' AND d.next_at <= $1 AND w.enabled
              ORDER BY d.next_at LIMIT $3 FOR UPDATE OF d SKIP LOCKED)
            UPDATE webhook_deliveries d SET next_at = $2 FROM due, webhooks w
            WHERE d.id = due.id AND w.id = d.webhook_id
-           RETURNING d.*, w.channel, w.url, w.secret, w.failing_since`,
+           RETURNING d.*, due.due_at, w.channel, w.url, w.secret, w.failing_since`,
           [now, now + leaseMs, limit],
         );
+        // RETURNING keeps no order: the oldest due first, as claimed
         return rows
-          .map((r): ClaimedDelivery => ({ ...deliveryFrom(r), channel: r.channel, url: r.url, secret: r.secret, failingSince: r.failing_since ?? null }))
-          .sort((a, b) => a.createdAt - b.createdAt);
+          .sort((a, b) => a.due_at - b.due_at || a.created_at - b.created_at || (a.id < b.id ? -1 : 1))
+          .map((r): ClaimedDelivery => ({ ...deliveryFrom(r), channel: r.channel, url: r.url, secret: r.secret, failingSince: r.failing_since ?? null }));
       });
     },
     finishDelivery(id, a) {

@@ -365,7 +365,7 @@ export function createSqliteStore(db: DB): SqliteStore {
     claimChannelCurrency: (channel, currency) => lifecycle.claimChannelCurrency(channel, currency),
     lifecycleDue: (channel, cut, after, limit) => lifecycle.lifecycleDue(channel, cut, after, limit),
 
-    touchStreams: db.transaction((ids: string[], now: number) => hooks.touchStreams(ids, now)),
+    touchStreams: (ids, now) => hooks.touchStreams(ids, now),
     idleStreams: (before, limit) => hooks.idleStreams(before, limit, streamFrom),
     endStream: db.transaction((streamId: string, now: number, event: Parameters<Store['endStream']>[2]) => {
       const r = hooks.end(streamId, now);

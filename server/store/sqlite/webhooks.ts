@@ -38,11 +38,10 @@ export function createWebhookStore(db: DB) {
     byId: db.prepare('SELECT id FROM webhooks WHERE id = ?'),
     deliver: db.prepare(`INSERT INTO webhook_deliveries (id, webhook_id, event_id, type, viewer_id, body, status, attempts, next_at, created_at)
       VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (webhook_id, event_id) DO NOTHING`),
-    claim: db.prepare(`UPDATE webhook_deliveries SET next_at = @until
-      WHERE id IN (SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-                   WHERE d.status = 'pending' AND d.next_at <= @now AND w.enabled = 1 ORDER BY d.next_at LIMIT @limit)
-      RETURNING *`),
-    endpoint: db.prepare('SELECT channel, url, secret, failing_since FROM webhooks WHERE id = ?'),
+    due: db.prepare(`SELECT d.*, w.channel, w.url, w.secret, w.failing_since AS endpoint_failing_since
+      FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+      WHERE d.status = 'pending' AND d.next_at <= ? AND w.enabled = 1 ORDER BY d.next_at, d.created_at, d.id LIMIT ?`),
+    hold: db.prepare('UPDATE webhook_deliveries SET next_at = ? WHERE id IN (SELECT value FROM json_each(?))'),
     finishOk: db.prepare(`UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1, next_at = NULL, delivered_at = @at,
       last_attempt_at = @at, first_tried_at = COALESCE(first_tried_at, @at), last_code = @code, last_error = NULL, duration_ms = @durationMs WHERE id = @id RETURNING webhook_id`),
     finishFailed: db.prepare(`UPDATE webhook_deliveries SET status = @status, attempts = attempts + 1, next_at = @nextAt,
@@ -55,7 +54,7 @@ export function createWebhookStore(db: DB) {
     prune: db.prepare(`DELETE FROM webhook_deliveries WHERE (status <> 'pending' AND last_attempt_at < ?) OR webhook_id NOT IN (SELECT id FROM webhooks)`),
     eraseViewer: db.prepare(`DELETE FROM webhook_deliveries WHERE viewer_id = ? AND status <> 'delivered'
       AND webhook_id IN (SELECT id FROM webhooks WHERE channel = ?)`),
-    touch: db.prepare('UPDATE streams SET active_at = MAX(COALESCE(active_at, 0), @now) WHERE id = @id'),
+    touch: db.prepare('UPDATE streams SET active_at = MAX(COALESCE(active_at, 0), ?) WHERE id IN (SELECT value FROM json_each(?))'),
     idle: db.prepare('SELECT * FROM streams WHERE ended_at IS NULL AND COALESCE(active_at, created_at) < ? ORDER BY COALESCE(active_at, created_at) LIMIT ?'),
     end: db.prepare('UPDATE streams SET ended_at = ? WHERE id = ? AND ended_at IS NULL'),
     stream: db.prepare('SELECT ended_at FROM streams WHERE id = ?'),
@@ -116,22 +115,23 @@ export function createWebhookStore(db: DB) {
       s.removeDeliveries.run(id);
       return true;
     },
+    /** inside the caller's transaction: the due rows, oldest first, then held until now + leaseMs */
     claim(now: number, limit: number, leaseMs: number): ClaimedDelivery[] {
-      const rows = (s.claim.all({ now, until: now + leaseMs, limit }) as any[]).map(deliveryFrom);
-      return rows
-        .map((d) => {
-          const w = s.endpoint.get(d.webhookId) as any;
-          return { ...d, channel: w.channel, url: w.url, secret: w.secret, failingSince: w.failing_since ?? null };
-        })
-        .sort((a, b) => a.createdAt - b.createdAt);
+      const rows = s.due.all(now, limit) as any[];
+      if (!rows.length) return [];
+      const until = now + leaseMs;
+      s.hold.run(until, JSON.stringify(rows.map((r) => r.id)));
+      return rows.map((r) => ({
+        ...deliveryFrom({ ...r, next_at: until }), channel: r.channel, url: r.url, secret: r.secret, failingSince: r.endpoint_failing_since ?? null,
+      }));
     },
     finish(id: string, a: DeliveryAttempt) {
       if (a.ok) {
-        const r = s.finishOk.get({ id, at: a.at, code: a.code, durationMs: a.durationMs }) as { webhook_id: string } | undefined;
+        const r = s.finishOk.get({ id, at: a.at, code: a.code, durationMs: Math.round(a.durationMs) }) as { webhook_id: string } | undefined;
         if (r) s.healthy.run(r.webhook_id);
         return;
       }
-      const r = s.finishFailed.get({ id, at: a.at, code: a.code, error: a.error, durationMs: a.durationMs, nextAt: a.nextAt, status: a.nextAt === null ? 'failed' : 'pending' }) as { webhook_id: string } | undefined;
+      const r = s.finishFailed.get({ id, at: a.at, code: a.code, error: a.error, durationMs: Math.round(a.durationMs), nextAt: a.nextAt, status: a.nextAt === null ? 'failed' : 'pending' }) as { webhook_id: string } | undefined;
       if (r) s.failing.run(a.at, r.webhook_id);
     },
     deliveries: (channel: string, webhookId: string, limit: number) => (s.deliveries.all(channel, webhookId, limit) as any[]).map(deliveryFrom),
@@ -139,8 +139,9 @@ export function createWebhookStore(db: DB) {
     eraseViewer(channel: string, viewerId: string) {
       s.eraseViewer.run(viewerId, channel);
     },
+    /** one statement; a late mark never moves a stream's activity back */
     touchStreams(ids: string[], now: number) {
-      for (const id of ids) s.touch.run({ id, now });
+      if (ids.length) s.touch.run(now, JSON.stringify(ids));
     },
     idleStreams: (before: number, limit: number, from: (r: any) => StreamRow) => (s.idle.all(before, limit) as any[]).map(from),
     /** the conditional end; the caller fans the event out when it won */
