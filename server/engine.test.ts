@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openSqliteStore } from './store/sqlite/index.js';
 import { Engine } from './engine.js';
 import type { ValidEvent } from './ingest/schema.js';
+import { explainAll } from './tiering/explain.js';
 
 async function setup() {
   const store = openSqliteStore(':memory:');
@@ -23,7 +24,7 @@ describe('tier writes: one queued write per viewer', () => {
     await engine.writer.flushAll();
     const row = (await store.getViewer('shop', 'v1'))!;
     expect(row.tier).toBe('mid');
-    expect(row.reasons).toEqual((await engine.tierOf('shop', 'v1')).reasons);
+    expect(row.explain).toEqual((await engine.tierOf('shop', 'v1')).explain);
   });
 
   it('several changes of one viewer before a commit queue one write, with the last reasons', async () => {
@@ -33,7 +34,7 @@ describe('tier writes: one queued write per viewer', () => {
     const tracks = [engine.track('s1', 'v1', [comment('e1')]), engine.track('s1', 'v1', [comment('e2')]), engine.track('s1', 'v1', [comment('e3')])];
     await Promise.all(tracks); // each re-tiers the viewer after its commit; their reasons writes share one queued job
     await engine.writer.flushAll();
-    expect((await store.getViewer('shop', 'v1'))!.reasons).toContain('3 comments');
+    expect(explainAll((await store.getViewer('shop', 'v1'))!.explain).join(' · ')).toContain('3 comments');
   });
 
   it("a purchase's response comes after the viewer's new tier is stored", async () => {

@@ -8,6 +8,8 @@ import { documented, errorReply, Slug, StreamParams, TierName, ViewerId } from '
 import { HttpError, notFound, requireAdmin, requireHost } from './guards.js';
 import { viewerRoom } from '../realtime/rooms.js';
 import type { ViewerSort } from '../store/types.js';
+import { answerLang, ExplainSchema, LangQuery } from './lang.js';
+import { explainAll, type ReasonLang } from '../tiering/explain.js';
 
 export const LifecycleName = Type.Union([Type.Literal('new'), Type.Literal('active'), Type.Literal('at_risk'), Type.Literal('lapsed')]);
 const Score = Type.Union([Type.Integer({ minimum: 1, maximum: 5 }), Type.Null()]);
@@ -36,7 +38,8 @@ const Viewer = Type.Object({
   id: Type.String(),
   tier: TierName,
   lifecycle: LifecycleName,
-  reasons: Type.Array(Type.String()),
+  reasons: Type.Array(Type.String(), { description: 'Why the tier and lifecycle, in the language asked (`?lang`, `Accept-Language`)' }),
+  explain: ExplainSchema,
   verified: Type.Boolean(),
   connected: Type.Boolean(),
   scores: Scores,
@@ -48,7 +51,11 @@ const VIEWER_EXAMPLE = {
   id: 'user-42',
   tier: 'high',
   lifecycle: 'active',
-  reasons: ['3 orders in 90 days', 'spent ¥2,000.00 or more in 90 days'],
+  reasons: ['3 verified orders, ¥3,897 in 90 days (high needs 2+ orders and ¥1,000+)', 'active: last seen today'],
+  explain: [
+    { code: 'tier.high', params: { orders: 3, spend: 389700, currency: 'CNY', windowDays: 90, minOrders: 2, minSpend: 100000 } },
+    { code: 'lifecycle.active', params: { days: 0 } },
+  ],
   verified: true,
   connected: true,
   scores: { recency: 5, frequency: 4, monetary: 5, engagement: 3 },
@@ -75,7 +82,7 @@ function decodeCursor(cursor: string, sort: ViewerSort): { key: number; id: stri
 
 export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   /** the answer for one viewer; null when unknown in the channel */
-  async function viewerOut(channel: string, streamId: string, viewerId: string) {
+  async function viewerOut(channel: string, streamId: string, viewerId: string, lang: ReasonLang) {
     const d = await app.engine.viewerDetail(channel, viewerId);
     if (!d) return null;
     const [row, vs] = await Promise.all([app.store.getViewer(channel, viewerId), app.store.getViewerStream(streamId, viewerId)]);
@@ -83,7 +90,8 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       id: viewerId,
       tier: d.tier,
       lifecycle: d.lifecycle,
-      reasons: d.reasons,
+      reasons: explainAll(d.explain, lang),
+      explain: d.explain,
       verified: !!row?.verified,
       connected: !!app.engine.streams.get(streamId)?.present.has(viewerId),
       scores: d.scores,
@@ -128,6 +136,7 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
             sort: Type.Optional(Type.Union([Type.Literal('value'), Type.Literal('engagement'), Type.Literal('recent')])),
             limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
             cursor: Type.Optional(Type.String({ maxLength: 600 })),
+            lang: LangQuery,
           },
           // other parameters are ignored (cache busters and the like)
         ),
@@ -139,8 +148,9 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const stream = req.keyStream!;
+      const lang = answerLang(req, reply);
       const sort: ViewerSort = req.query.sort ?? 'recent';
       const limit = Math.min(Math.max(Number(req.query.limit ?? 500), 1), 1000);
       const after = req.query.cursor ? decodeCursor(req.query.cursor, sort) : null;
@@ -149,7 +159,7 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       });
       const last = rows[rows.length - 1];
       // the stored tier and lifecycle select the rows; the live profile has the last word
-      const viewers = (await Promise.all(rows.map((r) => viewerOut(stream.channel, stream.id, r.id))))
+      const viewers = (await Promise.all(rows.map((r) => viewerOut(stream.channel, stream.id, r.id, lang))))
         .filter((v): v is NonNullable<typeof v> => !!v && (!req.query.tier || v.tier === req.query.tier) && (!req.query.lifecycle || v.lifecycle === req.query.lifecycle));
       return { viewers, nextCursor: rows.length === limit && last ? encodeCursor(sort, last.sortKey, last.id) : null };
     },
@@ -165,12 +175,18 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'One viewer: tier, lifecycle, scores and the reasons for them',
         description: 'Scores are 1–5; `recency`, `frequency` and `monetary` are null without a verified purchase in the lookback.',
         params: Type.Object({ id: Slug, viewerId: ViewerId }),
-        response: { 200: documented(Viewer, 'The viewer', VIEWER_EXAMPLE), 404: unknownViewer },
+        querystring: Type.Object({ lang: LangQuery }),
+        response: {
+          200: documented(Viewer, 'The viewer', VIEWER_EXAMPLE),
+          400: errorReply(400, 'bad_request', 'querystring.lang must be one of en, zh-CN', 'A language this server has no words for'),
+          404: unknownViewer,
+        },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const stream = req.keyStream!;
-      const v = await viewerOut(stream.channel, stream.id, req.params.viewerId);
+      const lang = answerLang(req, reply);
+      const v = await viewerOut(stream.channel, stream.id, req.params.viewerId, lang);
       if (!v) throw notFound(`unknown viewer ${req.params.viewerId} in channel ${stream.channel}`);
       return v;
     },
@@ -196,7 +212,8 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
             exportedAt: Type.Integer(),
             tier: TierName,
             lifecycle: LifecycleName,
-            reasons: Type.Array(Type.String()),
+            reasons: Type.Array(Type.String(), { description: 'In English' }),
+            explain: ExplainSchema,
             scores: Scores,
             viewer: Type.Unknown(),
             streams: Type.Array(Type.Unknown()),

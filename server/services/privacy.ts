@@ -9,6 +9,7 @@ import type { Clock, Hooks } from './hooks.js';
 import type { LiveStreams } from './live.js';
 import type { Tiering } from './tiering.js';
 import type { Ingest } from './ingest.js';
+import { explainAll } from '../tiering/explain.js';
 
 export interface PrivacyDeps {
   store: Store;
@@ -27,7 +28,7 @@ export class Privacy {
     return (await this.deps.store.getViewer(channel, viewerId)) !== null;
   }
 
-  /** A viewer's tier, lifecycle, scores, reasons and lifetime stats as of now; null when unknown. */
+  /** A viewer's tier, lifecycle, scores, reasons (as codes) and lifetime stats as of now; null when unknown. */
   async viewerDetail(channel: string, viewerId: string) {
     if (!(await this.knows(channel, viewerId))) return null;
     const { tiering, clock } = this.deps;
@@ -46,7 +47,7 @@ export class Privacy {
     return {
       tier: p.tier,
       lifecycle: p.lifecycle,
-      reasons: p.reasons,
+      explain: p.explain,
       scores: { ...p.scores },
       stats: { ...p.engagement, purchases, spend, firstSeenAt: p.firstSeenAt, lastSeenAt: p.lastSeenAt, lastPurchaseAt },
     };
@@ -58,7 +59,7 @@ export class Privacy {
     const data = await this.deps.store.exportViewer(channel, viewerId);
     if (!data) return null;
     const detail = (await this.viewerDetail(channel, viewerId))!;
-    return { channel, viewerId, exportedAt: this.deps.clock(), tier: detail.tier, lifecycle: detail.lifecycle, reasons: detail.reasons, scores: detail.scores, ...data };
+    return { channel, viewerId, exportedAt: this.deps.clock(), tier: detail.tier, lifecycle: detail.lifecycle, reasons: explainAll(detail.explain), explain: detail.explain, scores: detail.scores, ...data };
   }
 
   /**

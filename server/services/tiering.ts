@@ -16,6 +16,7 @@ import { RECENT_KEPT, type ViewerState } from '../tiering/state.js';
 import { viewerKey, type Clock, type Hooks } from './hooks.js';
 import type { LiveStreams } from './live.js';
 import { lifecycleChanged, tierChanged, type WebhookEvent } from '../webhooks/events.js';
+import { explainAll, sameExplain, type Explain } from '../tiering/explain.js';
 
 /** A viewer's cached state in one channel: the model's ViewerState plus the live results. */
 export interface Profile extends ViewerState {
@@ -24,7 +25,8 @@ export interface Profile extends ViewerState {
   tier: Tier;
   lifecycle: Lifecycle;
   scores: Scores;
-  reasons: string[];
+  /** why the tier and lifecycle, as codes (server/tiering/explain.ts) */
+  explain: Explain[];
   currency: string;
   /** streams this viewer has at least one socket in */
   streams: Set<string>;
@@ -123,7 +125,7 @@ export class Tiering {
       tier: row?.tier ?? 'potential',
       lifecycle: (row?.lifecycle as Lifecycle | undefined) ?? 'new',
       scores: { recency: null, frequency: null, monetary: null, engagement: 1 },
-      reasons: row?.reasons ?? [],
+      explain: row?.explain ?? [],
       currency: purchases[purchases.length - 1]?.currency ?? 'CNY',
       streams: new Set(),
       stored: row !== null,
@@ -299,20 +301,20 @@ export class Tiering {
   /** `quiet`: the hosts are not told (another process changed the facts); `report`: webhooks hear of a change */
   private assess(p: Profile, model: TierModel, now: number, quiet = false, report = !quiet, eventId?: (type: string, from: string, to: string) => string): Tier | null {
     const ev = model.assess(p.viewerId, p, now);
-    const { tier, reasons, lifecycle } = ev;
+    const { tier, explain, lifecycle } = ev;
     p.scores = ev.scores;
     const before = { tier: p.tier, lifecycle: p.lifecycle };
-    const reasonsChanged = reasons.join('\n') !== p.reasons.join('\n');
+    const reasonsChanged = !sameExplain(explain, p.explain);
     if (tier === before.tier && lifecycle === before.lifecycle && !reasonsChanged) return null;
     p.tier = tier;
     p.lifecycle = lifecycle;
-    p.reasons = reasons;
+    p.explain = explain;
     // the merchant's systems hear of a move of tier or lifecycle in the transaction that stores it
     // (one process reports each change: the one that saw its cause, or that stored new rules)
     const events: WebhookEvent[] = [];
     if (report && p.stored) {
-      if (tier !== before.tier) events.push(tierChanged(p.channel, p.viewerId, before.tier, tier, reasons, now));
-      if (lifecycle !== before.lifecycle) events.push(lifecycleChanged(p.channel, p.viewerId, before.lifecycle, lifecycle, tier, reasons, now));
+      if (tier !== before.tier) events.push(tierChanged(p.channel, p.viewerId, before.tier, tier, explain, now));
+      if (lifecycle !== before.lifecycle) events.push(lifecycleChanged(p.channel, p.viewerId, before.lifecycle, lifecycle, tier, explain, now));
       if (eventId) for (const e of events) e.id = eventId(e.type, String(e.data.from), String(e.data.to));
     }
     this.write(p, events);
@@ -334,12 +336,12 @@ export class Tiering {
     const q = this.queued.get(k);
     if (q) {
       q.job.tier = p.tier;
-      q.job.reasons = p.reasons;
+      q.job.explain = p.explain;
       q.job.lifecycle = p.lifecycle;
       if (events.length) (q.job.webhooks ??= []).push(...events);
       return;
     }
-    const job: ReasonsJob = { kind: 'reasons', channel: p.channel, viewerId: p.viewerId, tier: p.tier, reasons: p.reasons, lifecycle: p.lifecycle, ...(events.length ? { webhooks: events } : {}) };
+    const job: ReasonsJob = { kind: 'reasons', channel: p.channel, viewerId: p.viewerId, tier: p.tier, explain: p.explain, lifecycle: p.lifecycle, ...(events.length ? { webhooks: events } : {}) };
     const entry = { job, done: Promise.resolve() as Promise<unknown> };
     this.queued.set(k, entry);
     const done = this.deps.submit(job);
@@ -367,10 +369,10 @@ export class Tiering {
   }
 
   /** A re-tier as of now (loads the profile if needed). */
-  async tierOf(channel: string, viewerId: string): Promise<{ tier: Tier; reasons: string[] }> {
+  async tierOf(channel: string, viewerId: string): Promise<{ tier: Tier; explain: Explain[]; reasons: string[] }> {
     const p = await this.profile(channel, viewerId);
     await this.retier(p, this.deps.clock());
-    return { tier: p.tier, reasons: p.reasons };
+    return { tier: p.tier, explain: p.explain, reasons: explainAll(p.explain) };
   }
 
   /** The rules in force for a channel. */

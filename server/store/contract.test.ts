@@ -29,6 +29,10 @@ import type { Tier } from '../realtime/events.js';
 import { JOB_LEASE_MS } from '../jobs/due.js';
 import { storedDeltas } from '../ingest/tally.js';
 import fc from 'fast-check';
+import { reason, type Explain } from '../tiering/explain.js';
+
+/** an opaque reason (what the store keeps is the tier model's business) */
+const why = (text: string): Explain[] => [reason('text', { text })];
 
 // ---------------------------------------------------------------- the stores under test
 
@@ -359,7 +363,7 @@ describe.each(harnesses)('store contract: $name', (h) => {
       const [first] = await store.ingest([join(s, 'v1', T0)]);
       expect(first).toMatchObject({ firstTime: true, streamWatchMs: 0, accepted: [], duplicates: 0, watchCredited: 0 });
       expect(await store.getViewer(s.channel, 'v1')).toMatchObject({
-        channel: s.channel, id: 'v1', verified: false, tier: 'potential', reasons: [], watchMs: 0, firstSeenAt: T0, lastSeenAt: T0, lifecycle: 'new',
+        channel: s.channel, id: 'v1', verified: false, tier: 'potential', explain: [], watchMs: 0, firstSeenAt: T0, lastSeenAt: T0, lifecycle: 'new',
       });
       expect(await store.audience(s.id)).toBe(1);
 
@@ -461,16 +465,16 @@ describe.each(harnesses)('store contract: $name', (h) => {
     it('stores tiers and reasons (a job, or setTiers), keeping the lifecycle when none is given', async () => {
       const s = await newStream(store);
       await store.ingest([join(s, 'a'), join(s, 'b')]);
-      await store.ingest([{ kind: 'reasons', channel: s.channel, viewerId: 'a', tier: 'mid', reasons: ['watched 12 min'], lifecycle: 'active' }]);
-      expect(await store.getViewer(s.channel, 'a')).toMatchObject({ tier: 'mid', reasons: ['watched 12 min'], lifecycle: 'active' });
-      await store.ingest([{ kind: 'reasons', channel: s.channel, viewerId: 'a', tier: 'mid', reasons: ['watched 13 min'] }]);
-      expect(await store.getViewer(s.channel, 'a')).toMatchObject({ tier: 'mid', reasons: ['watched 13 min'], lifecycle: 'active' });
+      await store.ingest([{ kind: 'reasons', channel: s.channel, viewerId: 'a', tier: 'mid', explain: why('watched 12 min'), lifecycle: 'active' }]);
+      expect(await store.getViewer(s.channel, 'a')).toMatchObject({ tier: 'mid', explain: why('watched 12 min'), lifecycle: 'active' });
+      await store.ingest([{ kind: 'reasons', channel: s.channel, viewerId: 'a', tier: 'mid', explain: why('watched 13 min') }]);
+      expect(await store.getViewer(s.channel, 'a')).toMatchObject({ tier: 'mid', explain: why('watched 13 min'), lifecycle: 'active' });
 
       await store.setTiers([
-        { channel: s.channel, viewerId: 'a', tier: 'high', reasons: ['spent ¥500'], lifecycle: 'active' },
-        { channel: s.channel, viewerId: 'b', tier: 'potential', reasons: [], lifecycle: 'at_risk' },
+        { channel: s.channel, viewerId: 'a', tier: 'high', explain: why('spent ¥500'), lifecycle: 'active' },
+        { channel: s.channel, viewerId: 'b', tier: 'potential', explain: [], lifecycle: 'at_risk' },
       ]);
-      expect(await store.getViewer(s.channel, 'a')).toMatchObject({ tier: 'high', reasons: ['spent ¥500'] });
+      expect(await store.getViewer(s.channel, 'a')).toMatchObject({ tier: 'high', explain: why('spent ¥500') });
       expect(await store.getViewer(s.channel, 'b')).toMatchObject({ tier: 'potential', lifecycle: 'at_risk' });
     });
 
@@ -479,7 +483,7 @@ describe.each(harnesses)('store contract: $name', (h) => {
       const results = await store.ingest([
         join(s, 'v', T0),
         track(s, 'v', [ev('comment', { text: 'first' })], T0 + 1),
-        { kind: 'reasons', channel: s.channel, viewerId: 'v', tier: 'mid', reasons: ['commented'] },
+        { kind: 'reasons', channel: s.channel, viewerId: 'v', tier: 'mid', explain: why('commented') },
         join(s, 'v', T0 + 2),
       ]);
       expect(results).toHaveLength(4);
@@ -528,8 +532,8 @@ describe.each(harnesses)('store contract: $name', (h) => {
       await store.recordPurchase(purchase(s, 'b', 2000, { at: T0 + 12 }));
       await store.recordPurchase(purchase(s, 'c', 100, { at: T0 + 13 }));
       await store.setTiers([
-        { channel: s.channel, viewerId: 'a', tier: 'high', reasons: [], lifecycle: 'active' },
-        { channel: s.channel, viewerId: 'b', tier: 'mid', reasons: [], lifecycle: 'active' },
+        { channel: s.channel, viewerId: 'a', tier: 'high', explain: [], lifecycle: 'active' },
+        { channel: s.channel, viewerId: 'b', tier: 'mid', explain: [], lifecycle: 'active' },
       ]);
       return s;
     }
@@ -1099,8 +1103,8 @@ describe.each(harnesses)('store contract: $name', (h) => {
       // h1 buys with no tracked step before: reaches every step (no rate above 100%), and is said to
       await store.recordPurchase(purchase(s, 'h1', 500));
       await store.setTiers([
-        { channel: s.channel, viewerId: 'm1', tier: 'mid', reasons: [] },
-        { channel: s.channel, viewerId: 'h1', tier: 'high', reasons: [] },
+        { channel: s.channel, viewerId: 'm1', tier: 'mid', explain: [] },
+        { channel: s.channel, viewerId: 'h1', tier: 'high', explain: [] },
       ]);
       expect(await store.funnel(s.channel, s.id)).toEqual({
         total: { viewers: 4, productViews: 3, addToCarts: 2, checkouts: 2, purchases: 2, boughtWithoutCheckout: 1 },
@@ -1416,7 +1420,7 @@ describe.each(harnesses)('store contract: $name', (h) => {
       expect((await own.redeem(s.channel, issued!.offer!.code, 'order-r', 'a', T0 + 7)).status).toBe('redeemed'); // a repeat: no event
       // a tier write carrying its change
       const change = { id: uid('evt'), type: 'viewer.tier_changed' as const, channel: s.channel, viewerId: 'a', at: T0 + 8, data: { from: 'potential', to: 'mid' } };
-      await own.ingest([{ kind: 'reasons', channel: s.channel, viewerId: 'a', tier: 'mid', reasons: ['r'], webhooks: [change] }]);
+      await own.ingest([{ kind: 'reasons', channel: s.channel, viewerId: 'a', tier: 'mid', explain: why('r'), webhooks: [change] }]);
       expect(await kinds(s.channel, all.id)).toEqual(['offer.issued', 'offer.redeemed', 'purchase.recorded', 'purchase.recorded', 'purchase.refunded', 'viewer.tier_changed']);
       expect(await kinds(s.channel, some.id)).toEqual(['purchase.recorded', 'purchase.recorded']);
       expect(await own.listDeliveries(s.channel, off.id, 10)).toEqual([]);
@@ -1617,7 +1621,7 @@ describe.each(harnesses)('store contract: $name', (h) => {
     it('finds the stored viewers whose lifecycle time alone may have moved, a page at a time', async () => {
       const s = await newStream(own);
       await own.ingest([join(s, 'v1', T0), join(s, 'v2', T0 + DAY), join(s, 'v3', T0 + 2 * DAY)]);
-      await own.setTiers([{ channel: s.channel, viewerId: 'v3', tier: 'potential', reasons: [], lifecycle: 'at_risk' }]);
+      await own.setTiers([{ channel: s.channel, viewerId: 'v3', tier: 'potential', explain: [], lifecycle: 'at_risk' }]);
       const cut = { seenBefore: T0 + DAY + 1, boughtBefore: T0, firstSeenBefore: T0 - 1 };
       expect((await own.lifecycleDue(s.channel, cut, null, 10)).map((r) => [r.viewerId, r.lifecycle, r.lastSeenAt])).toEqual([['v1', 'new', T0], ['v2', 'new', T0 + DAY]]);
       expect((await own.lifecycleDue(s.channel, cut, 'v1', 10)).map((r) => r.viewerId)).toEqual(['v2']);

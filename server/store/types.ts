@@ -20,6 +20,7 @@ import type { JobRow, TrackTriggers } from '../jobs/due.js';
 
 export type { JobRow } from '../jobs/due.js';
 import type { WebhookEvent } from '../webhooks/events.js';
+import type { Explain } from '../tiering/explain.js';
 export type { WebhookEvent } from '../webhooks/events.js';
 
 // ---------------------------------------------------------------- rows
@@ -80,7 +81,8 @@ export interface ViewerRow {
   id: string;
   verified: boolean;
   tier: Tier;
-  reasons: string[];
+  /** why the tier and lifecycle, as codes (stored in the \`reasons\` column; plain strings written before codes read as code \`text\`) */
+  explain: Explain[];
   watchMs: number;
   comments: number;
   likes: number;
@@ -269,7 +271,7 @@ export type IngestJob =
       channel: string;
       viewerId: string;
       tier: Tier;
-      reasons: string[];
+      explain: Explain[];
       lifecycle?: string;
       /** the tier and lifecycle changes this write records (viewer.tier_changed / lifecycle_changed), fanned out in its transaction */
       webhooks?: WebhookEvent[];
@@ -488,7 +490,7 @@ export interface Store {
   buyers(channel: string, since: number, now: number): Promise<{ viewerId: string; orders: number; spend: number; lastAt: number }[]>;
   channelViewerIds(channel: string): Promise<string[]>;
   /** stores tiers, reasons and lifecycles (one transaction) */
-  setTiers(rows: { channel: string; viewerId: string; tier: Tier; reasons: string[]; lifecycle?: string }[]): Promise<void>;
+  setTiers(rows: { channel: string; viewerId: string; tier: Tier; explain: Explain[]; lifecycle?: string }[]): Promise<void>;
   listViewers(q: ListQuery): Promise<ViewerListRow[]>;
   exportViewer(channel: string, viewerId: string): Promise<ViewerExport | null>;
   /** deletes the viewer's rows and events; purchases and offers stay under `erasedId`. false when unknown */

@@ -8,12 +8,13 @@
  *   const r = model.assess(viewerId, state, now); // after any change to that viewer: O(distinct keys)
  */
 import type { Lifecycle, Tier } from '../realtime/events.js';
-import { computeTier, formatMoney, plural, describeEngagement } from './model.js';
+import { computeTier, engagementReason } from './model.js';
+import { explainAll, reason, type Explain } from './explain.js';
 import { KeyHistogram, moneyKey, moneyOfKey } from './histogram.js';
 import { ABSOLUTE_CUTS, QUINTILES, daysBetween, rfmValues, scoreRecency, scoreUp, type Cuts, type RfmValues, type Scores } from './rfm.js';
 import { engagementScore } from './engagement.js';
 import { computeLifecycle } from './lifecycle.js';
-import { DEFAULT_TIER_RULES, describeScoreRule, type ScoreRule, type TierRulesDoc } from './rules.js';
+import { DEFAULT_TIER_RULES, type ScoreRule, type TierRulesDoc } from './rules.js';
 import type { ViewerState } from './state.js';
 
 const DAY_MS = 86_400_000;
@@ -21,8 +22,10 @@ const DAY_MS = 86_400_000;
 export interface Evaluation {
   tier: Tier;
   lifecycle: Lifecycle;
-  /** the tier's reasons, then the lifecycle's */
-  reasons: string[];
+  /** the tier's reasons, then the lifecycle's, as codes and parameters (server/tiering/explain.ts) */
+  explain: Explain[];
+  /** the same in English, made when read */
+  readonly reasons: string[];
   scores: Scores;
   /** the RFM values this viewer now counts for in the channel's distribution (null: not a buyer) */
   rfm: RfmValues | null;
@@ -44,8 +47,6 @@ export class TierModel {
   private keyCuts: KeyCuts | null = null;
   /** viewer id → packed keys of what the viewer contributes now */
   private readonly registered = new Map<string, number>();
-  /** describeScoreRule of the rules in force, built once per rules document */
-  private needs: { doc: TierRulesDoc; high: string; mid: string } | null = null;
 
   constructor(rules: TierRulesDoc = DEFAULT_TIER_RULES) {
     this.doc = rules;
@@ -156,18 +157,11 @@ export class TierModel {
     };
   }
 
-  private ruleTexts(): { high: string; mid: string } {
-    if (this.needs?.doc !== this.doc) {
-      this.needs = { doc: this.doc, high: describeScoreRule(this.doc.scores.high), mid: describeScoreRule(this.doc.scores.mid) };
-    }
-    return this.needs;
-  }
-
-  /** "top 10% of spenders" when the channel has enough buyers and this one is in the top half */
-  private spenderRank(rfm: RfmValues | null): string | null {
+  /** N of "top N% of spenders" when the channel has enough buyers and this one is in the top half */
+  private spenderRank(rfm: RfmValues | null): number | null {
     if (!rfm || !this.usesQuantiles()) return null;
     const pct = Math.max(1, Math.ceil((100 * this.monetary.countAtLeast(moneyKey(rfm.spend))) / this.buyers));
-    return pct <= 50 ? `top ${pct}% of spenders` : null;
+    return pct <= 50 ? pct : null;
   }
 
   /** Registers the viewer's current RFM values (replacing what they contributed before) and evaluates them. */
@@ -181,11 +175,11 @@ export class TierModel {
   evaluate(state: ViewerState, now: number, rfm = rfmValues(state.purchases, now, this.doc.lookbackDays)): Evaluation {
     const rules = this.doc;
     const scores: Scores = { ...this.scoreRfm(rfm, now), engagement: engagementScore(state.engWeighted, now) };
-    const cur = state.currency ?? 'CNY';
+    const currency = state.currency ?? 'CNY';
     let tier: Tier;
-    let reasons: string[];
+    let explain: Explain[];
     if (rules.mode === 'absolute') {
-      ({ tier, reasons } = computeTier(state, now, rules.absolute));
+      ({ tier, explain } = computeTier(state, now, rules.absolute));
     } else {
       const meets = (r: ScoreRule) =>
         (r.minRecency == null || (scores.recency ?? 0) >= r.minRecency) &&
@@ -194,36 +188,41 @@ export class TierModel {
         (r.minFrequencyPlusMonetary == null || (scores.frequency ?? 0) + (scores.monetary ?? 0) >= r.minFrequencyPlusMonetary) &&
         (r.minEngagement == null || scores.engagement >= r.minEngagement) &&
         (rfm !== null || (r.minRecency == null && r.minFrequency == null && r.minMonetary == null && r.minFrequencyPlusMonetary == null));
-      const since = rfm ? daysBetween(rfm.lastAt, now) : 0;
-      const facts = rfm
-        ? `R ${scores.recency} · F ${scores.frequency} · M ${scores.monetary}: ${plural(rfm.orders, 'verified order')}, ` +
-          `${formatMoney(rfm.spend, cur)} in ${rules.lookbackDays} days, last ${since === 0 ? 'today' : `${plural(since, 'day')} ago`}`
-        : `no verified purchase in ${rules.lookbackDays} days`;
-      const needs = this.ruleTexts();
+      /** the facts, with the rule of a tier not reached (or reached) named after them */
+      const facts = (needs?: 'high' | 'mid'): Explain => {
+        const n = needs ? { needs: { tier: needs, rule: rules.scores[needs] } } : {};
+        return rfm
+          ? reason('rfm.scores', {
+              recency: scores.recency!, frequency: scores.frequency!, monetary: scores.monetary!, orders: rfm.orders, spend: rfm.spend, currency,
+              lookbackDays: rules.lookbackDays, sinceDays: daysBetween(rfm.lastAt, now), ...n,
+            })
+          : reason('tier.noPurchase', { windowDays: rules.lookbackDays, ...n });
+      };
       if (meets(rules.scores.high)) {
         tier = 'high';
-        reasons = [`${facts} (high needs ${needs.high})`];
+        explain = [facts('high')];
       } else if (meets(rules.scores.mid)) {
         tier = 'mid';
-        reasons = [facts, `high needs ${needs.high}`];
+        explain = [facts(), reason('rfm.needs', { tier: 'high', rule: rules.scores.high })];
       } else {
         tier = 'potential';
-        reasons = [rfm ? `${facts} (mid needs ${needs.mid})` : facts];
-        const engaged = describeEngagement(state.engagement);
-        if (engaged) reasons.push(engaged);
+        explain = [rfm ? facts('mid') : facts()];
+        const engaged = engagementReason(state.engagement);
+        if (engaged) explain.push(engaged);
       }
     }
     const rank = tier !== 'potential' ? this.spenderRank(rfm) : null;
-    if (rank) reasons[0] += ` — ${rank}`;
+    if (rank !== null) explain[0] = { ...explain[0]!, params: { ...explain[0]!.params, rank } } as Explain;
     if (tier === 'potential' && (state.engagement.watchMs > 0 || scores.engagement > 1)) {
-      reasons.push(
-        scores.engagement >= 4
-          ? `engagement ${scores.engagement}/5: watches and takes part but has not bought, worth a first-order offer`
-          : `engagement ${scores.engagement}/5${scores.engagement === 1 ? ': a drive-by visit so far' : ''}`,
-      );
+      explain.push(reason('engagement.score', { score: scores.engagement }));
     }
     const life = computeLifecycle(state, now, rules.lifecycle);
-    return { tier, lifecycle: life.lifecycle, reasons: [...reasons, ...life.reasons], scores, rfm };
+    return {
+      tier, lifecycle: life.lifecycle, explain: [...explain, ...life.explain], scores, rfm,
+      get reasons() {
+        return explainAll(this.explain);
+      },
+    };
   }
 }
 

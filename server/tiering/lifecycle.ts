@@ -7,7 +7,7 @@
 import type { Lifecycle } from '../realtime/events.js';
 import type { LifecycleRules } from './rules.js';
 import type { VerifiedPurchase } from './model.js';
-import { plural } from './model.js';
+import { explainAll, reason, type Explain } from './explain.js';
 import { daysBetween } from './rfm.js';
 
 const DAY_MS = 86_400_000;
@@ -26,10 +26,21 @@ export interface LifecycleInput {
 
 export interface LifecycleResult {
   lifecycle: Lifecycle;
-  reasons: string[];
+  /** the reason as a code and its parameters (server/tiering/explain.ts) */
+  explain: Explain[];
+  /** the same in English */
+  readonly reasons: string[];
 }
 
-const ago = (days: number) => (days <= 0 ? 'today' : days === 1 ? 'yesterday' : `${days} days ago`);
+function lifecycleResult(lifecycle: Lifecycle, why: Explain): LifecycleResult {
+  return {
+    lifecycle,
+    explain: [why],
+    get reasons() {
+      return explainAll(this.explain);
+    },
+  };
+}
 
 /** checkouts in a row, newest first, that are abandoned: older than an hour and after the last verified purchase */
 export function abandonedInRow(input: Pick<LifecycleInput, 'purchases' | 'checkouts'>, now: number): number {
@@ -64,19 +75,25 @@ export function computeLifecycle(input: LifecycleInput, now: number, rules: Life
   let lastBuy: number | null = null;
   for (const p of input.purchases) if (p.amount > 0 && p.at <= now && (lastBuy === null || p.at > lastBuy)) lastBuy = p.at;
   if (lastBuy !== null && now - lastBuy >= rules.lapsedDays * DAY_MS) {
-    return {
-      lifecycle: 'lapsed',
-      reasons: [`lapsed: last verified order ${ago(daysBetween(lastBuy, now))} (lapsed after ${rules.lapsedDays} days)`],
-    };
+    return lifecycleResult('lapsed', reason('lifecycle.lapsed', { days: daysBetween(lastBuy, now), lapsedDays: rules.lapsedDays }));
   }
-  const risk: string[] = [];
-  if (now - input.lastSeenAt >= rules.atRiskDays * DAY_MS) risk.push(`no visit for ${plural(daysBetween(input.lastSeenAt, now), 'day')}`);
+  const risk: { noVisitDays?: number; abandonedCheckouts?: number; ignoredOffers?: number } = {};
+  let atRisk = false;
+  if (now - input.lastSeenAt >= rules.atRiskDays * DAY_MS) {
+    risk.noVisitDays = daysBetween(input.lastSeenAt, now);
+    atRisk = true;
+  }
   const abandoned = abandonedInRow(input, now);
-  if (abandoned >= rules.abandonedCheckouts) risk.push(`${abandoned} abandoned checkouts in a row`);
+  if (abandoned >= rules.abandonedCheckouts) {
+    risk.abandonedCheckouts = abandoned;
+    atRisk = true;
+  }
   const ignored = ignoredInRow(input.offers, now);
-  if (ignored >= rules.ignoredOffers) risk.push(`last ${ignored} offers ignored`);
-  if (risk.length) return { lifecycle: 'at_risk', reasons: [`at risk: ${risk.join(', ')}`] };
-  const firstDays = daysBetween(input.firstSeenAt, now);
-  if (now - input.firstSeenAt < rules.newDays * DAY_MS) return { lifecycle: 'new', reasons: [`new: first seen ${ago(firstDays)}`] };
-  return { lifecycle: 'active', reasons: [`active: last seen ${ago(daysBetween(input.lastSeenAt, now))}`] };
+  if (ignored >= rules.ignoredOffers) {
+    risk.ignoredOffers = ignored;
+    atRisk = true;
+  }
+  if (atRisk) return lifecycleResult('at_risk', reason('lifecycle.atRisk', risk));
+  if (now - input.firstSeenAt < rules.newDays * DAY_MS) return lifecycleResult('new', reason('lifecycle.new', { days: daysBetween(input.firstSeenAt, now) }));
+  return lifecycleResult('active', reason('lifecycle.active', { days: daysBetween(input.lastSeenAt, now) }));
 }

@@ -7,6 +7,7 @@
  * - potential = everyone else
  */
 import type { Tier } from '../realtime/events.js';
+import { explainAll, explainText, reason, type Explain } from './explain.js';
 
 const DAY_MS = 86_400_000;
 
@@ -44,7 +45,10 @@ export interface ViewerProfile {
 
 export interface TierResult {
   tier: Tier;
-  reasons: string[];
+  /** the reasons as codes and parameters (server/tiering/explain.ts) */
+  explain: Explain[];
+  /** the same in English */
+  readonly reasons: string[];
 }
 
 export function emptyEngagement(): Engagement {
@@ -64,77 +68,55 @@ function windowStats(purchases: VerifiedPurchase[], now: number, days: number) {
   return { orders, spend };
 }
 
-/** Intl.NumberFormat is costly to build: one per currency and fraction style, built on first use (null: unknown currency). */
-const moneyFormats = new Map<string, Intl.NumberFormat | null>();
-function moneyFormat(currency: string, cents: boolean): Intl.NumberFormat | null {
-  const key = cents ? `${currency}.` : currency;
-  let f = moneyFormats.get(key);
-  if (f === undefined) {
-    try {
-      f = new Intl.NumberFormat('en', {
-        style: 'currency',
-        currency,
-        currencyDisplay: 'narrowSymbol',
-        minimumFractionDigits: cents ? 2 : 0,
-        maximumFractionDigits: 2,
-      });
-    } catch {
-      f = null;
-    }
-    // the currency is client input: keep the cache bounded
-    if (moneyFormats.size >= 256) moneyFormats.clear();
-    moneyFormats.set(key, f);
-  }
-  return f;
+export { formatMoney, plural } from './explain.js';
+
+/** What the viewer did, as a reason's parameters; null when nothing yet. */
+export function engagementReason(e: Engagement): Explain | null {
+  const watchMinutes = Math.floor(e.watchMs / 60_000);
+  if (watchMinutes <= 0 && e.comments <= 0 && e.likes <= 0 && e.productViews <= 0 && e.addToCarts <= 0) return null;
+  return reason('engagement.activity', { watchMinutes, comments: e.comments, likes: e.likes, productViews: e.productViews, addToCarts: e.addToCarts });
 }
 
-/** Formats minor units as money, e.g. 179700 CNY → "¥1,797". Whole units when there are no cents. */
-export function formatMoney(minor: number, currency = 'CNY'): string {
-  const major = minor / 100;
-  const f = moneyFormat(currency, !Number.isInteger(major));
-  return f ? f.format(major) : `${major.toFixed(2)} ${currency}`;
-}
-
-export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
+/** "watched 12 minutes, 3 comments" (English), or null */
 export function describeEngagement(e: Engagement): string | null {
-  const parts: string[] = [];
-  const minutes = Math.floor(e.watchMs / 60_000);
-  if (minutes > 0) parts.push(`watched ${plural(minutes, 'minute')}`);
-  if (e.comments > 0) parts.push(plural(e.comments, 'comment'));
-  if (e.likes > 0) parts.push(plural(e.likes, 'like'));
-  if (e.productViews > 0) parts.push(plural(e.productViews, 'product view'));
-  if (e.addToCarts > 0) parts.push(plural(e.addToCarts, 'add-to-cart'));
-  return parts.length ? parts.join(', ') : null;
+  const r = engagementReason(e);
+  return r ? explainText(r) : null;
+}
+
+/** A tier with its reasons as codes; `reasons` is their English text, made only when read. */
+function tierResult(tier: Tier, explain: Explain[]): TierResult {
+  return {
+    tier,
+    explain,
+    get reasons() {
+      return explainAll(this.explain);
+    },
+  };
 }
 
 /** Decides a viewer's tier and says why, with the numbers. */
 export function computeTier(profile: ViewerProfile, now: number, rules: TierRules = DEFAULT_RULES): TierResult {
-  const cur = profile.currency ?? 'CNY';
+  const currency = profile.currency ?? 'CNY';
   const hi = windowStats(profile.purchases, now, rules.high.windowDays);
   if (hi.orders >= rules.high.minOrders && hi.spend >= rules.high.minSpend) {
-    return {
-      tier: 'high',
-      reasons: [
-        `${plural(hi.orders, 'verified order')}, ${formatMoney(hi.spend, cur)} in ${rules.high.windowDays} days` +
-          ` (high needs ${rules.high.minOrders}+ orders and ${formatMoney(rules.high.minSpend, cur)}+)`,
-      ],
-    };
+    return tierResult('high', [
+      reason('tier.high', { orders: hi.orders, spend: hi.spend, currency, windowDays: rules.high.windowDays, minOrders: rules.high.minOrders, minSpend: rules.high.minSpend }),
+    ]);
   }
   const mid = windowStats(profile.purchases, now, rules.mid.windowDays);
   if (mid.orders >= rules.mid.minOrders) {
-    const reasons = [`${plural(mid.orders, 'verified order')}, ${formatMoney(mid.spend, cur)} in ${rules.mid.windowDays} days`];
+    const explain = [reason('tier.mid', { orders: mid.orders, spend: mid.spend, currency, windowDays: rules.mid.windowDays })];
     if (hi.orders < rules.high.minOrders) {
-      reasons.push(`${rules.high.minOrders - hi.orders} more order(s) in ${rules.high.windowDays} days to reach high`);
+      explain.push(reason('tier.toHigh.orders', { more: rules.high.minOrders - hi.orders, windowDays: rules.high.windowDays }));
     } else {
-      reasons.push(`${formatMoney(rules.high.minSpend - hi.spend, cur)} more spend in ${rules.high.windowDays} days to reach high`);
+      explain.push(reason('tier.toHigh.spend', { spend: rules.high.minSpend - hi.spend, currency, windowDays: rules.high.windowDays }));
     }
-    return { tier: 'mid', reasons };
+    return tierResult('mid', explain);
   }
-  const reasons = [`no verified purchase in ${rules.mid.windowDays} days`];
-  const engaged = describeEngagement(profile.engagement);
-  if (engaged) reasons.push(engaged);
-  return { tier: 'potential', reasons };
+  const explain = [reason('tier.noPurchase', { windowDays: rules.mid.windowDays })];
+  const engaged = engagementReason(profile.engagement);
+  if (engaged) explain.push(engaged);
+  return tierResult('potential', explain);
 }
 
 /** The time at which the result of `computeTier` may change with no new input (a purchase leaving a window). */

@@ -55,14 +55,3 @@ export const DEFAULT_TIER_RULES: TierRulesDoc = {
 export function rulesDoc(absolute: TierRules = DEFAULT_RULES): TierRulesDoc {
   return { ...DEFAULT_TIER_RULES, absolute };
 }
-
-/** "R≥4 and F+M≥8" */
-export function describeScoreRule(r: ScoreRule): string {
-  const parts: string[] = [];
-  if (r.minRecency != null) parts.push(`R≥${r.minRecency}`);
-  if (r.minFrequency != null) parts.push(`F≥${r.minFrequency}`);
-  if (r.minMonetary != null) parts.push(`M≥${r.minMonetary}`);
-  if (r.minFrequencyPlusMonetary != null) parts.push(`F+M≥${r.minFrequencyPlusMonetary}`);
-  if (r.minEngagement != null) parts.push(`engagement≥${r.minEngagement}`);
-  return parts.length ? parts.join(' and ') : 'any purchase';
-}

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { OfferRow, PurchaseRow } from '../store/types.js';
+import { explainAll, type Explain } from '../tiering/explain.js';
 
 export const WEBHOOK_EVENTS = [
   'viewer.tier_changed',
@@ -83,11 +84,11 @@ export const purchaseRecorded = (p: Omit<PurchaseRow, 'refunded'>, at: number) =
 export const purchaseRefunded = (p: PurchaseRow, refundedTotal: number, at: number) =>
   webhookEvent('purchase.refunded', p.channel, p.viewerId, at, { ...purchaseData({ ...p, refunded: refundedTotal }), refundedBefore: p.refunded });
 
-export const tierChanged = (channel: string, viewerId: string, from: string, to: string, reasons: string[], at: number) =>
-  webhookEvent('viewer.tier_changed', channel, viewerId, at, { viewerId, from, to, reasons });
+export const tierChanged = (channel: string, viewerId: string, from: string, to: string, explain: Explain[], at: number) =>
+  webhookEvent('viewer.tier_changed', channel, viewerId, at, { viewerId, from, to, reasons: explainAll(explain), explain });
 
-export const lifecycleChanged = (channel: string, viewerId: string, from: string, to: string, tier: string, reasons: string[], at: number) =>
-  webhookEvent('viewer.lifecycle_changed', channel, viewerId, at, { viewerId, from, to, tier, reasons });
+export const lifecycleChanged = (channel: string, viewerId: string, from: string, to: string, tier: string, explain: Explain[], at: number) =>
+  webhookEvent('viewer.lifecycle_changed', channel, viewerId, at, { viewerId, from, to, tier, reasons: explainAll(explain), explain });
 
 export const streamEnded = (channel: string, streamId: string, how: 'host' | 'idle', report: Record<string, unknown>, at: number) =>
   webhookEvent('stream.ended', channel, null, at, { streamId, endedBy: how, report });

@@ -4,12 +4,15 @@
  * Only the fields the panel shows are typed; the server may send more.
  */
 import type { Tier } from '../../server/realtime/events.js';
+import type { Explain } from '../../server/tiering/explain.js';
 
 export interface ViewerListItem {
   id: string;
   tier: Tier;
   lifecycle?: string;
   reasons: string[];
+  /** the reasons as codes: the panel words them in its own language */
+  explain?: Explain[];
   connected?: boolean;
   stats?: Record<string, number | null>;
   thisStream?: Record<string, number | null>;

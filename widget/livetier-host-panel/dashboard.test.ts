@@ -164,6 +164,21 @@ describe('<livetier-host-panel> dashboard sections', () => {
     expect((fetchMock.mock.calls[0]![1] as RequestInit).headers).toMatchObject({ authorization: 'Bearer lt_host_k' });
   });
 
+  it('words reasons from their codes in its own language, and shows the server’s words when a viewer has no codes', async () => {
+    const el = await mount({ currency: 'CNY', lang: 'zh-CN' });
+    const explain = [
+      { code: 'tier.high', params: { orders: 2, spend: 120_000, currency: 'CNY', windowDays: 90, minOrders: 2, minSpend: 100_000, rank: 10 } },
+      { code: 'lifecycle.active', params: { days: 6 } },
+    ] as ViewerListItem['explain'];
+    Object.assign(el, { topByValue: [{ ...TOP[0]!, explain }, TOP[1]!] });
+    await el.updateComplete;
+    expect(text(q(el, '[data-list=value] [data-viewer=alice]'))).toContain('90 天内 2 笔已核实订单，消费 ¥1,200（高价值需 2 笔以上且 ¥1,000 以上） — 消费额前 10% · 活跃：6 天前来过');
+    expect(text(q(el, '[data-list=value] [data-viewer=bob]'))).toContain('1 verified order');
+    el.lang = 'en';
+    await el.updateComplete;
+    expect(text(q(el, '[data-list=value] [data-viewer=alice]'))).toContain('2 verified orders, ¥1,200 in 90 days (high needs 2+ orders and ¥1,000+) — top 10% of spenders · active: last seen 6 days ago');
+  });
+
   it('shows each campaign with its funnel, budget left and uplift with CI, or "not enough data yet"', async () => {
     const el = await mount();
     const row = (id: string) => q(el, `[part~=campaign][data-campaign=${id}]`)!;

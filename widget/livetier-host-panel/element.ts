@@ -22,7 +22,11 @@ import { renderPushes, upliftCell } from './pushes.js';
 import { styles } from './element.styles.js';
 import { FUNNEL_STEPS, LIFECYCLES, TEXT, type HostText } from './text.js';
 import { HostApi, type CampaignItem, type PushItem, type ViewerDetail, type ViewerListItem } from './api.js';
+import { explainAll } from '../../server/tiering/explain.js';
 import { TrendChart, mergePoints, pointValue, SERIES, type ChartMode } from './chart.js';
+
+/** a viewer's reasons in the panel's language, from their codes (the words the server sent when it sent none) */
+const reasonsIn = (v: ViewerListItem, lang: Lang): string[] => (v.explain?.length ? explainAll(v.explain, lang) : v.reasons);
 
 const TIER_ORDER = ['high', 'mid', 'potential'] as const satisfies readonly Tier[];
 /** activity lines kept on screen */
@@ -266,7 +270,7 @@ export class LiveTierHostPanel extends LitElement {
       ${problem && t.problems[problem] ? html`<p class="error" part="error" role="alert">${t.problems[problem]}</p>` : nothing}
       ${this.renderAudience(t, lang)}
       <div class="grid">
-        ${this.renderTrend(t)} ${this.renderFunnel(t, lang)} ${this.renderTop(t)} ${this.viewer ? this.renderViewer(t, lang) : nothing}
+        ${this.renderTrend(t)} ${this.renderFunnel(t, lang)} ${this.renderTop(t, lang)} ${this.viewer ? this.renderViewer(t, lang) : nothing}
         ${this.renderCampaigns(t, lang)} ${renderPushes(this.pushes, t, lang, (m) => this.money(m, lang))} ${this.renderActivity(t, lang)}
         ${this.renderForm(t)} ${this.renderPoll(t, lang)}
       </div>
@@ -385,7 +389,7 @@ export class LiveTierHostPanel extends LitElement {
     </div>`;
   }
 
-  private renderTop(t: HostText) {
+  private renderTop(t: HostText, lang: Lang) {
     const list = (key: string, title: string, viewers: ViewerListItem[] | null) =>
       html`<div class="top" data-list=${key}>
         <h4>${title}</h4>
@@ -399,7 +403,7 @@ export class LiveTierHostPanel extends LitElement {
                     html`<li>
                       <button type="button" class="viewer" part="viewer" data-viewer=${v.id} @click=${() => this.openViewer(v.id)}>
                         <span class="who"><span class="badge ${v.tier}">${t.tiers[v.tier] ?? v.tier}</span> ${v.id}</span>
-                        <small class="reasons">${v.reasons.join(' · ')}</small>
+                        <small class="reasons">${reasonsIn(v, lang).join(' · ')}</small>
                       </button>
                     </li>`,
                 )}
@@ -452,7 +456,7 @@ export class LiveTierHostPanel extends LitElement {
         ${v.lifecycle ? html`<span class="badge">${t.lifecycle[v.lifecycle as keyof HostText['lifecycle']] ?? v.lifecycle}</span>` : nothing}
       </p>
       <ul class="reasons-list">
-        ${v.reasons.map((r) => html`<li>${r}</li>`)}
+        ${reasonsIn(v, lang).map((r) => html`<li>${r}</li>`)}
       </ul>
       ${v.scores
         ? html`<dl class="kv">

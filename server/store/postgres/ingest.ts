@@ -298,7 +298,7 @@ async function applyRun(c: Sql, jobs: IngestJob[], run: number[], tallies: Map<n
       `UPDATE viewers v SET tier = u.tier, reasons = u.reasons, lifecycle = COALESCE(u.lifecycle, v.lifecycle)
        FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(channel, id, tier, reasons, lifecycle)
        WHERE v.channel = u.channel AND v.id = u.id`,
-      columns(reasons.map((j) => [j.channel, j.viewerId, j.tier, JSON.stringify(j.reasons), j.lifecycle ?? null]), 5),
+      columns(reasons.map((j) => [j.channel, j.viewerId, j.tier, JSON.stringify(j.explain), j.lifecycle ?? null]), 5),
     );
     // the tier and lifecycle changes these writes store, for the merchant's systems, in this transaction
     const events = reasons.flatMap((j) => j.webhooks ?? []);

@@ -4,6 +4,7 @@
  * to the column arrays multi-row statements pass to UNNEST.
  */
 import type { CampaignRow, OfferRow, PurchaseRow, StreamRow, ViewerRow, ViewerStreamRow } from '../types.js';
+import { toExplain } from '../../tiering/explain.js';
 
 type Row = Record<string, any>;
 
@@ -28,7 +29,7 @@ export const offerFrom = (r: Row): OfferRow => ({
 });
 
 export const viewerFrom = (r: Row): ViewerRow => ({
-  channel: r.channel, id: r.id, verified: !!r.verified, tier: r.tier, reasons: JSON.parse(r.reasons),
+  channel: r.channel, id: r.id, verified: !!r.verified, tier: r.tier, explain: toExplain(JSON.parse(r.reasons)),
   watchMs: r.watch_ms, comments: r.comments, likes: r.likes, productViews: r.product_views,
   addToCarts: r.add_to_carts, firstSeenAt: r.first_seen_at, lastSeenAt: r.last_seen_at,
   lifecycle: r.lifecycle ?? 'new', engWeighted: r.eng_weighted ?? 0,

@@ -15,6 +15,9 @@ import type { ValidEvent } from '../../ingest/schema.js';
 import type { CampaignDoc } from '../../offers/campaign.js';
 import { committedValue } from '../../offers/campaign.js';
 import { decide, DEFAULT_CAP } from '../../offers/rules.js';
+import { reason, type Explain } from '../../tiering/explain.js';
+
+const why = (text: string): Explain[] => [reason('text', { text })];
 
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const ADMIN_URL = process.env.LIVETIER_TEST_PG ?? DEFAULT_URL;
@@ -218,12 +221,12 @@ describe.skipIf(!available)('PostgreSQL store', () => {
         join(s, 'o'),
         track(s, 'o', [ev('x1', 'watch', { playing: true, engagedMs: 5_000 })], NOW + 5_000, NOW),
         join(s, 'o', NOW + 6_000),
-        { kind: 'reasons', channel: CHANNEL, viewerId: 'o', tier: 'mid', reasons: ['watched'], lifecycle: 'active' },
-        { kind: 'reasons', channel: CHANNEL, viewerId: 'o', tier: 'high', reasons: ['bought'] },
+        { kind: 'reasons', channel: CHANNEL, viewerId: 'o', tier: 'mid', explain: why('watched'), lifecycle: 'active' },
+        { kind: 'reasons', channel: CHANNEL, viewerId: 'o', tier: 'high', explain: why('bought') },
       ]);
       expect(r[1]).toMatchObject({ firstTime: true, streamWatchMs: 0 });
       expect(r[3]).toMatchObject({ firstTime: false, streamWatchMs: 5_000 });
-      expect(await store.getViewer(CHANNEL, 'o')).toMatchObject({ comments: 0, watchMs: 5_000, tier: 'high', reasons: ['bought'], lifecycle: 'active' });
+      expect(await store.getViewer(CHANNEL, 'o')).toMatchObject({ comments: 0, watchMs: 5_000, tier: 'high', explain: why('bought'), lifecycle: 'active' });
       expect(await store.countEvents(s)).toBe(2);
     });
 

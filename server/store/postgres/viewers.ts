@@ -9,6 +9,7 @@ import type { Db, Sql } from './pool.js';
 import { columns, viewerFrom } from './rows.js';
 import { storedDeltas } from '../../ingest/tally.js';
 import { eraseViewerDeliveries } from './webhooks.js';
+import type { Explain } from '../../tiering/explain.js';
 
 /** what each sort orders by (descending, then the id ascending), and the type its cursor key compares as */
 const SORT: Record<ViewerSort, { col: string; type: string }> = {
@@ -86,12 +87,12 @@ export async function* csvRows(db: Db, channel: string, streamId: string, page =
 }
 
 /** Stores tiers, reasons and lifecycles in one statement; a viewer listed twice ends as if its rows applied in order. */
-export async function setTiers(db: Db, rows: { channel: string; viewerId: string; tier: Tier; reasons: string[]; lifecycle?: string }[]) {
-  const last = new Map<string, { channel: string; viewerId: string; tier: Tier; reasons: string[]; lifecycle: string | null }>();
+export async function setTiers(db: Db, rows: { channel: string; viewerId: string; tier: Tier; explain: Explain[]; lifecycle?: string }[]) {
+  const last = new Map<string, { channel: string; viewerId: string; tier: Tier; explain: Explain[]; lifecycle: string | null }>();
   for (const r of rows) {
     const k = `${r.channel}\u0000${r.viewerId}`;
     const lifecycle = r.lifecycle ?? last.get(k)?.lifecycle ?? null; // COALESCE(lifecycle, the previous one)
-    last.set(k, { channel: r.channel, viewerId: r.viewerId, tier: r.tier, reasons: r.reasons, lifecycle });
+    last.set(k, { channel: r.channel, viewerId: r.viewerId, tier: r.tier, explain: r.explain, lifecycle });
   }
   if (!last.size) return;
   // one statement: one transaction
@@ -99,7 +100,7 @@ export async function setTiers(db: Db, rows: { channel: string; viewerId: string
     `UPDATE viewers v SET tier = u.tier, reasons = u.reasons, lifecycle = COALESCE(u.lifecycle, v.lifecycle)
      FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(channel, id, tier, reasons, lifecycle)
      WHERE v.channel = u.channel AND v.id = u.id`,
-    columns([...last.values()].map((r) => [r.channel, r.viewerId, r.tier, JSON.stringify(r.reasons), r.lifecycle]), 5),
+    columns([...last.values()].map((r) => [r.channel, r.viewerId, r.tier, JSON.stringify(r.explain), r.lifecycle]), 5),
   );
 }
 

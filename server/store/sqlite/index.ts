@@ -150,7 +150,7 @@ export function createSqliteStore(db: DB): SqliteStore {
         repo.markDelivered(job.offerId, job.now);
         return { accepted: [], duplicates: 0, watchCredited: 0, lastCreditAt: 0 };
       case 'reasons':
-        repo.setTier(job.channel, job.viewerId, job.tier, job.reasons, job.lifecycle);
+        repo.setTier(job.channel, job.viewerId, job.tier, job.explain, job.lifecycle);
         if (job.webhooks?.length) hooks.fanOut(job.webhooks); // the changes this write stores
         return { accepted: [], duplicates: 0, watchCredited: 0, lastCreditAt: 0 };
     }
@@ -283,7 +283,7 @@ export function createSqliteStore(db: DB): SqliteStore {
     buyers: (channel, since, now) => viewers.buyers(channel, since, now),
     channelViewerIds: (channel) => viewers.channelViewerIds(channel),
     setTiers: db.transaction((rows: Parameters<Store['setTiers']>[0]) => {
-      for (const r of rows) repo.setTier(r.channel, r.viewerId, r.tier, r.reasons, r.lifecycle);
+      for (const r of rows) repo.setTier(r.channel, r.viewerId, r.tier, r.explain, r.lifecycle);
     }),
     listViewers: (q) => viewers.list(q),
     exportViewer: read((channel: string, viewerId: string) => viewers.export(channel, viewerId)),

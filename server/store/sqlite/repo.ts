@@ -7,6 +7,7 @@
 import type { DB } from './db.js';
 import type { Tier } from '../../realtime/events.js';
 import type { Deltas, OfferRow, PurchaseRow, StreamRow, ViewerRow, ViewerStreamRow } from '../types.js';
+import { toExplain, type Explain } from '../../tiering/explain.js';
 
 export type { Deltas, OfferRow, PurchaseRow, StreamRow, ViewerRow, ViewerStreamRow };
 export { zeroDeltas } from '../types.js';
@@ -32,7 +33,7 @@ const offerFrom = (r: any): OfferRow => ({
 });
 
 export const viewerFrom = (r: any): ViewerRow => ({
-  channel: r.channel, id: r.id, verified: !!r.verified, tier: r.tier, reasons: JSON.parse(r.reasons),
+  channel: r.channel, id: r.id, verified: !!r.verified, tier: r.tier, explain: toExplain(JSON.parse(r.reasons)),
   watchMs: r.watch_ms, comments: r.comments, likes: r.likes, productViews: r.product_views,
   addToCarts: r.add_to_carts, firstSeenAt: r.first_seen_at, lastSeenAt: r.last_seen_at,
   lifecycle: r.lifecycle ?? 'new', engWeighted: r.eng_weighted ?? 0,
@@ -164,8 +165,8 @@ export function createRepo(db: DB) {
       s.viewerDeltas.run({ ...d, now, channel, viewerId });
       s.viewerStreamDeltas.run({ ...d, now, streamId, viewerId });
     },
-    setTier(channel: string, viewerId: string, tier: Tier, reasons: string[], lifecycle?: string) {
-      s.setTier.run(tier, JSON.stringify(reasons), lifecycle ?? null, channel, viewerId);
+    setTier(channel: string, viewerId: string, tier: Tier, explain: Explain[], lifecycle?: string) {
+      s.setTier.run(tier, JSON.stringify(explain), lifecycle ?? null, channel, viewerId);
     },
     getViewerStream(streamId: string, viewerId: string): ViewerStreamRow | null {
       const r = s.getViewerStream.get(streamId, viewerId);
