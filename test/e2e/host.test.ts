@@ -147,6 +147,9 @@ describe('the host page', () => {
     await expect.poll(() => num(phone.page, '[data-tier="high"]'), { timeout: 10_000 }).toBe('1');
     await phone.page.locator('livetier-host-panel [part~="chart"] canvas').first().waitFor({ timeout: 10_000 });
     expect(await phone.page.locator('livetier-host-panel [data-section="funnel"] h3').textContent()).toBe('转化漏斗');
+    // reasons worded by the panel from their codes, in its language
+    const reasons = phone.page.locator('livetier-host-panel [data-list="value"] [data-viewer="alice"] .reasons');
+    await expect.poll(async () => (await reasons.textContent()) ?? '', { timeout: 10_000 }).toMatch(/^90 天内 2 笔已核实订单，消费 ¥1,200（高价值需 2 笔以上且 ¥1,000 以上）/);
     // responsive: nothing wider than the phone's screen
     expect(await phone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await phone.page.screenshot({ path: path.join(SHOTS, 'host-phone-zh.png'), fullPage: true });
