@@ -329,6 +329,17 @@ export const MIGRATIONS: string[] = [
   /* 7: issue 16: a channel has one currency (a stream's creation or the first verified purchase sets it) */ `
   ALTER TABLE channels ADD COLUMN currency ${T};
   `,
+  /* 8: issue 15: each channel's fitted predictive model (server/predict/channel-model.ts), and the
+     lease of the process fitting it (one fit per channel at a time, whichever process takes it) */ `
+  CREATE TABLE channel_models (
+    channel        ${T} PRIMARY KEY,
+    status         ${T},
+    fitted_at      BIGINT,
+    buyers         INTEGER NOT NULL DEFAULT 0,
+    body           ${T},
+    fitting_until  BIGINT
+  );
+  `,
 ];
 
 /** Brings the schema up to date; returns the number of migrations the code knows. */

@@ -336,4 +336,15 @@ export const MIGRATIONS: string[] = [
   /* issue 16: a channel has one currency (a stream's creation or the first verified purchase sets it) */ `
   ALTER TABLE channels ADD COLUMN currency TEXT;
   `,
+  /* issue 15: each channel's fitted predictive model (server/predict/channel-model.ts), and the lease
+     of the process fitting it (one fit per channel at a time, whichever process takes it) */ `
+  CREATE TABLE channel_models (
+    channel        TEXT PRIMARY KEY,
+    status         TEXT,
+    fitted_at      INTEGER,
+    buyers         INTEGER NOT NULL DEFAULT 0,
+    body           TEXT,
+    fitting_until  INTEGER
+  );
+  `,
 ];
