@@ -30,6 +30,7 @@ import { JOB_LEASE_MS } from '../jobs/due.js';
 import { storedDeltas } from '../ingest/tally.js';
 import fc from 'fast-check';
 import { reason, type Explain } from '../tiering/explain.js';
+import type { ChannelModel } from '../predict/channel-model.js';
 
 /** an opaque reason (what the store keeps is the tier model's business) */
 const why = (text: string): Explain[] => [reason('text', { text })];
@@ -1244,6 +1245,51 @@ describe.each(harnesses)('store contract: $name', (h) => {
       await store.saveHostHistory(s.id, { points: [], items: [line(1, 'gone'), line(2, 'stays')] }, 10);
       expect(await store.eraseViewer(s.channel, 'gone', 'erased-2')).toBe(true);
       expect((await store.hostHistory(s.id, 10)).items.map((x) => x.item.viewerId)).toEqual(['stays']);
+    });
+  });
+
+  describe('predictive models (one store of its own: the channels due are all of it)', () => {
+    let own: Store;
+    beforeAll(async () => {
+      own = await h.open();
+    }, 60_000);
+    const model = (fittedAt: number, over: Partial<ChannelModel> = {}): ChannelModel => ({
+      status: 'fitted', fittedAt, buyers: 250, repeatBuyers: 60, bgnbd: { r: 0.24, alpha: 4.4, a: 0.79, b: 2.4, logLikelihood: -9582.4 },
+      gammaGamma: { p: 6.25, q: 3.74, v: 15.44 }, meanOrderValue: 3500, minBuyers: 200, fitMs: 12.5, ...over,
+    });
+
+    it("a channel's purchases net of refunds are the fit's input; one process at a time holds the fit's lease", async () => {
+      const s = await newStream(own);
+      const quiet = await newStream(own); // no purchase: never due
+      await own.recordPurchase(purchase(s, 'a', 5000, { orderId: 'm-1', at: T0 - DAY }));
+      await own.recordPurchase(purchase(s, 'a', 3000, { orderId: 'm-2', at: T0 }));
+      await own.recordPurchase(purchase(s, 'b', 2000, { orderId: 'm-3', at: T0 }));
+      await own.recordPurchase(purchase(s, 'c', 9000, { orderId: 'm-4', at: T0 + DAY })); // after `now`
+      await own.refund(s.channel, 'm-1', 1000);
+      await own.refund(s.channel, 'm-3', 2000); // all of it: no purchase
+      const input = await own.channelPurchases(s.channel, T0);
+      expect(input.sort((x, y) => x.amount - y.amount)).toEqual([{ viewerId: 'a', amount: 3000, at: T0 }, { viewerId: 'a', amount: 4000, at: T0 - DAY }]);
+
+      expect(await own.getModel(s.channel, T0)).toEqual({ model: null, fittingUntil: null });
+      expect(await own.modelsDue(T0, T0, 100)).toContain(s.channel);
+      expect(await own.modelsDue(T0, T0, 100)).not.toContain(quiet.channel);
+      const [mine, theirs] = await Promise.all([own.claimModelFit(s.channel, T0, T0 + MINUTE), own.claimModelFit(s.channel, T0, T0 + MINUTE)]);
+      expect([mine, theirs].sort()).toEqual([false, true]); // of two at once, one
+      expect(await own.getModel(s.channel, T0 + 1)).toEqual({ model: null, fittingUntil: T0 + MINUTE });
+      expect(await own.modelsDue(T0, T0 + 1, 100)).not.toContain(s.channel); // being fitted
+      expect(await own.claimModelFit(s.channel, T0 + MINUTE - 1, T0 + 2 * MINUTE)).toBe(false);
+      // the holder died: its lease ends, another takes the fit
+      expect(await own.claimModelFit(s.channel, T0 + MINUTE, T0 + 2 * MINUTE)).toBe(true);
+      await own.saveModel(s.channel, model(T0 + MINUTE));
+      expect(await own.getModel(s.channel, T0 + MINUTE)).toEqual({ model: model(T0 + MINUTE), fittingUntil: null });
+      expect(await own.modelsDue(T0 + MINUTE, T0 + MINUTE, 100)).not.toContain(s.channel); // fresh
+      expect(await own.modelsDue(T0 + 2 * MINUTE, T0 + 2 * MINUTE, 100)).toContain(s.channel); // stale
+      // a failed fit lets go of the lease and keeps the last model
+      expect(await own.claimModelFit(s.channel, T0 + 2 * MINUTE, T0 + 3 * MINUTE)).toBe(true);
+      await own.releaseModelFit(s.channel);
+      expect(await own.getModel(s.channel, T0 + 2 * MINUTE)).toEqual({ model: model(T0 + MINUTE), fittingUntil: null });
+      await own.saveModel(s.channel, model(T0 + 3 * MINUTE, { status: 'insufficient_data', bgnbd: null, gammaGamma: null }));
+      expect((await own.getModel(s.channel, T0 + 3 * MINUTE)).model).toMatchObject({ status: 'insufficient_data', fittedAt: T0 + 3 * MINUTE });
     });
   });
 

@@ -21,6 +21,7 @@ import type { JobRow, TrackTriggers } from '../jobs/due.js';
 export type { JobRow } from '../jobs/due.js';
 import type { WebhookEvent } from '../webhooks/events.js';
 import type { Explain } from '../tiering/explain.js';
+import type { ChannelModel, ModelPurchase } from '../predict/channel-model.js';
 export type { WebhookEvent } from '../webhooks/events.js';
 
 // ---------------------------------------------------------------- rows
@@ -459,6 +460,20 @@ export interface Store {
   getChannelCurrency(channel: string): Promise<string | null>;
   /** sets the channel's currency unless it has one (one conditional statement); returns the channel's currency after it, null for an unknown channel */
   claimChannelCurrency(channel: string, currency: string): Promise<string | null>;
+
+  // ---------------------------------------------------------------- predictive models (issue 15)
+  /** the channel's stored model (null: never fitted) and, while a process holds the fit's lease, until when */
+  getModel(channel: string, now: number): Promise<{ model: ChannelModel | null; fittingUntil: number | null }>;
+  /** takes the channel's fit lease until `until` unless another process holds one that has not expired; true when taken */
+  claimModelFit(channel: string, now: number, until: number): Promise<boolean>;
+  /** stores a fit (replacing the last) and ends the lease */
+  saveModel(channel: string, model: ChannelModel): Promise<void>;
+  /** ends the lease without a fit (the fit failed) */
+  releaseModelFit(channel: string): Promise<void>;
+  /** channels with purchases whose model is missing or fitted before `before`, and not being fitted: stalest first */
+  modelsDue(before: number, now: number, limit: number): Promise<string[]>;
+  /** the channel's verified purchases up to `now`, net of refunds (fully refunded orders left out): the fit's input */
+  channelPurchases(channel: string, now: number): Promise<ModelPurchase[]>;
   getRules(channel: string): Promise<unknown | null>;
   setRules(channel: string, doc: unknown, now: number): Promise<void>;
 

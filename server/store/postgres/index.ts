@@ -23,6 +23,7 @@ import { jobOps } from './jobs.js';
 import { historyOps } from './history.js';
 import { webhookOps } from './webhooks.js';
 import { lifecycleOps } from './lifecycle.js';
+import { modelOps } from './models.js';
 
 export { DEFAULT_POOL_SIZE } from './pool.js';
 export { DEDUP_WINDOW_DAYS } from './ingest.js';
@@ -64,6 +65,7 @@ export async function createPostgresStore(url: string, opts: PostgresStoreOption
     ...historyOps(db),
     ...webhookOps(db),
     ...lifecycleOps(db),
+    ...modelOps(db),
 
     setTiers: (rows) => setTiers(db, rows),
     listViewers: (q) => listViewers(db, q),

@@ -23,6 +23,7 @@ import { createJobStore } from './jobs.js';
 import { createHistoryStore } from './history.js';
 import { createWebhookStore } from './webhooks.js';
 import { createLifecycleReads } from './lifecycle.js';
+import { createModelStore } from './models.js';
 import { streamFrom } from './repo.js';
 import { offerIssued, offerRedeemed, purchaseRecorded, purchaseRefunded } from '../../webhooks/events.js';
 import { cartJob, cartJobId, JOB_LEASE_MS, purchaseJob, trackWrites, watchJob, type JobRow } from '../../jobs/due.js';
@@ -105,6 +106,7 @@ export function createSqliteStore(db: DB): SqliteStore {
   const history = createHistoryStore(db);
   const hooks = createWebhookStore(db);
   const lifecycle = createLifecycleReads(db);
+  const models = createModelStore(db);
   const ping = db.prepare('SELECT 1');
 
   /** a read of several statements, as one snapshot */
@@ -364,6 +366,13 @@ export function createSqliteStore(db: DB): SqliteStore {
     getChannelCurrency: (channel) => lifecycle.getChannelCurrency(channel),
     claimChannelCurrency: (channel, currency) => lifecycle.claimChannelCurrency(channel, currency),
     lifecycleDue: (channel, cut, after, limit) => lifecycle.lifecycleDue(channel, cut, after, limit),
+
+    getModel: (channel, now) => models.getModel(channel, now),
+    claimModelFit: (channel, now, until) => models.claimModelFit(channel, now, until),
+    saveModel: (channel, model) => models.saveModel(channel, model),
+    releaseModelFit: (channel) => models.releaseModelFit(channel),
+    modelsDue: (before, now, limit) => models.modelsDue(before, now, limit),
+    channelPurchases: (channel, now) => models.channelPurchases(channel, now),
 
     touchStreams: (ids, now) => hooks.touchStreams(ids, now),
     idleStreams: (before, limit) => hooks.idleStreams(before, limit, streamFrom),

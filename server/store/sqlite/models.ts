@@ -1,0 +1,39 @@
+/**
+ * Each channel's predictive model on SQLite (issue 15; server/services/models.ts): the stored
+ * fit, the lease of the process fitting it, the channels due a fit, and a channel's verified
+ * purchases net of refunds (the fit's input).
+ */
+import type { ChannelModel, ModelPurchase } from '../../predict/channel-model.js';
+import type { DB } from './db.js';
+
+export function createModelStore(db: DB) {
+  const s = {
+    get: db.prepare('SELECT body, fitting_until FROM channel_models WHERE channel = ?'),
+    claim: db.prepare(`INSERT INTO channel_models (channel, fitting_until) VALUES (@channel, @until)
+      ON CONFLICT (channel) DO UPDATE SET fitting_until = @until WHERE channel_models.fitting_until IS NULL OR channel_models.fitting_until <= @now
+      RETURNING channel`),
+    save: db.prepare(`INSERT INTO channel_models (channel, status, fitted_at, buyers, body, fitting_until) VALUES (@channel, @status, @fittedAt, @buyers, @body, NULL)
+      ON CONFLICT (channel) DO UPDATE SET status = @status, fitted_at = @fittedAt, buyers = @buyers, body = @body, fitting_until = NULL`),
+    release: db.prepare('UPDATE channel_models SET fitting_until = NULL WHERE channel = ?'),
+    due: db.prepare(`SELECT c.id AS channel FROM channels c LEFT JOIN channel_models m ON m.channel = c.id
+      WHERE EXISTS (SELECT 1 FROM purchases p WHERE p.channel = c.id)
+        AND (m.fitted_at IS NULL OR m.fitted_at < @before) AND (m.fitting_until IS NULL OR m.fitting_until <= @now)
+      ORDER BY COALESCE(m.fitted_at, 0), c.id LIMIT @limit`),
+    purchases: db.prepare('SELECT viewer_id, amount - refunded AS net, at FROM purchases WHERE channel = ? AND amount > refunded AND at <= ?'),
+  };
+  return {
+    getModel(channel: string, now: number): { model: ChannelModel | null; fittingUntil: number | null } {
+      const r = s.get.get(channel) as { body: string | null; fitting_until: number | null } | undefined;
+      const until = r?.fitting_until ?? null;
+      return { model: r?.body ? (JSON.parse(r.body) as ChannelModel) : null, fittingUntil: until !== null && until > now ? until : null };
+    },
+    claimModelFit: (channel: string, now: number, until: number): boolean => s.claim.get({ channel, now, until }) !== undefined,
+    saveModel(channel: string, model: ChannelModel) {
+      s.save.run({ channel, status: model.status, fittedAt: model.fittedAt, buyers: model.buyers, body: JSON.stringify(model) });
+    },
+    releaseModelFit: (channel: string) => void s.release.run(channel),
+    modelsDue: (before: number, now: number, limit: number): string[] => (s.due.all({ before, now, limit }) as { channel: string }[]).map((r) => r.channel),
+    channelPurchases: (channel: string, now: number): ModelPurchase[] =>
+      (s.purchases.all(channel, now) as { viewer_id: string; net: number; at: number }[]).map((r) => ({ viewerId: r.viewer_id, amount: r.net, at: r.at })),
+  };
+}
