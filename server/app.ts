@@ -38,6 +38,9 @@ import { webhookRoutes } from './routes/webhooks.js'; // a channel's webhook end
 import { Webhooks, type WebhookOptions } from './services/webhooks.js';
 import { StreamEnds } from './services/ending.js';
 import { LifecycleSweep } from './services/lifecycle-sweep.js';
+import { Models } from './services/models.js'; // each channel's predictive model (issue 15)
+import { ModelFitter } from './predict/fitter.js';
+import { modelRoutes } from './routes/models.js';
 import { buildReport } from './routes/reports.js';
 import type { Resolve, TargetPolicy } from './webhooks/address.js';
 
@@ -63,6 +66,8 @@ export interface AppOptions {
   webhooks?: Partial<Omit<WebhookOptions, 'policy'>> & { allowHttp?: boolean };
   /** a stream nobody is connected to this long ends by itself (0: never; default 60 min) */
   streamIdleEndMs?: number;
+  /** predictive models: refit when older than this (0: only on demand and at first sight; default 6 h), the buyers a fit needs (200) */
+  models?: { refitMs?: number; minBuyers?: number };
 }
 
 declare module 'fastify' {
@@ -80,6 +85,8 @@ declare module 'fastify' {
     ending: StreamEnds;
     /** lifecycle moves by time alone (services/lifecycle-sweep.ts) */
     lifecycleSweep: LifecycleSweep;
+    /** each channel's predictive model (services/models.ts) */
+    models: Models;
   }
 }
 
@@ -256,11 +263,18 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   // time alone moves lifecycles (at_risk, lapsed): swept every few minutes, reported like any change
   const sweep = new LifecycleSweep({ store, tiering: engine.tiering, clock, onError: (err) => fastify.log.error({ err }, 'the lifecycle sweep failed') });
   fastify.decorate('lifecycleSweep', sweep);
+  const models = new Models({
+    store, clock, fitter: new ModelFitter(), refitMs: opts.models?.refitMs, minBuyers: opts.models?.minBuyers,
+    onError: (err, channel) => fastify.log.error({ err, channel }, 'the model fit failed'),
+  });
+  fastify.decorate('models', models);
+  await fastify.register(modelRoutes);
   await fastify.register(webhookRoutes);
   const sender = setInterval(() => {
     void webhooks.tick();
     void ending.tick();
     void sweep.tick();
+    void models.tick();
   }, 1000);
   sender.unref();
   // ---- end of webhooks
@@ -292,6 +306,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
     clearInterval(ticker);
     clearInterval(sender);
     await webhooks.close();
+    await models.close();
     clearInterval(refresh);
     await realtime.hosts.close(); // saves the hosts' unsaved live history
     await new Promise<void>((resolve) => realtime.io.close(() => resolve()));

@@ -8,7 +8,7 @@ describe('loadConfig', () => {
     expect(loadConfig([], {}, gen)).toEqual({
       port: 8080, host: '127.0.0.1', db: './livetier.db', dbPool: 10, redis: null, workers: 1, adminKey: 'generated-admin-key', adminKeyGenerated: true, sync: 'normal', logLevel: 'info',
       retentionDays: 90, limits: DEFAULT_LIMITS, trustProxy: false, metricsPort: null, metricsHost: '127.0.0.1',
-      webhooksAllowHttp: false, webhooksDisableAfterHours: 72, streamIdleEndMinutes: 60,
+      webhooksAllowHttp: false, webhooksDisableAfterHours: 72, streamIdleEndMinutes: 60, modelRefitHours: 6, modelMinBuyers: 200,
     });
   });
   it('reads flags over environment', () => {
@@ -57,5 +57,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig(['--nope'], {}, gen)).toThrow();
     expect(() => loadConfig(['--retention-days', '-1'], {}, gen)).toThrow(/--retention-days/);
     expect(() => loadConfig([], { LIVETIER_LIMIT_CONNECTIONS_PER_VIEWER: 'many' }, gen)).toThrow(/--limit-connections-per-viewer/);
+    expect(() => loadConfig(['--model-refit-hours', 'often'], {}, gen)).toThrow(/--model-refit-hours/);
+    expect(() => loadConfig(['--model-min-buyers', '5'], {}, gen)).toThrow(/--model-min-buyers must be at least 10/);
+  });
+
+  it('reads the model flags from flags and environment', () => {
+    expect(loadConfig(['--model-refit-hours', '0'], { LIVETIER_MODEL_MIN_BUYERS: '50' }, gen)).toMatchObject({ modelRefitHours: 0, modelMinBuyers: 50 });
   });
 });

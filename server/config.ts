@@ -54,6 +54,10 @@ export interface Config {
   webhooksDisableAfterHours: number;
   /** a stream nobody is connected to for this long ends by itself, and `stream.ended` is sent (minutes; 0: never) */
   streamIdleEndMinutes: number;
+  /** each channel's predictive model is fitted again when this old (hours; 0: only at first sight and on demand) */
+  modelRefitHours: number;
+  /** a channel needs this many buyers for a predictive model */
+  modelMinBuyers: number;
 }
 
 export class ConfigError extends Error {}
@@ -70,7 +74,7 @@ export const DEFAULT_LIMITS: Limits = {
 
 export const DEFAULTS = {
   port: 8080, host: '127.0.0.1', db: './livetier.db', dbPool: 10, sync: 'normal', logLevel: 'info', retentionDays: 90, metricsHost: '127.0.0.1',
-  webhooksDisableAfterHours: 72, streamIdleEndMinutes: 60,
+  webhooksDisableAfterHours: 72, streamIdleEndMinutes: 60, modelRefitHours: 6, modelMinBuyers: 200,
 } as const;
 
 /** flag → [environment variable, Limits field] */
@@ -122,6 +126,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, generateAdmin
       'webhooks-allow-http': { type: 'boolean' },
       'webhooks-disable-after-hours': { type: 'string' },
       'stream-idle-end-minutes': { type: 'string' },
+      'model-refit-hours': { type: 'string' },
+      'model-min-buyers': { type: 'string' },
       ...Object.fromEntries(Object.keys(LIMIT_OPTIONS).map((k) => [k, { type: 'string' as const }])),
     },
     strict: true,
@@ -133,6 +139,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, generateAdmin
   const webhooksDisableAfterHours = nonNegativeInt('--webhooks-disable-after-hours', flags['webhooks-disable-after-hours'] ?? env.LIVETIER_WEBHOOKS_DISABLE_AFTER_HOURS ?? String(DEFAULTS.webhooksDisableAfterHours));
   if (webhooksDisableAfterHours < 1) throw new ConfigError('--webhooks-disable-after-hours must be at least 1');
   const streamIdleEndMinutes = nonNegativeInt('--stream-idle-end-minutes', flags['stream-idle-end-minutes'] ?? env.LIVETIER_STREAM_IDLE_END_MINUTES ?? String(DEFAULTS.streamIdleEndMinutes));
+  const modelRefitHours = nonNegativeInt('--model-refit-hours', flags['model-refit-hours'] ?? env.LIVETIER_MODEL_REFIT_HOURS ?? String(DEFAULTS.modelRefitHours));
+  const modelMinBuyers = nonNegativeInt('--model-min-buyers', flags['model-min-buyers'] ?? env.LIVETIER_MODEL_MIN_BUYERS ?? String(DEFAULTS.modelMinBuyers));
+  if (modelMinBuyers < 10) throw new ConfigError('--model-min-buyers must be at least 10 (a model of fewer buyers says nothing)');
   const portRaw = flags.port ?? env.PORT ?? String(DEFAULTS.port);
   const port = Number(portRaw);
   if (!/^\d+$/.test(portRaw) || port > 65535) throw new ConfigError(`--port must be an integer 0-65535, got "${portRaw}"`);
@@ -187,5 +196,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, generateAdmin
     webhooksAllowHttp,
     webhooksDisableAfterHours,
     streamIdleEndMinutes,
+    modelRefitHours,
+    modelMinBuyers,
   };
 }

@@ -34,12 +34,27 @@ const ThisStream = Type.Object({
   addToCarts: Type.Integer(),
   checkouts: Type.Integer(),
 });
+export const Predicted = Type.Union(
+  [
+    Type.Object({
+      pAlive: Type.Number({ minimum: 0, maximum: 1, description: 'the chance this buyer still buys (BG/NBD)' }),
+      expectedOrders90d: Type.Number({ minimum: 0, description: 'purchase days expected in the next 90 days' }),
+      expectedOrderValue: Type.Integer({ description: 'expected value of one order, minor units (Gamma-Gamma; the channel mean without one)' }),
+      clv365d: Type.Integer({ description: 'expected value of the next 365 days, minor units, discounted 1% a month' }),
+      currency: Type.String(),
+    }),
+    Type.Null(),
+  ],
+  { description: "From the channel's model (GET /v1/streams/:id/model); null until it is fitted, or for a viewer with no verified purchase" },
+);
+
 const Viewer = Type.Object({
   id: Type.String(),
   tier: TierName,
   lifecycle: LifecycleName,
   reasons: Type.Array(Type.String(), { description: 'Why the tier and lifecycle, in the language asked (`?lang`, `Accept-Language`)' }),
   explain: ExplainSchema,
+  predicted: Predicted,
   verified: Type.Boolean(),
   connected: Type.Boolean(),
   scores: Scores,
@@ -56,6 +71,7 @@ const VIEWER_EXAMPLE = {
     { code: 'tier.high', params: { orders: 3, spend: 389700, currency: 'CNY', windowDays: 90, minOrders: 2, minSpend: 100000 } },
     { code: 'lifecycle.active', params: { days: 0 } },
   ],
+  predicted: { pAlive: 0.87, expectedOrders90d: 1.42, expectedOrderValue: 121300, clv365d: 498000, currency: 'CNY' },
   verified: true,
   connected: true,
   scores: { recency: 5, frequency: 4, monetary: 5, engagement: 3 },
@@ -92,6 +108,7 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       lifecycle: d.lifecycle,
       reasons: explainAll(d.explain, lang),
       explain: d.explain,
+      predicted: await app.models.predict(channel, d.purchases, d.currency),
       verified: !!row?.verified,
       connected: !!app.engine.streams.get(streamId)?.present.has(viewerId),
       scores: d.scores,
@@ -215,6 +232,7 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
             reasons: Type.Array(Type.String(), { description: 'In English' }),
             explain: ExplainSchema,
             scores: Scores,
+            predicted: Predicted,
             viewer: Type.Unknown(),
             streams: Type.Array(Type.Unknown()),
             events: Type.Array(Type.Unknown()),
@@ -229,7 +247,8 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const data = await app.engine.exportViewer(req.query.channel, req.params.viewerId);
       if (!data) throw notFound(`unknown viewer ${req.params.viewerId} in channel ${req.query.channel}`);
-      return data;
+      const d = await app.engine.viewerDetail(req.query.channel, req.params.viewerId);
+      return { ...data, predicted: d ? await app.models.predict(req.query.channel, d.purchases, d.currency) : null };
     },
   );
 

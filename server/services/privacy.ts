@@ -49,6 +49,9 @@ export class Privacy {
       lifecycle: p.lifecycle,
       explain: p.explain,
       scores: { ...p.scores },
+      /** the verified purchases (net of refunds) and currency the predicted value is made from */
+      purchases: p.purchases.map(({ amount, at }) => ({ amount, at })),
+      currency: p.currency,
       stats: { ...p.engagement, purchases, spend, firstSeenAt: p.firstSeenAt, lastSeenAt: p.lastSeenAt, lastPurchaseAt },
     };
   }

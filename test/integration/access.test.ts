@@ -106,6 +106,8 @@ const ENDPOINTS: { method: string; route: string; need: Need; path: () => string
   { method: 'POST', route: '/v1/streams/:id/end', need: 'host', path: () => `/v1/streams/${A.id}/end` },
   { method: 'GET', route: '/v1/streams/:id/campaigns', need: 'host', path: () => `/v1/streams/${A.id}/campaigns` },
   { method: 'GET', route: '/v1/streams/:id/pushes', need: 'host', path: () => `/v1/streams/${A.id}/pushes` },
+  { method: 'GET', route: '/v1/streams/:id/model', need: 'host', path: () => `/v1/streams/${A.id}/model` },
+  { method: 'POST', route: '/v1/streams/:id/model/refit', need: 'host', path: () => `/v1/streams/${A.id}/model/refit` },
   {
     method: 'POST', route: '/v1/streams/:id/campaigns', need: 'host', path: () => `/v1/streams/${A.id}/campaigns`,
     body: () => ({ name: 'Flash', trigger: { type: 'manual' }, offer: { title: 'Flash', discount: { kind: 'amount', value: 1000 }, ttlSeconds: 600 } }),

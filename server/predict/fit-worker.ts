@@ -1,0 +1,22 @@
+/**
+ * The model fit's worker thread (node:worker_threads): fits never run on the event loop that
+ * serves viewers. One message in (`{ id, purchases, now, minBuyers }`), one out (`{ id, model }`
+ * or `{ id, error }`). Spawned by ./fitter.ts.
+ */
+import { parentPort } from 'node:worker_threads';
+import { fitChannelModel, type ModelPurchase } from './channel-model.js';
+
+interface FitRequest {
+  id: number;
+  purchases: ModelPurchase[];
+  now: number;
+  minBuyers?: number;
+}
+
+parentPort?.on('message', (req: FitRequest) => {
+  try {
+    parentPort!.postMessage({ id: req.id, model: fitChannelModel(req.purchases, req.now, { minBuyers: req.minBuyers }) });
+  } catch (err) {
+    parentPort!.postMessage({ id: req.id, error: err instanceof Error ? err.message : String(err) });
+  }
+});

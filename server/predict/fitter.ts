@@ -1,0 +1,88 @@
+/**
+ * Runs model fits in one worker thread (./fit-worker.ts), one at a time, so a fit of a large
+ * channel never blocks the event loop. The worker starts on the first fit and stops when idle
+ * for a minute. Under the TypeScript sources (the tests) the built worker in dist/ is used; with
+ * no built worker at all, fits run inline and `inline` says so (logged once by the caller).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { fitChannelModel, type ChannelModel, type ModelPurchase } from './channel-model.js';
+
+const IDLE_MS = 60_000;
+
+function workerFile(): string | null {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const beside = path.join(here, 'fit-worker.js');
+  if (existsSync(beside)) return beside;
+  // server/predict/ of the sources: the build's copy (npm run build)
+  const built = path.resolve(here, '..', '..', 'dist', 'server', 'predict', 'fit-worker.js');
+  return existsSync(built) ? built : null;
+}
+
+export class ModelFitter {
+  private worker: Worker | null = null;
+  private readonly file = workerFile();
+  private seq = 0;
+  private readonly waiting = new Map<number, { resolve: (m: ChannelModel) => void; reject: (e: Error) => void }>();
+  private idle: NodeJS.Timeout | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  /** true when no built worker exists and fits run on the event loop */
+  get inline(): boolean {
+    return this.file === null;
+  }
+
+  /** fits one channel's model; fits queue one behind the other */
+  fit(purchases: ModelPurchase[], now: number, minBuyers?: number): Promise<ChannelModel> {
+    const run = this.chain.then(() => this.run(purchases, now, minBuyers));
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  private run(purchases: ModelPurchase[], now: number, minBuyers?: number): Promise<ChannelModel> {
+    if (!this.file) return Promise.resolve().then(() => fitChannelModel(purchases, now, { minBuyers }));
+    if (this.idle) clearTimeout(this.idle);
+    const w = this.start();
+    const id = ++this.seq;
+    return new Promise<ChannelModel>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      w.postMessage({ id, purchases, now, minBuyers });
+    }).finally(() => {
+      if (!this.waiting.size) {
+        this.idle = setTimeout(() => void this.close(), IDLE_MS);
+        this.idle.unref();
+      }
+    });
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(this.file!);
+    w.unref();
+    w.on('message', (m: { id: number; model?: ChannelModel; error?: string }) => {
+      const p = this.waiting.get(m.id);
+      if (!p) return;
+      this.waiting.delete(m.id);
+      if (m.model) p.resolve(m.model);
+      else p.reject(new Error(`model fit failed: ${m.error}`));
+    });
+    const fail = (err: Error) => {
+      for (const p of this.waiting.values()) p.reject(err);
+      this.waiting.clear();
+      if (this.worker === w) this.worker = null;
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => fail(new Error(`the model fit's worker exited (${code})`)));
+    this.worker = w;
+    return w;
+  }
+
+  async close(): Promise<void> {
+    if (this.idle) clearTimeout(this.idle);
+    const w = this.worker;
+    this.worker = null;
+    if (w) await w.terminate();
+  }
+}

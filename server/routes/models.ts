@@ -1,0 +1,70 @@
+/**
+ * The channel's predictive model (issue 15), read with the stream's host key:
+ *   GET  /v1/streams/:id/model        the model: status, when fitted, buyers, BG/NBD and Gamma-Gamma parameters
+ *   POST /v1/streams/:id/model/refit  fits it again now (202; the fit runs in a worker thread)
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { documented, StreamParams } from './schemas.js';
+import { requireHost } from './guards.js';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+export const ModelOut = Type.Object({
+  status: Type.Union([Type.Literal('fitted'), Type.Literal('insufficient_data'), Type.Literal('fitting')], {
+    description: '`insufficient_data`: fewer buyers than `minBuyers`, or fewer than 20 of them bought twice; the channel then runs on its RFM rules only. `fitting`: the first fit is under way',
+  }),
+  fittedAt: Nullable(Type.Integer()),
+  buyers: Type.Integer({ description: 'buyers with a verified purchase (net of refunds) at the fit' }),
+  repeatBuyers: Type.Integer({ description: 'of them, those who bought on two or more days' }),
+  bgnbd: Nullable(Type.Object({ r: Type.Number(), alpha: Type.Number(), a: Type.Number(), b: Type.Number(), logLikelihood: Type.Number() }, { description: 'BG/NBD, in weeks' })),
+  gammaGamma: Nullable(Type.Object({ p: Type.Number(), q: Type.Number(), v: Type.Number() }, { description: 'Gamma-Gamma spend per order, in minor units; null with fewer than 20 repeat buyers' })),
+  minBuyers: Type.Integer(),
+  refitting: Type.Boolean({ description: 'a refit is under way; the values are the last fit\'s' }),
+});
+
+const EXAMPLE = {
+  status: 'fitted', fittedAt: 1746106200000, buyers: 2357, repeatBuyers: 1189,
+  bgnbd: { r: 0.2426, alpha: 4.4135, a: 0.7929, b: 2.4258, logLikelihood: -9582.43 }, gammaGamma: { p: 6.25, q: 3.74, v: 15.44 },
+  minBuyers: 200, refitting: false,
+};
+
+export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/v1/streams/:id/model',
+    {
+      preHandler: requireHost,
+      schema: {
+        tags: ['viewers'],
+        operationId: 'getChannelModel',
+        summary: "The channel's predictive model (who will buy again, how much)",
+        description:
+          'BG/NBD (repeat purchases, the chance a buyer is still active) and Gamma-Gamma (value per order), fitted per channel on its verified purchases net of refunds, at start, every `--model-refit-hours` (default 6) and on demand. Viewers\' `predicted` values come from it.',
+        params: StreamParams,
+        response: { 200: documented(ModelOut, "The stream's channel's model", EXAMPLE) },
+      },
+    },
+    async (req) => app.models.status(req.keyStream!.channel),
+  );
+
+  app.post(
+    '/v1/streams/:id/model/refit',
+    {
+      preHandler: requireHost,
+      schema: {
+        tags: ['viewers'],
+        operationId: 'refitChannelModel',
+        summary: "Fit the channel's model again now",
+        description: 'Answers at once; the fit runs in a worker thread (never on the server\'s event loop) and `GET …/model` shows it when stored. A fit already under way (on any server of the cluster) is not started twice.',
+        params: StreamParams,
+        response: { 202: documented(Type.Object({ status: Type.Literal('fitting') }), 'The fit started (or was already running)', { status: 'fitting' }) },
+      },
+    },
+    async (req, reply) => {
+      const channel = req.keyStream!.channel;
+      void app.models.refit(channel).catch((err) => req.log.error({ err, channel }, 'the model fit failed'));
+      reply.code(202);
+      return { status: 'fitting' as const };
+    },
+  );
+};

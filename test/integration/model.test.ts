@@ -1,0 +1,89 @@
+/**
+ * Each channel's predictive model (issue 15), on a real server and store: no model until the
+ * channel has buyers enough; a refit on demand runs in the fit's worker thread and is stored;
+ * viewers' detail and export carry their predicted value from it. Both stores.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ModelFitter } from '../../server/predict/fitter.js';
+import { fitChannelModel } from '../../server/predict/channel-model.js';
+import { ADMIN_KEY, closeAllClients, connectViewer, createStream, startServer, until, viewerToken, type TestServer } from '../helpers/server.js';
+
+let srv: TestServer;
+beforeEach(async () => {
+  srv = await startServer({ app: { models: { minBuyers: 20, refitMs: 0 } } });
+});
+afterEach(async () => {
+  closeAllClients();
+  await srv.close();
+});
+
+const DAY = 86_400_000;
+
+describe("the channel's predictive model", () => {
+  it('insufficient data, then fitted on demand from the verified purchases; viewers get their predicted value', async () => {
+    const s = await createStream(srv, { channel: 'model-shop' });
+    const model = async () => (await srv.api('GET', `/v1/streams/${s.id}/model`, undefined, s.hostKey)).body;
+    expect(await model()).toEqual({ status: 'insufficient_data', fittedAt: null, buyers: 0, repeatBuyers: 0, bgnbd: null, gammaGamma: null, minBuyers: 20, refitting: false });
+
+    // 40 buyers over the last 200 days; every other one came back two or three times
+    const now = Date.now();
+    let n = 0;
+    for (let b = 0; b < 40; b++) {
+      const days = b % 2 === 0 ? [190 - b, 120 - b, 30 - (b % 20)] : [150 - b];
+      for (const ago of days.slice(0, b % 4 === 0 ? 3 : b % 2 === 0 ? 2 : 1)) {
+        const r = await srv.api('POST', '/v1/purchases', { orderId: `m-${n++}`, viewerId: `buyer-${b}`, amount: 5_000 + 100 * b, currency: 'CNY', at: now - ago * DAY }, s.ingestKey);
+        expect(r.status).toBe(201);
+      }
+    }
+    expect((await srv.api('POST', `/v1/streams/${s.id}/model/refit`, undefined, s.hostKey)).status).toBe(202);
+    await until(async () => (await model()).status === 'fitted', 15_000, 'a fitted model');
+    const m = await model();
+    expect(m).toMatchObject({ buyers: 40, repeatBuyers: 20, minBuyers: 20, refitting: false });
+    for (const k of ['r', 'alpha', 'a', 'b'] as const) expect(m.bgnbd[k]).toBeGreaterThan(0);
+    expect(Number.isFinite(m.bgnbd.logLikelihood)).toBe(true);
+    expect(m.gammaGamma).toMatchObject({ p: expect.any(Number), q: expect.any(Number), v: expect.any(Number) });
+
+    // a repeat buyer's predicted value, in the viewer detail and the export
+    const detail = (await srv.api('GET', `/v1/streams/${s.id}/viewers/buyer-0`, undefined, s.hostKey)).body;
+    expect(detail.predicted).toMatchObject({ currency: 'CNY' });
+    const p = detail.predicted;
+    expect(p.pAlive).toBeGreaterThan(0);
+    expect(p.pAlive).toBeLessThanOrEqual(1);
+    expect(p.expectedOrders90d).toBeGreaterThan(0);
+    expect(Number.isInteger(p.expectedOrderValue) && p.expectedOrderValue > 0).toBe(true);
+    expect(Number.isInteger(p.clv365d) && p.clv365d > 0).toBe(true);
+    expect((await srv.api('GET', '/v1/viewers/buyer-0/export?channel=model-shop', undefined, ADMIN_KEY)).body.predicted).toEqual(p);
+    // a viewer who never bought has no prediction
+    await connectViewer(srv, { streamId: s.id, viewerId: 'window-shopper', token: await viewerToken(srv, s.ingestKey, 'window-shopper') });
+    await srv.app.engine.writer.flushAll();
+    expect((await srv.api('GET', `/v1/streams/${s.id}/viewers/window-shopper`, undefined, s.hostKey)).body.predicted).toBeNull();
+
+    // the model is stored: another server on the same database reads it
+    const again = await srv.app.store.getModel('model-shop', Date.now());
+    expect(again.model).toMatchObject({ status: 'fitted', buyers: 40 });
+  });
+
+  it('a refit asked for twice at once runs once', async () => {
+    const s = await createStream(srv, { channel: 'model-twice' });
+    await srv.api('POST', '/v1/purchases', { orderId: 't-1', viewerId: 'v', amount: 100, currency: 'CNY' }, s.ingestKey);
+    const [a, b] = await Promise.all([srv.app.models.refit('model-twice'), srv.app.models.refit('model-twice')]);
+    expect(a).toBe(b);
+    expect(a).toMatchObject({ status: 'insufficient_data', buyers: 1 });
+  });
+
+  it("fits in the build's worker thread, with the same answer as on the event loop", async () => {
+    const fitter = new ModelFitter();
+    try {
+      expect(fitter.inline).toBe(false); // dist/server/predict/fit-worker.js (npm run build)
+      const now = Date.UTC(2026, 0, 1);
+      const purchases = Array.from({ length: 900 }, (_, i) => ({ viewerId: `v${i % 300}`, amount: 1000 + (i % 7) * 250, at: now - ((i * 37) % 300) * DAY }));
+      const [inWorker, queued] = await Promise.all([fitter.fit(purchases, now, 50), fitter.fit(purchases.slice(0, 100), now, 50)]);
+      const { fitMs: _a, ...got } = inWorker;
+      const { fitMs: _b, ...want } = fitChannelModel(purchases, now, { minBuyers: 50 });
+      expect(got).toEqual(want);
+      expect(queued).toMatchObject({ status: 'insufficient_data', buyers: 100 });
+    } finally {
+      await fitter.close();
+    }
+  });
+});
