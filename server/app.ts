@@ -266,7 +266,9 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   const models = new Models({
     store, clock, fitter: new ModelFitter(), refitMs: opts.models?.refitMs, minBuyers: opts.models?.minBuyers,
     onError: (err, channel) => fastify.log.error({ err, channel }, 'the model fit failed'),
+    onFitted: (channel) => void engine.tiering.modelFitted(channel).catch((err) => fastify.log.error({ err, channel }, 're-tiering after a model fit failed')),
   });
+  engine.tiering.valueModel = (channel) => models.peek(channel);
   fastify.decorate('models', models);
   await fastify.register(modelRoutes);
   await fastify.register(webhookRoutes);

@@ -9,7 +9,7 @@
  * spend; without them `gammaGamma` is null and an order's expected value is the channel's mean order.
  * Time is counted in weeks (the literature's unit, and the one the CDNOW reference values use).
  */
-import { fitBgNbd, type BgNbdParams } from './bgnbd.js';
+import { fitBgNbd, pAlive, type BgNbdParams } from './bgnbd.js';
 import { fitGammaGamma, type GammaGammaParams } from './gammagamma.js';
 import { viewerValue } from './clv.js';
 import { summarize, type Purchase, type TimeUnit } from './summary.js';
@@ -119,6 +119,31 @@ export function predictViewer(model: ChannelModel | null, purchases: readonly { 
     currency,
   };
 }
+
+/**
+ * The chance a buyer is still active under the channel's model, as of `now`, without the rest of
+ * the prediction (the tier model asks on every re-tier): null without a fitted model or a purchase.
+ */
+export function pAliveOf(model: ChannelModel | null, purchases: readonly { amount: number; at: number }[], now: number): number | null {
+  if (!model || model.status !== 'fitted' || !model.bgnbd) return null;
+  const end = Math.floor(now / DAY_MS);
+  let first = Infinity;
+  let last = -Infinity;
+  const days = new Set<number>();
+  for (const p of purchases) {
+    if (!(p.amount > 0)) continue;
+    const d = Math.floor(p.at / DAY_MS);
+    if (d > end) continue;
+    days.add(d);
+    if (d < first) first = d;
+    if (d > last) last = d;
+  }
+  if (!days.size) return null;
+  const v = pAlive(model.bgnbd, days.size - 1, (last - first) / 7, (end - first) / 7);
+  return Number.isFinite(v) ? v : null;
+}
+
+const DAY_MS = 86_400_000;
 
 /** verified purchases with a positive net amount, by viewer (a refunded order is no purchase) */
 function toPurchases(purchases: readonly ModelPurchase[]): Purchase[] {

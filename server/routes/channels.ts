@@ -56,6 +56,7 @@ export const TierRulesBody = Type.Object(
           abandonedCheckouts: Type.Integer({ minimum: 1, maximum: 5 }),
           ignoredOffers: Type.Integer({ minimum: 1, maximum: 5 }),
           lapsedDays: Days,
+          atRiskPAlive: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: "at_risk also when a buyer's chance of still being active (the channel's model) is below this; 0: never. Default 0.5" })),
         },
         { additionalProperties: false },
       ),
@@ -84,7 +85,7 @@ export function completeRules(body: Static<typeof TierRulesBody>): TierRulesDoc 
     scores: body.scores ?? DEFAULT_TIER_RULES.scores,
     lookbackDays: body.lookbackDays ?? DEFAULT_TIER_RULES.lookbackDays,
     minBuyers: body.minBuyers ?? DEFAULT_TIER_RULES.minBuyers,
-    lifecycle: body.lifecycle ?? DEFAULT_TIER_RULES.lifecycle,
+    lifecycle: { ...DEFAULT_TIER_RULES.lifecycle, ...body.lifecycle },
   };
   if (doc.absolute.high.minOrders < doc.absolute.mid.minOrders) {
     throw new HttpError(400, 'bad_request', 'body.absolute.high.minOrders must be at least body.absolute.mid.minOrders');

@@ -17,6 +17,7 @@ import { viewerKey, type Clock, type Hooks } from './hooks.js';
 import type { LiveStreams } from './live.js';
 import { lifecycleChanged, tierChanged, type WebhookEvent } from '../webhooks/events.js';
 import { explainAll, sameExplain, type Explain } from '../tiering/explain.js';
+import type { ChannelModel } from '../predict/channel-model.js';
 
 /** A viewer's cached state in one channel: the model's ViewerState plus the live results. */
 export interface Profile extends ViewerState {
@@ -79,7 +80,22 @@ export class Tiering {
   private refreshRun: { channel: string; forgotten: Set<string> } | null = null;
   private refreshTimer: ReturnType<typeof setInterval> | null = null;
 
+  /** each channel's predictive model, if any (services/models.ts `peek`): buyers unlikely to be active are at_risk */
+  valueModel: ((channel: string) => ChannelModel | null) | null = null;
+
   constructor(private readonly deps: TieringDeps) {}
+
+  /**
+   * The channel's predictive model changed (a new fit): its connected viewers are re-tiered now
+   * (reported, as this process stored the fit); others as they next do something or are swept.
+   */
+  async modelFitted(channel: string): Promise<void> {
+    if (!this.models.has(channel)) return;
+    const now = this.deps.clock();
+    for (const p of [...this.profiles.values()]) {
+      if (p.channel === channel && p.streams.size > 0) await this.retier(p, now, p.streams, true);
+    }
+  }
 
   /** the viewer's profile if cached */
   cached(channel: string, viewerId: string): Profile | undefined {
@@ -300,6 +316,8 @@ export class Tiering {
 
   /** `quiet`: the hosts are not told (another process changed the facts); `report`: webhooks hear of a change */
   private assess(p: Profile, model: TierModel, now: number, quiet = false, report = !quiet, eventId?: (type: string, from: string, to: string) => string): Tier | null {
+    const vm = this.valueModel?.(p.channel) ?? null;
+    if (model.valueModel !== vm) model.setValueModel(vm);
     const ev = model.assess(p.viewerId, p, now);
     const { tier, explain, lifecycle } = ev;
     p.scores = ev.scores;

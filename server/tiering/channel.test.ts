@@ -189,6 +189,40 @@ describe('lifecycle', () => {
     expect(computeLifecycle({ ...old, purchases: [{ orderId: 'x', amount: 0, at: NOW - 200 * DAY }] }, NOW, L).lifecycle).toBe('at_risk');
   });
 
+  it("at_risk when the channel's model gives a buyer less than atRiskPAlive of still being active (0: never)", () => {
+    const buyer = { ...base, purchases: [{ orderId: 'x', amount: 5000, at: NOW - 20 * DAY }] };
+    expect(computeLifecycle({ ...buyer, pAlive: 0.318 }, NOW, L)).toMatchObject({
+      lifecycle: 'at_risk',
+      explain: [{ code: 'lifecycle.atRisk', params: { pAlive: 0.32, atRiskPAlive: 0.5 } }],
+      reasons: ['at risk: 32% chance of buying again (at risk below 50%)'],
+    });
+    expect(computeLifecycle({ ...buyer, pAlive: 0.5 }, NOW, L).lifecycle).toBe('new');
+    expect(computeLifecycle({ ...buyer, pAlive: null }, NOW, L).lifecycle).toBe('new');
+    expect(computeLifecycle({ ...buyer, pAlive: 0.1 }, NOW, { ...L, atRiskPAlive: 0 }).lifecycle).toBe('new');
+    // a rules document stored before the threshold existed: the default
+    const { atRiskPAlive: _, ...older } = L;
+    expect(computeLifecycle({ ...buyer, pAlive: 0.2 }, NOW, older).lifecycle).toBe('at_risk');
+    // lapsed still wins
+    expect(computeLifecycle({ ...buyer, purchases: [{ orderId: 'x', amount: 5000, at: NOW - 200 * DAY }], pAlive: 0.1 }, NOW, L).lifecycle).toBe('lapsed');
+  });
+
+  it('the tier model asks its predictive model, when it has one, for each buyer', () => {
+    const m = new TierModel(DEFAULT_TIER_RULES);
+    const s = emptyState(NOW - 200 * DAY);
+    for (const [k, ago] of [100, 97, 94, 91, 88].entries()) addPurchase(s, { orderId: `b${k}`, amount: 5000, at: NOW - ago * DAY });
+    s.lastSeenAt = NOW - DAY;
+    expect(m.assess('v', s, NOW).lifecycle).toBe('active');
+    m.setValueModel({
+      status: 'fitted', fittedAt: NOW, buyers: 500, repeatBuyers: 200, bgnbd: { r: 0.24, alpha: 4.41, a: 0.79, b: 2.43, logLikelihood: -1 },
+      gammaGamma: null, meanOrderValue: 5000, minBuyers: 200, fitMs: 1,
+    });
+    const ev = m.assess('v', s, NOW);
+    expect(ev.lifecycle).toBe('at_risk');
+    expect(ev.reasons.at(-1)).toMatch(/^at risk: \d+% chance of buying again \(at risk below 50%\)$/);
+    m.setValueModel(null);
+    expect(m.assess('v', s, NOW).lifecycle).toBe('active');
+  });
+
   it('firstSeenAt is the earliest of the first event and the first purchase', () => {
     const s = emptyState(NOW);
     addPurchase(s, { orderId: 'p', amount: 100, at: NOW - 10 * DAY });

@@ -10,6 +10,7 @@
 import type { Lifecycle, Tier } from '../realtime/events.js';
 import { computeTier, engagementReason } from './model.js';
 import { explainAll, reason, type Explain } from './explain.js';
+import { pAliveOf, type ChannelModel } from '../predict/channel-model.js';
 import { KeyHistogram, moneyKey, moneyOfKey } from './histogram.js';
 import { ABSOLUTE_CUTS, QUINTILES, daysBetween, rfmValues, scoreRecency, scoreUp, type Cuts, type RfmValues, type Scores } from './rfm.js';
 import { engagementScore } from './engagement.js';
@@ -48,8 +49,20 @@ export class TierModel {
   /** viewer id → packed keys of what the viewer contributes now */
   private readonly registered = new Map<string, number>();
 
+  /** the channel's predictive model (server/predict/channel-model.ts): a buyer unlikely to be active is at_risk */
+  private value: ChannelModel | null = null;
+
   constructor(rules: TierRulesDoc = DEFAULT_TIER_RULES) {
     this.doc = rules;
+  }
+
+  get valueModel(): ChannelModel | null {
+    return this.value;
+  }
+
+  /** Replaces the predictive model. Callers re-assess viewers to apply it. */
+  setValueModel(model: ChannelModel | null): void {
+    this.value = model;
   }
 
   get rules(): TierRulesDoc {
@@ -216,7 +229,7 @@ export class TierModel {
     if (tier === 'potential' && (state.engagement.watchMs > 0 || scores.engagement > 1)) {
       explain.push(reason('engagement.score', { score: scores.engagement }));
     }
-    const life = computeLifecycle(state, now, rules.lifecycle);
+    const life = computeLifecycle(this.value ? { ...state, pAlive: pAliveOf(this.value, state.purchases, now) } : state, now, rules.lifecycle);
     return {
       tier, lifecycle: life.lifecycle, explain: [...explain, ...life.explain], scores, rfm,
       get reasons() {

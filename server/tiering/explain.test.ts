@@ -21,7 +21,7 @@ const SAMPLES: { [C in ReasonCode]: ReasonParams[C][] } = {
   'engagement.activity': [{ watchMinutes: 12, comments: 3, likes: 1, productViews: 0, addToCarts: 2 }],
   'engagement.score': [{ score: 1 }, { score: 3 }, { score: 5 }],
   'lifecycle.lapsed': [{ days: 200, lapsedDays: 180 }],
-  'lifecycle.atRisk': [{ noVisitDays: 30 }, { abandonedCheckouts: 2, ignoredOffers: 3 }],
+  'lifecycle.atRisk': [{ noVisitDays: 30 }, { abandonedCheckouts: 2, ignoredOffers: 3 }, { noVisitDays: 31, pAlive: 0.32, atRiskPAlive: 0.5 }],
   'lifecycle.new': [{ days: 0 }, { days: 1 }, { days: 3 }],
   'lifecycle.active': [{ days: 6 }],
   text: [{ text: 'spent ¥500' }],

@@ -33,7 +33,7 @@ export interface ReasonParams {
   'engagement.activity': { watchMinutes: number; comments: number; likes: number; productViews: number; addToCarts: number };
   'engagement.score': { score: number };
   'lifecycle.lapsed': { days: number; lapsedDays: number };
-  'lifecycle.atRisk': { noVisitDays?: number; abandonedCheckouts?: number; ignoredOffers?: number };
+  'lifecycle.atRisk': { noVisitDays?: number; abandonedCheckouts?: number; ignoredOffers?: number; pAlive?: number; atRiskPAlive?: number };
   'lifecycle.new': { days: number };
   'lifecycle.active': { days: number };
   /** a reason stored before reasons were codes: shown as it was written, in every language */
@@ -95,6 +95,8 @@ const joinRule = (r: ScoreRule, engagement: string, and: string, any: string) =>
   return parts.length ? parts.join(and) : any;
 };
 
+const pct = (share: number, locale: ReasonLang) => new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0 }).format(share);
+
 const agoEn = (days: number) => (days <= 0 ? 'today' : days === 1 ? 'yesterday' : `${days} days ago`);
 const agoZh = (days: number) => (days <= 0 ? '今天' : days === 1 ? '昨天' : `${days} 天前`);
 
@@ -135,6 +137,7 @@ const en: Words = {
       if (p.noVisitDays != null) parts.push(`no visit for ${plural(p.noVisitDays, 'day')}`);
       if (p.abandonedCheckouts != null) parts.push(`${p.abandonedCheckouts} abandoned checkouts in a row`);
       if (p.ignoredOffers != null) parts.push(`last ${p.ignoredOffers} offers ignored`);
+      if (p.pAlive != null) parts.push(`${pct(p.pAlive, 'en')} chance of buying again (at risk below ${pct(p.atRiskPAlive ?? 0.5, 'en')})`);
       return `at risk: ${parts.join(', ')}`;
     },
     'lifecycle.new': (p) => `new: first seen ${agoEn(p.days)}`,
@@ -182,6 +185,7 @@ const zh: Words = {
       if (p.noVisitDays != null) parts.push(`${p.noVisitDays} 天未来访`);
       if (p.abandonedCheckouts != null) parts.push(`连续 ${p.abandonedCheckouts} 次放弃结账`);
       if (p.ignoredOffers != null) parts.push(`最近 ${p.ignoredOffers} 张优惠券都未理会`);
+      if (p.pAlive != null) parts.push(`再次购买的可能性为 ${pct(p.pAlive, 'zh-CN')}（低于 ${pct(p.atRiskPAlive ?? 0.5, 'zh-CN')} 即有风险）`);
       return `有流失风险：${parts.join('，')}`;
     },
     'lifecycle.new': (p) => `新观众：${agoZh(p.days)}首次出现`,

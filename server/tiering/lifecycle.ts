@@ -5,7 +5,7 @@
  * When several apply, the first of lapsed, at_risk, new, active wins. Pure: `now` is passed in.
  */
 import type { Lifecycle } from '../realtime/events.js';
-import type { LifecycleRules } from './rules.js';
+import { DEFAULT_AT_RISK_P_ALIVE, type LifecycleRules } from './rules.js';
 import type { VerifiedPurchase } from './model.js';
 import { explainAll, reason, type Explain } from './explain.js';
 import { daysBetween } from './rfm.js';
@@ -22,6 +22,8 @@ export interface LifecycleInput {
   checkouts: readonly number[];
   /** the viewer's most recent offers (any order) */
   offers: readonly { expiresAt: number; engaged: boolean }[];
+  /** the chance this buyer is still active under the channel's predictive model (absent: no model, or not a buyer) */
+  pAlive?: number | null;
 }
 
 export interface LifecycleResult {
@@ -77,7 +79,7 @@ export function computeLifecycle(input: LifecycleInput, now: number, rules: Life
   if (lastBuy !== null && now - lastBuy >= rules.lapsedDays * DAY_MS) {
     return lifecycleResult('lapsed', reason('lifecycle.lapsed', { days: daysBetween(lastBuy, now), lapsedDays: rules.lapsedDays }));
   }
-  const risk: { noVisitDays?: number; abandonedCheckouts?: number; ignoredOffers?: number } = {};
+  const risk: { noVisitDays?: number; abandonedCheckouts?: number; ignoredOffers?: number; pAlive?: number; atRiskPAlive?: number } = {};
   let atRisk = false;
   if (now - input.lastSeenAt >= rules.atRiskDays * DAY_MS) {
     risk.noVisitDays = daysBetween(input.lastSeenAt, now);
@@ -91,6 +93,12 @@ export function computeLifecycle(input: LifecycleInput, now: number, rules: Life
   const ignored = ignoredInRow(input.offers, now);
   if (ignored >= rules.ignoredOffers) {
     risk.ignoredOffers = ignored;
+    atRisk = true;
+  }
+  const below = rules.atRiskPAlive ?? DEFAULT_AT_RISK_P_ALIVE;
+  if (input.pAlive != null && below > 0 && input.pAlive < below) {
+    risk.pAlive = Math.round(input.pAlive * 100) / 100;
+    risk.atRiskPAlive = below;
     atRisk = true;
   }
   if (atRisk) return lifecycleResult('at_risk', reason('lifecycle.atRisk', risk));

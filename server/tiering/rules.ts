@@ -26,6 +26,8 @@ export interface LifecycleRules {
   ignoredOffers: number;
   /** `lapsed`: bought before, but no verified purchase for this many days */
   lapsedDays: number;
+  /** `at_risk`: a buyer whose chance of still being active (the channel's predictive model) is below this; 0: never (default 0.5) */
+  atRiskPAlive?: number;
 }
 
 export interface TierRulesDoc {
@@ -40,7 +42,9 @@ export interface TierRulesDoc {
   lifecycle: LifecycleRules;
 }
 
-export const DEFAULT_LIFECYCLE: LifecycleRules = { newDays: 7, atRiskDays: 30, abandonedCheckouts: 2, ignoredOffers: 3, lapsedDays: 180 };
+export const DEFAULT_LIFECYCLE: LifecycleRules = { newDays: 7, atRiskDays: 30, abandonedCheckouts: 2, ignoredOffers: 3, lapsedDays: 180, atRiskPAlive: 0.5 };
+/** when a stored rules document predates it */
+export const DEFAULT_AT_RISK_P_ALIVE = 0.5;
 
 export const DEFAULT_TIER_RULES: TierRulesDoc = {
   mode: 'absolute',

@@ -225,7 +225,7 @@ describe('purchases, refunds, channels (real clock)', () => {
     const url = '/v1/channels/shop-a/tier-rules';
     const got = await srv.api('GET', url, undefined, ADMIN_KEY);
     expect(got.status).toBe(200);
-    expect(got.body).toMatchObject({ mode: 'absolute', absolute: { high: { minOrders: 2, minSpend: 100_000, windowDays: 90 } }, minBuyers: 50, lookbackDays: 365 });
+    expect(got.body).toMatchObject({ mode: 'absolute', absolute: { high: { minOrders: 2, minSpend: 100_000, windowDays: 90 } }, minBuyers: 50, lookbackDays: 365, lifecycle: { atRiskPAlive: 0.5 } });
 
     const bad1 = await srv.api('PUT', url, { mode: 'scores', scores: { high: { minRecency: 7 }, mid: { minRecency: 2 } } }, ADMIN_KEY);
     expect(bad1.status).toBe(400);
@@ -240,6 +240,12 @@ describe('purchases, refunds, channels (real clock)', () => {
     expect(bad4.status).toBe(400);
     expect(bad4.body.message).toContain('body.absolute.high.minOrders');
     expect((await srv.api('PUT', url, { mode: 'absolute', extra: 1 }, ADMIN_KEY)).status).toBe(400);
+    const lifecycle = { newDays: 7, atRiskDays: 30, abandonedCheckouts: 2, ignoredOffers: 3, lapsedDays: 180 };
+    const bad5 = await srv.api('PUT', url, { mode: 'absolute', lifecycle: { ...lifecycle, atRiskPAlive: 1.5 } }, ADMIN_KEY);
+    expect(bad5.status).toBe(400);
+    expect(bad5.body.message).toContain('body.lifecycle.atRiskPAlive');
+    // a lifecycle given without the predictive threshold keeps its default
+    expect((await srv.api('PUT', url, { mode: 'absolute', lifecycle }, ADMIN_KEY)).body.lifecycle).toEqual({ ...lifecycle, atRiskPAlive: 0.5 });
     expect((await srv.api('PUT', url, { mode: 'absolute' }, stream.hostKey)).status).toBe(401);
     expect((await srv.api('GET', '/v1/channels/no-such/tier-rules', undefined, ADMIN_KEY)).status).toBe(404);
 
