@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cdnowSamplePurchases } from './cdnow-fixture.js';
-import { DEFAULT_MIN_BUYERS, fitChannelModel, predictViewer, type ModelPurchase } from './channel-model.js';
+import { DEFAULT_MIN_BUYERS, fitChannelModel, predictAll, predictViewer, STABILIZING_PENALIZER, type ModelPurchase } from './channel-model.js';
 
 const END = Date.UTC(1997, 8, 30);
 // CDNOW has a few $0 orders, which the literature counts as purchases; here a net amount of 0 is a
@@ -18,6 +18,7 @@ describe('a channel model fitted on CDNOW (weeks, calibration to 1997-09-30)', (
     expect(bg.logLikelihood).toBeCloseTo(-9582.43, 1);
     expect(model.gammaGamma).not.toBeNull();
     expect(model.repeatBuyers).toBeGreaterThan(MIN_REPEAT);
+    expect(model.penalizer).toBe(0);
   });
 
   it("predicts a buyer's value: pAlive, orders in 90 days, order value and a year's value, in minor units", () => {
@@ -52,6 +53,24 @@ describe('a channel model fitted on CDNOW (weeks, calibration to 1997-09-30)', (
 });
 
 const MIN_REPEAT = 20;
+
+describe('a fit that runs off to a boundary', () => {
+  it('is fitted again with a small penalty, so predictions stay bounded and quick', () => {
+    // buyers who all behave alike: the plain fit sends a and b to ~1e12
+    const now = Date.UTC(2026, 0, 1);
+    const day = 86_400_000;
+    const ps: ModelPurchase[] = [];
+    for (let b = 0; b < 40; b++) {
+      const days = b % 2 === 0 ? [180, 150, 120, 90, 60, 30] : [130, 127, 124, 121, 118];
+      for (const ago of days) ps.push({ viewerId: `b${b}`, amount: 5000 + 100 * b, at: now - (ago - (b % 7)) * day });
+    }
+    const m = fitChannelModel(ps, now, { minBuyers: 20 });
+    expect(m.status).toBe('fitted');
+    expect(m.penalizer).toBe(STABILIZING_PENALIZER);
+    for (const k of ['r', 'alpha', 'a', 'b'] as const) expect(m.bgnbd![k]).toBeLessThan(1000);
+    expect(predictAll(m, ps, now)).toHaveLength(40);
+  });
+});
 
 describe('too little data', () => {
   it('is insufficient_data below the minimum of buyers, or of repeat buyers; no prediction then', () => {

@@ -17,6 +17,14 @@ import { summarize, type Purchase, type TimeUnit } from './summary.js';
 export const DEFAULT_MIN_BUYERS = 200;
 export const MIN_REPEAT_BUYERS = 20;
 export const MODEL_UNIT: TimeUnit = 'week';
+/**
+ * An unpenalized BG/NBD fit whose parameters run off past this (the data cannot tell the buyers'
+ * differences apart, e.g. a = 4.5e12, b = 2.6e13) is fitted again with a small L2 penalty
+ * (lifetimes' penalizer_coef): the likelihood barely moves, and the hypergeometric series of the
+ * predictions stays fast (near the boundary one viewer's prediction took a second).
+ */
+const MAX_PARAMETER = 1_000;
+export const STABILIZING_PENALIZER = 1e-4;
 
 export type ModelStatus = 'fitted' | 'insufficient_data' | 'fitting';
 
@@ -34,6 +42,8 @@ export interface ChannelModel {
   minBuyers: number;
   /** how long the fit took (ms), for operators */
   fitMs: number;
+  /** the L2 penalty of the BG/NBD fit: 0, or STABILIZING_PENALIZER when the plain fit ran off */
+  penalizer?: number;
 }
 
 export interface ModelPurchase {
@@ -80,7 +90,13 @@ export function fitChannelModel(purchases: readonly ModelPurchase[], now: number
   if (rows.length < minBuyers || repeat.length < MIN_REPEAT_BUYERS) {
     return { status: 'insufficient_data', ...base, bgnbd: null, gammaGamma: null, fitMs: performance.now() - started };
   }
-  const bg = fitBgNbd(rows.map((r) => ({ x: r.x, t_x: r.t_x, T: r.T })));
+  const histories = rows.map((r) => ({ x: r.x, t_x: r.t_x, T: r.T }));
+  let penalizer = 0;
+  let bg = fitBgNbd(histories);
+  if (![bg.r, bg.alpha, bg.a, bg.b].every((v) => Number.isFinite(v) && v < MAX_PARAMETER)) {
+    penalizer = STABILIZING_PENALIZER;
+    bg = fitBgNbd(histories, { penalizer });
+  }
   let gammaGamma: GammaGammaParams | null = null;
   const spenders = repeat.filter((r) => r.zbar > 0);
   if (spenders.length >= MIN_REPEAT_BUYERS) {
@@ -93,6 +109,7 @@ export function fitChannelModel(purchases: readonly ModelPurchase[], now: number
     bgnbd: { r: bg.r, alpha: bg.alpha, a: bg.a, b: bg.b, logLikelihood: bg.logLikelihood },
     gammaGamma,
     fitMs: performance.now() - started,
+    penalizer,
   };
 }
 
@@ -118,6 +135,31 @@ export function predictViewer(model: ChannelModel | null, purchases: readonly { 
     clv365d: Math.round(safe(clv)),
     currency,
   };
+}
+
+/** one buyer's prediction as stored beside the viewer at each fit (for lists sorted by it, and the CSV) */
+export interface StoredPrediction {
+  viewerId: string;
+  pAlive: number;
+  clv365d: number;
+}
+
+/** Every buyer's prediction under a fitted model (empty otherwise), from the purchases the model was fitted on. */
+export function predictAll(model: ChannelModel, purchases: readonly ModelPurchase[], now: number): StoredPrediction[] {
+  if (model.status !== 'fitted') return [];
+  const byViewer = new Map<string, { amount: number; at: number }[]>();
+  for (const p of purchases) {
+    if (!(p.amount > 0)) continue;
+    let list = byViewer.get(p.viewerId);
+    if (!list) byViewer.set(p.viewerId, (list = []));
+    list.push({ amount: p.amount, at: p.at });
+  }
+  const out: StoredPrediction[] = [];
+  for (const [viewerId, list] of byViewer) {
+    const v = predictViewer(model, list, now, '');
+    if (v) out.push({ viewerId, pAlive: v.pAlive, clv365d: v.clv365d });
+  }
+  return out;
 }
 
 /**

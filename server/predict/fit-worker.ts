@@ -1,10 +1,10 @@
 /**
  * The model fit's worker thread (node:worker_threads): fits never run on the event loop that
- * serves viewers. One message in (`{ id, purchases, now, minBuyers }`), one out (`{ id, model }`
+ * serves viewers. One message in (`{ id, purchases, now, minBuyers }`), one out (`{ id, fit: { model, predictions } }`
  * or `{ id, error }`). Spawned by ./fitter.ts.
  */
 import { parentPort } from 'node:worker_threads';
-import { fitChannelModel, type ModelPurchase } from './channel-model.js';
+import { fitChannelModel, predictAll, type ModelPurchase } from './channel-model.js';
 
 interface FitRequest {
   id: number;
@@ -15,7 +15,8 @@ interface FitRequest {
 
 parentPort?.on('message', (req: FitRequest) => {
   try {
-    parentPort!.postMessage({ id: req.id, model: fitChannelModel(req.purchases, req.now, { minBuyers: req.minBuyers }) });
+    const model = fitChannelModel(req.purchases, req.now, { minBuyers: req.minBuyers });
+    parentPort!.postMessage({ id: req.id, fit: { model, predictions: predictAll(model, req.purchases, req.now) } });
   } catch (err) {
     parentPort!.postMessage({ id: req.id, error: err instanceof Error ? err.message : String(err) });
   }

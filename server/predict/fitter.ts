@@ -8,7 +8,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { fitChannelModel, type ChannelModel, type ModelPurchase } from './channel-model.js';
+import { fitChannelModel, predictAll, type ChannelModel, type ModelPurchase, type StoredPrediction } from './channel-model.js';
+
+/** a fit: the channel's model and every buyer's prediction under it */
+export interface Fit {
+  model: ChannelModel;
+  predictions: StoredPrediction[];
+}
 
 const IDLE_MS = 60_000;
 
@@ -25,7 +31,7 @@ export class ModelFitter {
   private worker: Worker | null = null;
   private readonly file = workerFile();
   private seq = 0;
-  private readonly waiting = new Map<number, { resolve: (m: ChannelModel) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (f: Fit) => void; reject: (e: Error) => void }>();
   private idle: NodeJS.Timeout | null = null;
   private chain: Promise<unknown> = Promise.resolve();
 
@@ -35,18 +41,23 @@ export class ModelFitter {
   }
 
   /** fits one channel's model; fits queue one behind the other */
-  fit(purchases: ModelPurchase[], now: number, minBuyers?: number): Promise<ChannelModel> {
+  fit(purchases: ModelPurchase[], now: number, minBuyers?: number): Promise<Fit> {
     const run = this.chain.then(() => this.run(purchases, now, minBuyers));
     this.chain = run.catch(() => {});
     return run;
   }
 
-  private run(purchases: ModelPurchase[], now: number, minBuyers?: number): Promise<ChannelModel> {
-    if (!this.file) return Promise.resolve().then(() => fitChannelModel(purchases, now, { minBuyers }));
+  private run(purchases: ModelPurchase[], now: number, minBuyers?: number): Promise<Fit> {
+    if (!this.file) {
+      return Promise.resolve().then(() => {
+        const model = fitChannelModel(purchases, now, { minBuyers });
+        return { model, predictions: predictAll(model, purchases, now) };
+      });
+    }
     if (this.idle) clearTimeout(this.idle);
     const w = this.start();
     const id = ++this.seq;
-    return new Promise<ChannelModel>((resolve, reject) => {
+    return new Promise<Fit>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       w.postMessage({ id, purchases, now, minBuyers });
     }).finally(() => {
@@ -61,11 +72,11 @@ export class ModelFitter {
     if (this.worker) return this.worker;
     const w = new Worker(this.file!);
     w.unref();
-    w.on('message', (m: { id: number; model?: ChannelModel; error?: string }) => {
+    w.on('message', (m: { id: number; fit?: Fit; error?: string }) => {
       const p = this.waiting.get(m.id);
       if (!p) return;
       this.waiting.delete(m.id);
-      if (m.model) p.resolve(m.model);
+      if (m.fit) p.resolve(m.fit);
       else p.reject(new Error(`model fit failed: ${m.error}`));
     });
     const fail = (err: Error) => {

@@ -35,6 +35,9 @@ export const CSV_COLUMNS = [
   'stream_checkouts',
   'stream_purchases',
   'stream_spend',
+  // issue 15: the predicted value as of the channel's last model fit (empty before one)
+  'p_alive',
+  'clv_365d',
 ] as const;
 
 /**
@@ -58,7 +61,7 @@ function csvLine(r: CsvViewerRow): string {
     r.id, r.tier, r.lifecycle, r.verified, r.purchases, r.spend, iso(r.lastPurchaseAt), Math.floor(r.watchMs / 1000),
     r.comments, r.likes, r.productViews, r.addToCarts, iso(r.firstSeenAt), iso(r.lastSeenAt),
     Math.floor(r.streamWatchMs / 1000), r.streamComments, r.streamProductViews, r.streamAddToCarts, r.streamCheckouts,
-    r.streamPurchases, r.streamSpend,
+    r.streamPurchases, r.streamSpend, r.pAlive, r.clv365d,
   ];
   return cells.map(csvCell).join(',') + '\r\n';
 }
@@ -169,7 +172,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
               'text/csv': {
                 schema: {
                   type: 'string',
-                  examples: [`${CSV_COLUMNS.join(',')}\r\nuser-42,high,active,true,3,389700,2025-05-01T12:20:00.000Z,5400,12,40,9,3,2025-04-01T12:30:00.000Z,2025-05-01T12:30:00.000Z,1800,4,3,1,1,1,129900\r\n`],
+                  examples: [`${CSV_COLUMNS.join(',')}\r\nuser-42,high,active,true,3,389700,2025-05-01T12:20:00.000Z,5400,12,40,9,3,2025-04-01T12:30:00.000Z,2025-05-01T12:30:00.000Z,1800,4,3,1,1,1,129900,0.87,498000\r\n`],
                 },
               },
             },

@@ -144,13 +144,13 @@ export const viewerRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'listViewers',
         summary: "The stream's audience, filtered, sorted and paged",
         description:
-          '`sort`: `recent` (default: last seen in this stream), `value` (net verified spend in the channel), `engagement` (recency-weighted). `limit` 1–1000 (default 500). `cursor`: the previous page\'s `nextCursor` (same `sort`); `nextCursor` is null on the last page. Other query parameters are ignored.',
+          '`sort`: `recent` (default: last seen in this stream), `value` (net verified spend in the channel), `engagement` (recency-weighted), `predicted` (the 12-month value as of the channel’s last model fit; viewers without one last). `limit` 1–1000 (default 500). `cursor`: the previous page\'s `nextCursor` (same `sort`); `nextCursor` is null on the last page. Other query parameters are ignored.',
         params: StreamParams,
         querystring: Type.Object(
           {
             tier: Type.Optional(TierName),
             lifecycle: Type.Optional(LifecycleName),
-            sort: Type.Optional(Type.Union([Type.Literal('value'), Type.Literal('engagement'), Type.Literal('recent')])),
+            sort: Type.Optional(Type.Union([Type.Literal('value'), Type.Literal('engagement'), Type.Literal('recent'), Type.Literal('predicted')])),
             limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
             cursor: Type.Optional(Type.String({ maxLength: 600 })),
             lang: LangQuery,

@@ -149,8 +149,8 @@ export class Models {
     this.cache.delete(channel);
     try {
       const purchases = await store.channelPurchases(channel, now);
-      const model = await fitter.fit(purchases, now, this.minBuyers);
-      await store.saveModel(channel, model);
+      const { model, predictions } = await fitter.fit(purchases, now, this.minBuyers);
+      await store.saveModel(channel, model, predictions);
       this.cache.set(channel, { model, fittingUntil: null, readAt: clock() });
       this.deps.onFitted?.(channel, model);
       return model;

@@ -1215,6 +1215,7 @@ describe.each(harnesses)('store contract: $name', (h) => {
         id: ids[5], tier: 'potential', lifecycle: 'new', verified: true, watchMs: 0, comments: 1, likes: 0, productViews: 0, addToCarts: 0,
         firstSeenAt: T0 + 1, lastSeenAt: T0 + 10 * SECOND, purchases: 1, spend: 1500, lastPurchaseAt: T0 + 15 * SECOND,
         streamWatchMs: 0, streamComments: 1, streamProductViews: 0, streamAddToCarts: 0, streamCheckouts: 1, streamPurchases: 1, streamSpend: 1500,
+        pAlive: null, clv365d: null, // no model fitted
       });
       expect(await collect(store.csvRows(s.channel, (await newStream(store)).id))).toEqual([]);
     }, 120_000);
@@ -1288,8 +1289,16 @@ describe.each(harnesses)('store contract: $name', (h) => {
       expect(await own.claimModelFit(s.channel, T0 + 2 * MINUTE, T0 + 3 * MINUTE)).toBe(true);
       await own.releaseModelFit(s.channel);
       expect(await own.getModel(s.channel, T0 + 2 * MINUTE)).toEqual({ model: model(T0 + MINUTE), fittingUntil: null });
-      await own.saveModel(s.channel, model(T0 + 3 * MINUTE, { status: 'insufficient_data', bgnbd: null, gammaGamma: null }));
+      // each buyer's prediction beside the viewer, replaced at each fit (a viewer left out is cleared)
+      const stored = async (id: string) => {
+        const v = (await own.exportViewer(s.channel, id))!.viewer as Record<string, unknown>;
+        return [v.p_alive === null ? null : Number(v.p_alive), v.clv_365d === null ? null : Number(v.clv_365d)];
+      };
+      await own.saveModel(s.channel, model(T0 + 2 * MINUTE), [{ viewerId: 'a', pAlive: 0.75, clv365d: 12_000 }, { viewerId: 'b', pAlive: 0.5, clv365d: 3_000 }]);
+      expect([await stored('a'), await stored('b')]).toEqual([[0.75, 12_000], [0.5, 3_000]]);
+      await own.saveModel(s.channel, model(T0 + 3 * MINUTE, { status: 'insufficient_data', bgnbd: null, gammaGamma: null }), []);
       expect((await own.getModel(s.channel, T0 + 3 * MINUTE)).model).toMatchObject({ status: 'insufficient_data', fittedAt: T0 + 3 * MINUTE });
+      expect([await stored('a'), await stored('b')]).toEqual([[null, null], [null, null]]);
     });
   });
 

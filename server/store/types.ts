@@ -21,7 +21,7 @@ import type { JobRow, TrackTriggers } from '../jobs/due.js';
 export type { JobRow } from '../jobs/due.js';
 import type { WebhookEvent } from '../webhooks/events.js';
 import type { Explain } from '../tiering/explain.js';
-import type { ChannelModel, ModelPurchase } from '../predict/channel-model.js';
+import type { ChannelModel, ModelPurchase, StoredPrediction } from '../predict/channel-model.js';
 export type { WebhookEvent } from '../webhooks/events.js';
 
 // ---------------------------------------------------------------- rows
@@ -171,7 +171,7 @@ export interface AliasResult {
   events: number;
 }
 
-export type ViewerSort = 'recent' | 'value' | 'engagement';
+export type ViewerSort = 'recent' | 'value' | 'engagement' | 'predicted';
 
 export interface ListQuery {
   channel: string;
@@ -215,6 +215,9 @@ export interface CsvViewerRow {
   streamCheckouts: number;
   streamPurchases: number;
   streamSpend: number;
+  /** as of the channel's last model fit (null: no fitted model, or not a buyer then) */
+  pAlive: number | null;
+  clv365d: number | null;
 }
 
 export interface CampaignCounts {
@@ -466,8 +469,8 @@ export interface Store {
   getModel(channel: string, now: number): Promise<{ model: ChannelModel | null; fittingUntil: number | null }>;
   /** takes the channel's fit lease until `until` unless another process holds one that has not expired; true when taken */
   claimModelFit(channel: string, now: number, until: number): Promise<boolean>;
-  /** stores a fit (replacing the last) and ends the lease */
-  saveModel(channel: string, model: ChannelModel): Promise<void>;
+  /** stores a fit (replacing the last) with every buyer's prediction beside the viewer (others' cleared), and ends the lease */
+  saveModel(channel: string, model: ChannelModel, predictions?: StoredPrediction[]): Promise<void>;
   /** ends the lease without a fit (the fit failed) */
   releaseModelFit(channel: string): Promise<void>;
   /** channels with purchases whose model is missing or fitted before `before`, and not being fitted: stalest first */

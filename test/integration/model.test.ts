@@ -25,6 +25,8 @@ describe("the channel's predictive model", () => {
     const model = async () => (await srv.api('GET', `/v1/streams/${s.id}/model`, undefined, s.hostKey)).body;
     expect(await model()).toEqual({ status: 'insufficient_data', fittedAt: null, buyers: 0, repeatBuyers: 0, bgnbd: null, gammaGamma: null, minBuyers: 20, refitting: false });
 
+    // two of them watch this stream (the CSV and the list are the stream's viewers)
+    for (const id of ['buyer-0', 'gone-quiet']) await connectViewer(srv, { streamId: s.id, viewerId: id, token: await viewerToken(srv, s.ingestKey, id) });
     // 40 buyers: half buy every month to this day, half bought five times in two weeks four months ago and stopped
     const now = Date.now();
     let n = 0;
@@ -70,11 +72,22 @@ describe("the channel's predictive model", () => {
     expect(quiet.lifecycle).toBe('at_risk');
     expect(quiet.explain.at(-1)).toMatchObject({ code: 'lifecycle.atRisk', params: { pAlive: Math.round(quiet.predicted.pAlive * 100) / 100, atRiskPAlive: 0.5 } });
     expect(quiet.reasons.at(-1)).toMatch(/^有流失风险：.*再次购买的可能性为 \d+%（低于 50% 即有风险）$/);
+    // each buyer's prediction is stored at the fit: the CSV carries it, and the list sorts by it
+    const csv = (await srv.api('GET', `/v1/streams/${s.id}/viewers.csv`, undefined, s.hostKey)).body as string;
+    const [header, ...lines] = csv.trim().split('\r\n');
+    expect(header!.split(',').slice(-2)).toEqual(['p_alive', 'clv_365d']);
+    const row = lines.map((l) => l.split(',')).find((c) => c[0] === 'buyer-0')!;
+    expect(Number(row.at(-2))).toBeCloseTo(p.pAlive, 2);
+    expect(Number(row.at(-1))).toBeGreaterThan(0);
     // a viewer who never bought has no prediction
     await connectViewer(srv, { streamId: s.id, viewerId: 'window-shopper', token: await viewerToken(srv, s.ingestKey, 'window-shopper') });
     await srv.app.engine.writer.flushAll();
     expect((await srv.api('GET', `/v1/streams/${s.id}/viewers/window-shopper`, undefined, s.hostKey)).body.predicted).toBeNull();
 
+    const byValue = (await srv.api('GET', `/v1/streams/${s.id}/viewers?sort=predicted&limit=100`, undefined, s.hostKey)).body.viewers;
+    const values = byValue.map((v: any) => v.predicted?.clv365d ?? -1);
+    expect(values.length).toBeGreaterThan(1);
+    expect(byValue.at(-1).id).toBe('window-shopper'); // no prediction: last
     // the model is stored: another server on the same database reads it
     const again = await srv.app.store.getModel('model-shop', Date.now());
     expect(again.model).toMatchObject({ status: 'fitted', buyers: 41 });
@@ -95,10 +108,12 @@ describe("the channel's predictive model", () => {
       const now = Date.UTC(2026, 0, 1);
       const purchases = Array.from({ length: 900 }, (_, i) => ({ viewerId: `v${i % 300}`, amount: 1000 + (i % 7) * 250, at: now - ((i * 37) % 300) * DAY }));
       const [inWorker, queued] = await Promise.all([fitter.fit(purchases, now, 50), fitter.fit(purchases.slice(0, 100), now, 50)]);
-      const { fitMs: _a, ...got } = inWorker;
+      const { fitMs: _a, ...got } = inWorker.model;
       const { fitMs: _b, ...want } = fitChannelModel(purchases, now, { minBuyers: 50 });
       expect(got).toEqual(want);
-      expect(queued).toMatchObject({ status: 'insufficient_data', buyers: 100 });
+      expect(inWorker.predictions).toHaveLength(inWorker.model.status === 'fitted' ? 300 : 0);
+      expect(queued.model).toMatchObject({ status: 'insufficient_data', buyers: 100 });
+      expect(queued.predictions).toEqual([]);
     } finally {
       await fitter.close();
     }

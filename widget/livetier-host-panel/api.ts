@@ -13,6 +13,8 @@ export interface ViewerListItem {
   reasons: string[];
   /** the reasons as codes: the panel words them in its own language */
   explain?: Explain[];
+  /** the channel model's prediction (null: no model, or not a buyer) */
+  predicted?: { pAlive: number; expectedOrders90d: number; expectedOrderValue: number; clv365d: number; currency: string } | null;
   connected?: boolean;
   stats?: Record<string, number | null>;
   thisStream?: Record<string, number | null>;
@@ -92,7 +94,7 @@ export class HostApi {
     return json as T;
   }
 
-  async topViewers(sort: 'value' | 'engagement', limit = 5): Promise<ViewerListItem[]> {
+  async topViewers(sort: 'value' | 'engagement' | 'predicted', limit = 5): Promise<ViewerListItem[]> {
     return (await this.call<{ viewers: ViewerListItem[] }>('GET', `/viewers?sort=${sort}&limit=${limit}`)).viewers;
   }
 

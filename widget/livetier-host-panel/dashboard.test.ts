@@ -179,6 +179,25 @@ describe('<livetier-host-panel> dashboard sections', () => {
     expect(text(q(el, '[data-list=value] [data-viewer=alice]'))).toContain('2 verified orders, ¥1,200 in 90 days (high needs 2+ orders and ¥1,000+) — top 10% of spenders · active: last seen 6 days ago');
   });
 
+  it("lists viewers by predicted value and shows a viewer's prediction; says so when the channel has no model", async () => {
+    const el = await mount({ currency: 'CNY' });
+    const predicted = { pAlive: 0.82, expectedOrders90d: 1.44, expectedOrderValue: 12_130, clv365d: 49_800, currency: 'CNY' };
+    Object.assign(el, { topByPredicted: [{ ...TOP[0]!, predicted }] });
+    await el.updateComplete;
+    expect(qa(el, '[data-list=predicted] [part~=viewer]').map((b) => b.dataset.viewer)).toEqual(['alice']);
+    Object.assign(el, { viewer: { ...TOP[0]!, predicted } });
+    await el.updateComplete;
+    const cell = (k: string) => text(q(el, `[data-section=viewer] [data-predicted=${k}]`));
+    expect([cell('pAlive'), cell('expectedOrders90d'), cell('expectedOrderValue'), cell('clv365d')]).toEqual(['82%', '1.4', '¥121.30', '¥498']);
+    el.lang = 'zh-CN';
+    await el.updateComplete;
+    expect(text(q(el, '[data-section=viewer] [data-part=predicted] h4'))).toBe('预测（未来 12 个月）');
+    Object.assign(el, { topByPredicted: [], viewer: { ...TOP[1]!, predicted: null } });
+    await el.updateComplete;
+    expect(text(q(el, '[data-list=predicted]'))).toContain('暂无预测');
+    expect(q(el, '[data-section=viewer] [data-part=predicted]')).toBeNull();
+  });
+
   it('shows each campaign with its funnel, budget left and uplift with CI, or "not enough data yet"', async () => {
     const el = await mount();
     const row = (id: string) => q(el, `[part~=campaign][data-campaign=${id}]`)!;

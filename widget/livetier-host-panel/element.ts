@@ -107,6 +107,7 @@ export class LiveTierHostPanel extends LitElement {
     poll: { attribute: false },
     topByValue: { attribute: false },
     topByEngagement: { attribute: false },
+    topByPredicted: { attribute: false },
     campaigns: { attribute: false },
     pushes: { attribute: false },
     viewer: { attribute: false },
@@ -141,6 +142,8 @@ export class LiveTierHostPanel extends LitElement {
   /** top viewers by value and by engagement (REST, refreshed while updates flow) */
   declare topByValue: ViewerListItem[] | null;
   declare topByEngagement: ViewerListItem[] | null;
+  /** top viewers by predicted 12-month value (those with a prediction) */
+  declare topByPredicted: ViewerListItem[] | null;
   /** the stream's campaigns with their stats (REST) */
   declare campaigns: CampaignItem[] | null;
   /** the host's pushes, newest first, with their funnel and uplift (REST) */
@@ -190,6 +193,7 @@ export class LiveTierHostPanel extends LitElement {
     this.poll = null;
     this.topByValue = null;
     this.topByEngagement = null;
+    this.topByPredicted = null;
     this.campaigns = null;
     this.pushes = null;
     this.viewer = null;
@@ -235,9 +239,12 @@ export class LiveTierHostPanel extends LitElement {
   async refreshLists() {
     const api = this.api();
     if (!api) return;
-    const [value, engagement, campaigns, pushes] = await Promise.allSettled([api.topViewers('value'), api.topViewers('engagement'), api.campaigns(), api.pushes()]);
+    const [value, engagement, campaigns, pushes, predicted] = await Promise.allSettled([
+      api.topViewers('value'), api.topViewers('engagement'), api.campaigns(), api.pushes(), api.topViewers('predicted'),
+    ]);
     if (value.status === 'fulfilled') this.topByValue = value.value;
     if (engagement.status === 'fulfilled') this.topByEngagement = engagement.value;
+    if (predicted.status === 'fulfilled') this.topByPredicted = predicted.value.filter((v) => v.predicted);
     if (campaigns.status === 'fulfilled') this.campaigns = campaigns.value;
     if (pushes.status === 'fulfilled') this.pushes = pushes.value;
     const failed = [value, engagement, campaigns, pushes].find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
@@ -412,13 +419,16 @@ export class LiveTierHostPanel extends LitElement {
     return html`<div class="card wide" part="card" data-section="top">
       <h3>${t.topHeading}</h3>
       ${this.listError ? html`<p class="muted">${t.loadFailed(this.listError)}</p>` : nothing}
-      <div class="tops">${list('value', t.byValue, this.topByValue)} ${list('engagement', t.byEngagement, this.topByEngagement)}</div>
+      <div class="tops">
+        ${list('value', t.byValue, this.topByValue)} ${list('engagement', t.byEngagement, this.topByEngagement)}
+        ${this.topByPredicted?.length === 0 ? html`<div class="top" data-list="predicted"><h4>${t.byPredicted}</h4><p class="muted">${t.noModel}</p></div>` : list('predicted', t.byPredicted, this.topByPredicted)}
+      </div>
     </div>`;
   }
 
   private async openViewer(id: string) {
     const api = this.api();
-    const fromList = [...(this.topByValue ?? []), ...(this.topByEngagement ?? [])].find((v) => v.id === id) ?? null;
+    const fromList = [...(this.topByValue ?? []), ...(this.topByEngagement ?? []), ...(this.topByPredicted ?? [])].find((v) => v.id === id) ?? null;
     this.viewer = fromList;
     if (!api) return;
     try {
@@ -463,7 +473,25 @@ export class LiveTierHostPanel extends LitElement {
             ${Object.entries(v.scores).map(([k, n]) => html`<dt>${t.scores[k] ?? k}</dt><dd>${n} / 5</dd>`)}
           </dl>`
         : nothing}
-      <div class="tops">${stats(t.thisStream, v.thisStream)} ${stats(t.overall, v.stats)}</div>
+      <div class="tops">${stats(t.thisStream, v.thisStream)} ${stats(t.overall, v.stats)} ${this.renderPredicted(t, lang, v)}</div>
+    </div>`;
+  }
+
+  private renderPredicted(t: HostText, lang: Lang, v: ViewerDetail) {
+    const p = v.predicted;
+    if (!p) return nothing;
+    const share = new Intl.NumberFormat(lang, { style: 'percent', maximumFractionDigits: 0 });
+    const orders = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+    const money = (m: number) => formatMoney(m, p.currency || this.currency, lang);
+    const shown: [string, string][] = [
+      ['pAlive', share.format(p.pAlive)],
+      ['expectedOrders90d', orders.format(p.expectedOrders90d)],
+      ['expectedOrderValue', money(p.expectedOrderValue)],
+      ['clv365d', money(p.clv365d)],
+    ];
+    return html`<div data-part="predicted">
+      <h4>${t.predictedHeading}</h4>
+      <dl class="kv">${shown.map(([k, s]) => html`<dt>${t.predicted[k] ?? k}</dt><dd data-predicted=${k}>${s}</dd>`)}</dl>
     </div>`;
   }
 

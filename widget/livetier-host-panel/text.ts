@@ -98,6 +98,11 @@ const en = {
   pollClosed: 'closed',
   answers: (n: number, avg: string) => `${n} ${n === 1 ? 'answer' : 'answers'}` + (n ? `, average ${avg} / 5` : ''),
   loadFailed: (message: string) => `Could not load: ${message}`,
+  // issue 15: predicted value
+  byPredicted: 'By predicted value',
+  noModel: 'No predictions yet: the channel needs more buyers for a model.',
+  predictedHeading: 'Predicted (next 12 months)',
+  predicted: { pAlive: 'Chance of buying again', expectedOrders90d: 'Orders, next 90 days', expectedOrderValue: 'Value per order', clv365d: 'Value, next 12 months' } as Record<string, string>,
 };
 
 export type HostText = typeof en;
@@ -188,6 +193,10 @@ const zh: HostText = {
   pollClosed: '已结束',
   answers: (n, avg) => `${n} 人作答` + (n ? `，平均 ${avg} / 5` : ''),
   loadFailed: (message) => `加载失败：${message}`,
+  byPredicted: '按预测价值',
+  noModel: '暂无预测：频道的买家还不够建立模型。',
+  predictedHeading: '预测（未来 12 个月）',
+  predicted: { pAlive: '再次购买的可能性', expectedOrders90d: '未来 90 天订单数', expectedOrderValue: '每单价值', clv365d: '未来 12 个月价值' },
 };
 
 export const TEXT: Record<Lang, HostText> = { en, 'zh-CN': zh };

@@ -340,6 +340,10 @@ export const MIGRATIONS: string[] = [
     fitting_until  BIGINT
   );
   `,
+  /* 9: issue 15: each buyer's prediction as of the channel's last fit, beside the viewer (lists sorted by it, the CSV) */ `
+  ALTER TABLE viewers ADD COLUMN p_alive DOUBLE PRECISION;
+  ALTER TABLE viewers ADD COLUMN clv_365d BIGINT;
+  `,
 ];
 
 /** Brings the schema up to date; returns the number of migrations the code knows. */

@@ -7,6 +7,8 @@ import type { ChannelModel } from '../../predict/channel-model.js';
 import type { Store } from '../types.js';
 import type { Db } from './pool.js';
 
+const PREDICTIONS_PER_STATEMENT = 10_000;
+
 export function modelOps(db: Db): Pick<Store, 'getModel' | 'claimModelFit' | 'saveModel' | 'releaseModelFit' | 'modelsDue' | 'channelPurchases'> {
   return {
     async getModel(channel, now) {
@@ -24,12 +26,24 @@ export function modelOps(db: Db): Pick<Store, 'getModel' | 'claimModelFit' | 'sa
       );
       return (r.rowCount ?? 0) > 0;
     },
-    async saveModel(channel, model) {
-      await db.query(
-        `INSERT INTO channel_models (channel, status, fitted_at, buyers, body, fitting_until) VALUES ($1, $2, $3, $4, $5, NULL)
-         ON CONFLICT (channel) DO UPDATE SET status = $2, fitted_at = $3, buyers = $4, body = $5, fitting_until = NULL`,
-        [channel, model.status, model.fittedAt, model.buyers, JSON.stringify(model)],
-      );
+    saveModel(channel, model, predictions = []) {
+      return db.tx(async (c) => {
+        await c.query(
+          `INSERT INTO channel_models (channel, status, fitted_at, buyers, body, fitting_until) VALUES ($1, $2, $3, $4, $5, NULL)
+           ON CONFLICT (channel) DO UPDATE SET status = $2, fitted_at = $3, buyers = $4, body = $5, fitting_until = NULL`,
+          [channel, model.status, model.fittedAt, model.buyers, JSON.stringify(model)],
+        );
+        // the buyers' predictions in place of the last fit's, a slice of rows per statement
+        await c.query('UPDATE viewers SET p_alive = NULL, clv_365d = NULL WHERE channel = $1 AND (p_alive IS NOT NULL OR clv_365d IS NOT NULL)', [channel]);
+        for (let i = 0; i < predictions.length; i += PREDICTIONS_PER_STATEMENT) {
+          const slice = predictions.slice(i, i + PREDICTIONS_PER_STATEMENT);
+          await c.query(
+            `UPDATE viewers v SET p_alive = u.p, clv_365d = u.clv
+             FROM UNNEST($2::text[], $3::float8[], $4::bigint[]) AS u(id, p, clv) WHERE v.channel = $1 AND v.id = u.id`,
+            [channel, slice.map((p) => p.viewerId), slice.map((p) => p.pAlive), slice.map((p) => p.clv365d)],
+          );
+        }
+      });
     },
     async releaseModelFit(channel) {
       await db.query('UPDATE channel_models SET fitting_until = NULL WHERE channel = $1', [channel]);

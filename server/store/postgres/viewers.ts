@@ -16,6 +16,8 @@ const SORT: Record<ViewerSort, { col: string; type: string }> = {
   recent: { col: 'vs.last_seen_at', type: 'numeric' },
   value: { col: 'v.spend', type: 'numeric' },
   engagement: { col: 'v.eng_weighted', type: 'float8' },
+  // the 12-month value as of the channel's last model fit; viewers without one last
+  predicted: { col: 'COALESCE(v.clv_365d, -1)', type: 'numeric' },
 };
 
 /** a page of the stream's viewers (viewers.ts listStatement) */
@@ -56,7 +58,7 @@ export async function* csvRows(db: Db, channel: string, streamId: string, page =
   let after: { at: number; id: string } | null = null;
   for (;;) {
     const { rows }: { rows: Record<string, any>[] } = await db.query(
-      `SELECT v.id, v.tier, v.lifecycle, v.verified, v.watch_ms, v.comments, v.likes, v.product_views, v.add_to_carts,
+      `SELECT v.id, v.tier, v.lifecycle, v.verified, v.watch_ms, v.comments, v.likes, v.product_views, v.add_to_carts, v.p_alive, v.clv_365d,
          v.first_seen_at, v.last_seen_at, vs.first_seen_at AS s_first_seen_at,
          vs.watch_ms AS s_watch_ms, vs.comments AS s_comments, vs.product_views AS s_product_views,
          vs.add_to_carts AS s_add_to_carts, vs.checkouts AS s_checkouts,
@@ -78,6 +80,7 @@ export async function* csvRows(db: Db, channel: string, streamId: string, page =
         purchases: r.purchases, spend: r.spend, lastPurchaseAt: r.last_purchase_at,
         streamWatchMs: r.s_watch_ms, streamComments: r.s_comments, streamProductViews: r.s_product_views,
         streamAddToCarts: r.s_add_to_carts, streamCheckouts: r.s_checkouts, streamPurchases: r.s_purchases, streamSpend: r.s_spend,
+        pAlive: r.p_alive ?? null, clv365d: r.clv_365d == null ? null : Number(r.clv_365d),
       };
     }
     if (rows.length < page) return;

@@ -23,6 +23,7 @@ const csvRowFrom = (r: any): CsvViewerRow => ({
   purchases: r.purchases, spend: r.spend, lastPurchaseAt: r.last_purchase_at,
   streamWatchMs: r.s_watch_ms, streamComments: r.s_comments, streamProductViews: r.s_product_views,
   streamAddToCarts: r.s_add_to_carts, streamCheckouts: r.s_checkouts, streamPurchases: r.s_purchases, streamSpend: r.s_spend,
+  pAlive: r.p_alive ?? null, clv365d: r.clv_365d ?? null,
 });
 
 const zeroFunnel = (): FunnelCounts => ({ viewers: 0, productViews: 0, addToCarts: 0, checkouts: 0, purchases: 0, boughtWithoutCheckout: 0 });
@@ -57,7 +58,7 @@ export function createDashboardQueries(db: DB) {
       GROUP BY value`),
     // in order of arrival in the stream; a page is a range of viewer_streams_first, so the keyset
     // (first_seen_at, viewer_id) > cursor costs the page's rows, never a sort of the whole stream
-    csvPage: db.prepare(`SELECT v.id, v.tier, v.lifecycle, v.verified, v.watch_ms, v.comments, v.likes, v.product_views, v.add_to_carts,
+    csvPage: db.prepare(`SELECT v.id, v.tier, v.lifecycle, v.verified, v.watch_ms, v.comments, v.likes, v.product_views, v.add_to_carts, v.p_alive, v.clv_365d,
         v.first_seen_at, v.last_seen_at, vs.first_seen_at AS s_first_seen_at,
         vs.watch_ms AS s_watch_ms, vs.comments AS s_comments, vs.product_views AS s_product_views,
         vs.add_to_carts AS s_add_to_carts, vs.checkouts AS s_checkouts,

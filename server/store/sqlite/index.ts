@@ -24,6 +24,7 @@ import { createHistoryStore } from './history.js';
 import { createWebhookStore } from './webhooks.js';
 import { createLifecycleReads } from './lifecycle.js';
 import { createModelStore } from './models.js';
+import type { ChannelModel, StoredPrediction } from '../../predict/channel-model.js';
 import { streamFrom } from './repo.js';
 import { offerIssued, offerRedeemed, purchaseRecorded, purchaseRefunded } from '../../webhooks/events.js';
 import { cartJob, cartJobId, JOB_LEASE_MS, purchaseJob, trackWrites, watchJob, type JobRow } from '../../jobs/due.js';
@@ -369,7 +370,7 @@ export function createSqliteStore(db: DB): SqliteStore {
 
     getModel: (channel, now) => models.getModel(channel, now),
     claimModelFit: (channel, now, until) => models.claimModelFit(channel, now, until),
-    saveModel: (channel, model) => models.saveModel(channel, model),
+    saveModel: db.transaction((channel: string, model: ChannelModel, predictions?: StoredPrediction[]) => models.saveModel(channel, model, predictions)),
     releaseModelFit: (channel) => models.releaseModelFit(channel),
     modelsDue: (before, now, limit) => models.modelsDue(before, now, limit),
     channelPurchases: (channel, now) => models.channelPurchases(channel, now),

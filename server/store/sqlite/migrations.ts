@@ -347,4 +347,8 @@ export const MIGRATIONS: string[] = [
     fitting_until  INTEGER
   );
   `,
+  /* issue 15: each buyer's prediction as of the channel's last fit, beside the viewer (lists sorted by it, the CSV) */ `
+  ALTER TABLE viewers ADD COLUMN p_alive REAL;
+  ALTER TABLE viewers ADD COLUMN clv_365d INTEGER;
+  `,
 ];

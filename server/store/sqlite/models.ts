@@ -3,7 +3,7 @@
  * fit, the lease of the process fitting it, the channels due a fit, and a channel's verified
  * purchases net of refunds (the fit's input).
  */
-import type { ChannelModel, ModelPurchase } from '../../predict/channel-model.js';
+import type { ChannelModel, ModelPurchase, StoredPrediction } from '../../predict/channel-model.js';
 import type { DB } from './db.js';
 
 export function createModelStore(db: DB) {
@@ -14,6 +14,8 @@ export function createModelStore(db: DB) {
       RETURNING channel`),
     save: db.prepare(`INSERT INTO channel_models (channel, status, fitted_at, buyers, body, fitting_until) VALUES (@channel, @status, @fittedAt, @buyers, @body, NULL)
       ON CONFLICT (channel) DO UPDATE SET status = @status, fitted_at = @fittedAt, buyers = @buyers, body = @body, fitting_until = NULL`),
+    clearPredictions: db.prepare('UPDATE viewers SET p_alive = NULL, clv_365d = NULL WHERE channel = ? AND (p_alive IS NOT NULL OR clv_365d IS NOT NULL)'),
+    predict: db.prepare('UPDATE viewers SET p_alive = ?, clv_365d = ? WHERE channel = ? AND id = ?'),
     release: db.prepare('UPDATE channel_models SET fitting_until = NULL WHERE channel = ?'),
     due: db.prepare(`SELECT c.id AS channel FROM channels c LEFT JOIN channel_models m ON m.channel = c.id
       WHERE EXISTS (SELECT 1 FROM purchases p WHERE p.channel = c.id)
@@ -28,8 +30,11 @@ export function createModelStore(db: DB) {
       return { model: r?.body ? (JSON.parse(r.body) as ChannelModel) : null, fittingUntil: until !== null && until > now ? until : null };
     },
     claimModelFit: (channel: string, now: number, until: number): boolean => s.claim.get({ channel, now, until }) !== undefined,
-    saveModel(channel: string, model: ChannelModel) {
+    /** inside the caller's transaction: the model, and the buyers' predictions in place of the last fit's */
+    saveModel(channel: string, model: ChannelModel, predictions: readonly StoredPrediction[] = []) {
       s.save.run({ channel, status: model.status, fittedAt: model.fittedAt, buyers: model.buyers, body: JSON.stringify(model) });
+      s.clearPredictions.run(channel);
+      for (const p of predictions) s.predict.run(p.pAlive, p.clv365d, channel, p.viewerId);
     },
     releaseModelFit: (channel: string) => void s.release.run(channel),
     modelsDue: (before: number, now: number, limit: number): string[] => (s.due.all({ before, now, limit }) as { channel: string }[]).map((r) => r.channel),

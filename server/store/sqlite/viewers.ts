@@ -15,6 +15,8 @@ const SORT_COLUMN: Record<ViewerSort, string> = {
   recent: 'vs.last_seen_at',
   value: 'v.spend',
   engagement: 'v.eng_weighted',
+  // the 12-month value as of the channel's last model fit; viewers without one last
+  predicted: 'COALESCE(v.clv_365d, -1)',
 };
 
 export type ViewerStore = ReturnType<typeof createViewerStore>;
