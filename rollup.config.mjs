@@ -5,6 +5,7 @@
  *   dist/browser/livetier.js  IIFE for a script tag: <livetier-widget>, window.LiveTier, the host panel's loader
  *   dist/browser/livetier-host.js / .mjs  <livetier-host-panel> (IIFE / ESM), loaded on demand
  *   dist/browser/livetier-uplot.js  uPlot for the panel's trend chart, loaded on demand
+ *   dist/browser/livetier-report.js  the report page's script (IIFE), loaded by that page only
  * The server serves livetier.js at /livetier.js (server/routes/assets.ts).
  */
 import resolve from '@rollup/plugin-node-resolve';
@@ -42,4 +43,6 @@ export default [
   bundle('widget/livetier-host-panel/element.ts', 'dist/browser/livetier-host.js', 'iife'),
   bundle('widget/livetier-host-panel/element.ts', 'dist/browser/livetier-host.mjs', 'es'),
   bundle('widget/livetier-host-panel/uplot.ts', 'dist/browser/livetier-uplot.js', 'iife'),
+  // the printable report page (/host/:streamId/report): its own script, loaded by that page only
+  bundle('widget/livetier-report/page.ts', 'dist/browser/livetier-report.js', 'iife'),
 ];

@@ -13,6 +13,7 @@ const TEXT = {
     stream: (id) => `stream ${id}`,
     label: 'Host key for this stream',
     open: 'Open dashboard',
+    report: 'Report',
     wrong: 'Wrong host key for this stream. Please check it and try again.',
     forbidden: 'This key belongs to another stream. Please use this stream\u2019s host key.',
   },
@@ -21,6 +22,7 @@ const TEXT = {
     stream: (id) => `直播 ${id}`,
     label: '本场直播的主播密钥',
     open: '打开看板',
+    report: '报告',
     wrong: '主播密钥错误，请检查后重试。',
     forbidden: '该密钥属于另一场直播，请使用本场直播的主播密钥。',
   },
@@ -30,6 +32,10 @@ document.getElementById('heading').textContent = t.heading;
 document.getElementById('stream-label').textContent = t.stream(streamId);
 document.getElementById('keylabel').textContent = t.label;
 document.getElementById('keybutton').textContent = t.open;
+// the printable report of the stream, in the same language; it reads the key this page keeps
+const reportLink = document.getElementById('report-link');
+reportLink.textContent = t.report;
+reportLink.href = `/host/${encodeURIComponent(streamId)}/report?lang=${lang}`;
 
 const fromHash = new URLSearchParams(location.hash.slice(1)).get('key');
 if (fromHash) {

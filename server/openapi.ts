@@ -44,6 +44,7 @@ export const UNDOCUMENTED: Readonly<Record<string, string>> = {
   'GET /favicon.ico': 'an empty 204 for browsers',
   'GET /demo/*': 'the static demo pages (HTML, CSS, JavaScript)',
   'GET /host/:streamId': 'the host dashboard page (HTML); its data comes from the documented API',
+  'GET /host/:streamId/report': "the stream's printable report page (HTML); its data is GET /v1/streams/:id/report and the lists beside it",
   'OPTIONS *': 'CORS preflights (@fastify/cors), answered for every path; the CORS rules are in docs/api.md',
 };
 

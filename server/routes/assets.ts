@@ -1,6 +1,6 @@
 /**
  * Static things: the script-tag bundle and its on-demand chunks (`/livetier.js`, built by rollup
- * into dist/browser) and the demo pages.
+ * into dist/browser), the demo pages, the host page and the stream's report page.
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,18 @@ const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
 };
+
+/** the report page's policy: nothing inline, nothing from elsewhere, no framing */
+export const REPORT_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
 
 export const assetRoutes: FastifyPluginAsync = async (app) => {
   const cache = new Map<string, Buffer>();
@@ -72,6 +84,19 @@ export const assetRoutes: FastifyPluginAsync = async (app) => {
     const buf = await file(DEMO_DIR, 'host.html');
     if (!buf) return reply.callNotFound();
     reply.header('content-type', TYPES['.html']!);
+    return buf;
+  });
+
+  // the stream's printable report, with the same host key; a page that holds a key runs only
+  // this server's script and style and talks only to this server
+  app.get('/host/:streamId/report', async (_req, reply) => {
+    const buf = await file(DEMO_DIR, 'report.html');
+    if (!buf) return reply.callNotFound();
+    reply
+      .header('content-type', TYPES['.html']!)
+      .header('content-security-policy', REPORT_CSP)
+      .header('referrer-policy', 'no-referrer')
+      .header('cache-control', 'no-store');
     return buf;
   });
 };

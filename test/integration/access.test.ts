@@ -121,7 +121,7 @@ const ENDPOINTS: { method: string; route: string; need: Need; path: () => string
   { method: 'POST', route: '/v1/coupons/:code/redeem', need: 'ingest', path: () => '/v1/coupons/ABCDEFGHJK/redeem', body: () => ({ orderId: 'o', viewerId: 'vera' }) },
 ];
 /** Routes open to anyone, each covered elsewhere: static assets and pages, health, the beacon (authenticated like the socket, below), CORS preflights (test/integration/cors.test.ts). */
-const PUBLIC = ['GET /', 'GET /healthz', 'GET /readyz', 'GET /favicon.ico', 'GET /:name', 'GET /demo/*', 'GET /host/:streamId', 'POST /v1/collect', 'OPTIONS *'];
+const PUBLIC = ['GET /', 'GET /healthz', 'GET /readyz', 'GET /favicon.ico', 'GET /:name', 'GET /demo/*', 'GET /host/:streamId', 'GET /host/:streamId/report', 'POST /v1/collect', 'OPTIONS *'];
 /** The API documentation (server/openapi.ts): the OpenAPI document and @fastify/swagger-ui's pages and assets, open to anyone (test/integration/openapi.test.ts). */
 const DOCS = ['GET /openapi.json', 'GET /docs', 'GET /docs/static/index.html', 'GET /docs/static/swagger-initializer.js', 'GET /docs/json', 'GET /docs/yaml', 'GET /docs/static/*'];
 /** Covered by its own matrix below (a WebSocket upgrade). */
