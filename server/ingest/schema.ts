@@ -52,7 +52,7 @@ const checkData = Object.fromEntries(Object.entries(EventData).map(([k, v]) => [
 export type ValidEvent = TrackEvent & { data: Record<string, any> };
 export type Checked = { ok: true; event: ValidEvent } | { ok: false; id: string | null; reason: string };
 
-function firstError(errors: Iterable<{ instancePath: string; message: string; schemaPath?: string }>, prefix: string): string {
+export function firstError(errors: Iterable<{ instancePath: string; message: string; schemaPath?: string }>, prefix: string): string {
   for (const e of errors) {
     const where = (prefix + e.instancePath).replace(/^\//, '').replaceAll('/', '.');
     // typebox reports an unknown property as "schema is false" under additionalProperties

@@ -3,7 +3,9 @@
  * coupon redemptions. Money only ever enters LiveTier through here.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { firstError } from '../ingest/schema.js';
 import { signViewerToken, TOKEN_TTL_SECONDS } from '../auth/tokens.js';
 import { normalizeCode } from '../offers/codes.js';
 import { checkCurrency, Currency, documented, errorReply, PurchaseBody, RedeemBody, ViewerTokenBody } from './schemas.js';
@@ -11,6 +13,11 @@ import { HttpError, requireIngest } from './guards.js';
 
 /** purchases dated more than this far in the future are refused (clock skew allowance) */
 const FUTURE_SKEW_MS = 10 * 60_000;
+/** orders per POST /v1/purchases/batch */
+export const MAX_BATCH = 1000;
+/** a batch's body: 1,000 orders of a few hundred bytes each, with room for items */
+const BATCH_BODY_LIMIT = 4 * 1024 * 1024;
+const checkPurchase = Compile(PurchaseBody);
 
 const Purchase = Type.Object({
   orderId: Type.String(),
@@ -35,6 +42,37 @@ const PURCHASE_EXAMPLE = {
 };
 
 export const merchantRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  /** one order, as POST /v1/purchases takes it; `prefix` names its fields in messages (`body`, `body.orders.3`) */
+  type One = { status: 400 | 409; message: string } | { status: 200 | 201; purchase: Static<typeof Purchase> };
+  async function recordOne(streamId: string, b: Static<typeof PurchaseBody>, prefix: string, history: boolean): Promise<One> {
+    let at: number | undefined;
+    if (b.at !== undefined) {
+      at = typeof b.at === 'number' ? b.at : Date.parse(b.at);
+      if (!Number.isFinite(at)) throw new HttpError(400, 'bad_request', `${prefix}.at must be ms since epoch or an ISO 8601 date`);
+      if (at > Date.now() + FUTURE_SKEW_MS) throw new HttpError(400, 'bad_request', `${prefix}.at is in the future`);
+    }
+    checkCurrency(b.currency, `${prefix}.currency`);
+    const r = await app.engine.recordPurchase(streamId, {
+      orderId: b.orderId,
+      viewerId: b.viewerId,
+      amount: b.amount,
+      currency: b.currency,
+      items: b.items,
+      couponCode: b.couponCode ? normalizeCode(b.couponCode) : undefined,
+      at,
+      history,
+    });
+    if ('message' in r) return { status: r.status, message: r.message.replace(/^body\./, `${prefix}.`) };
+    const p = r.purchase;
+    return {
+      status: r.status,
+      purchase: {
+        orderId: p.orderId, viewerId: p.viewerId, amount: p.amount, currency: p.currency, items: p.items,
+        couponCode: p.couponCode, at: p.at, streamId: p.streamId, ...(r.coupon ? { coupon: r.coupon } : {}),
+      },
+    };
+  }
+
   app.post(
     '/v1/viewer-tokens',
     {
@@ -83,31 +121,83 @@ export const merchantRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const stream = req.keyStream!;
-      const b = req.body;
-      let at: number | undefined;
-      if (b.at !== undefined) {
-        at = typeof b.at === 'number' ? b.at : Date.parse(b.at);
-        if (!Number.isFinite(at)) throw new HttpError(400, 'bad_request', 'body.at must be ms since epoch or an ISO 8601 date');
-        if (at > Date.now() + FUTURE_SKEW_MS) throw new HttpError(400, 'bad_request', 'body.at is in the future');
-      }
-      checkCurrency(b.currency, 'body.currency');
-      const r = await app.engine.recordPurchase(stream.id, {
-        orderId: b.orderId,
-        viewerId: b.viewerId,
-        amount: b.amount,
-        currency: b.currency,
-        items: b.items,
-        couponCode: b.couponCode ? normalizeCode(b.couponCode) : undefined,
-        at,
-      });
+      const r = await recordOne(req.keyStream!.id, req.body, 'body', false);
       if ('message' in r) throw new HttpError(r.status, r.status === 400 ? 'bad_request' : 'conflict', r.message);
       reply.code(r.status);
-      const p = r.purchase;
-      return {
-        orderId: p.orderId, viewerId: p.viewerId, amount: p.amount, currency: p.currency, items: p.items,
-        couponCode: p.couponCode, at: p.at, streamId: p.streamId, ...(r.coupon ? { coupon: r.coupon } : {}),
-      };
+      return r.purchase;
+    },
+  );
+
+  app.post(
+    '/v1/purchases/batch',
+    {
+      preHandler: requireIngest,
+      bodyLimit: BATCH_BODY_LIMIT,
+      schema: {
+        tags: ['merchant'],
+        operationId: 'recordPurchaseBatch',
+        summary: "Record up to 1,000 verified purchases at once (a shop's order history)",
+        description:
+          "Each order as `POST /v1/purchases` takes it (`at` in the past allowed), answered one by one, in order: `201` recorded, `200` the same order again, `409` the order id with another viewer, amount or currency, `400` a bad order, its message naming the field (`body.orders.3.amount …`). One bad order never loses the others. An order of history tiers its viewer and feeds the channel's model but fires no campaign and adds nothing to the live activity; its stream is the key's (import history with a stream made for it, so a live stream's numbers stay its own). Idempotent: sending a file again records nothing twice (`livetier import-orders` does).",
+        body: Type.Object(
+          { orders: Type.Array(Type.Unknown(), { minItems: 1, maxItems: MAX_BATCH, description: 'each a `POST /v1/purchases` body, checked one by one' }) },
+          { additionalProperties: false, examples: [{ orders: [{ orderId: 'o-1001', viewerId: 'user-42', amount: 129900, currency: 'CNY', at: '2024-11-11T20:15:00Z' }] }] },
+        ),
+        response: {
+          200: documented(
+            Type.Object({
+              results: Type.Array(
+                Type.Object({
+                  index: Type.Integer(),
+                  orderId: Type.Union([Type.String(), Type.Null()]),
+                  status: Type.Union([Type.Literal(201), Type.Literal(200), Type.Literal(409), Type.Literal(400)]),
+                  message: Type.Optional(Type.String()),
+                }),
+              ),
+              recorded: Type.Integer(),
+              duplicates: Type.Integer(),
+              conflicts: Type.Integer(),
+              rejected: Type.Integer(),
+            }),
+            'One result per order, in order',
+            {
+              results: [{ index: 0, orderId: 'o-1001', status: 201 }, { index: 1, orderId: 'o-1002', status: 400, message: 'body.orders.1.amount must be >= 0' }],
+              recorded: 1, duplicates: 0, conflicts: 0, rejected: 1,
+            },
+          ),
+        },
+      },
+    },
+    async (req) => {
+      const streamId = req.keyStream!.id;
+      const results: { index: number; orderId: string | null; status: 200 | 201 | 400 | 409; message?: string }[] = [];
+      const count = { recorded: 0, duplicates: 0, conflicts: 0, rejected: 0 };
+      // one after the other: an order's viewer may be the next one's, and each is its own commit
+      for (const [index, raw] of req.body.orders.entries()) {
+        const prefix = `body.orders.${index}`;
+        const orderId = raw && typeof raw === 'object' && typeof (raw as { orderId?: unknown }).orderId === 'string' ? ((raw as { orderId: string }).orderId).slice(0, 128) : null;
+        let r: One;
+        if (!checkPurchase.Check(raw)) {
+          r = { status: 400, message: firstError(checkPurchase.Errors(raw), prefix) };
+        } else {
+          try {
+            r = await recordOne(streamId, raw, prefix, true);
+          } catch (err) {
+            if (!(err instanceof HttpError) || err.statusCode !== 400) throw err; // the store is out of reach: the whole call fails (nothing half-answered)
+            r = { status: 400, message: err.message };
+          }
+        }
+        if ('message' in r) {
+          results.push({ index, orderId, status: r.status, message: r.message });
+          if (r.status === 409) count.conflicts++;
+          else count.rejected++;
+        } else {
+          results.push({ index, orderId, status: r.status });
+          if (r.status === 201) count.recorded++;
+          else count.duplicates++;
+        }
+      }
+      return { results, ...count };
     },
   );
 

@@ -20,6 +20,8 @@ export interface PurchaseInput {
   items?: unknown[];
   couponCode?: string;
   at?: number;
+  /** an order of the shop's history (POST /v1/purchases/batch): it tiers the viewer and feeds the model, but fires no campaign and shows no activity */
+  history?: boolean;
 }
 
 export type PurchaseResult =
@@ -77,7 +79,7 @@ export class Commerce {
     // crash by whichever process claims it; the tier it moves from is the one held before it
     const before = await tiering.profile(channel, input.viewerId);
     const skus = (input.items ?? []).flatMap((i) => (i && typeof (i as { sku?: unknown }).sku === 'string' ? [(i as { sku: string }).sku] : []));
-    const r = await store.recordPurchase({ purchase, now, outbox: { fromTier: before.tier, skus } });
+    const r = await store.recordPurchase({ purchase, now, ...(input.history ? {} : { outbox: { fromTier: before.tier, skus } }) });
     fault('after-purchase-commit');
     if (!r.inserted) {
       const e = r.existing;
@@ -89,7 +91,7 @@ export class Commerce {
     if (r.coupon?.status === 'redeemed' && r.coupon.offer && r.coupon.now !== false) this.redeemed(r.coupon.offer);
     live.orders++;
     live.gmv += purchase.amount;
-    hooks.activity(streamId, { type: 'purchase', at: now, viewerId: input.viewerId, orderId: input.orderId, amount: purchase.amount, currency: purchase.currency });
+    if (!input.history) hooks.activity(streamId, { type: 'purchase', at: now, viewerId: input.viewerId, orderId: input.orderId, amount: purchase.amount, currency: purchase.currency });
     // the profile learns of the purchase (idempotent by order id, so a profile loaded after the commit is not counted twice)
     const p = await tiering.profile(channel, input.viewerId);
     addPurchase(p, { orderId: purchase.orderId, amount: purchase.amount, at: purchase.at });

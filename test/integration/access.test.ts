@@ -117,6 +117,7 @@ const ENDPOINTS: { method: string; route: string; need: Need; path: () => string
   { method: 'POST', route: '/v1/streams/:id/campaigns/:cid/send', need: 'host', path: () => `/v1/streams/${A.id}/campaigns/default:deal/send` },
   { method: 'POST', route: '/v1/viewer-tokens', need: 'ingest', path: () => '/v1/viewer-tokens', body: () => ({ viewerId: 'vera' }) },
   { method: 'POST', route: '/v1/purchases', need: 'ingest', path: () => '/v1/purchases', body: () => ({ orderId: `o-${seq++}`, viewerId: 'vera', amount: 100, currency: 'CNY' }) },
+  { method: 'POST', route: '/v1/purchases/batch', need: 'ingest', path: () => '/v1/purchases/batch', body: () => ({ orders: [{ orderId: `ob-${seq++}`, viewerId: 'vera', amount: 100, currency: 'CNY' }] }) },
   { method: 'POST', route: '/v1/refunds', need: 'ingest', path: () => '/v1/refunds', body: () => ({ orderId: 'no-such-order' }) },
   { method: 'POST', route: '/v1/coupons/:code/redeem', need: 'ingest', path: () => '/v1/coupons/ABCDEFGHJK/redeem', body: () => ({ orderId: 'o', viewerId: 'vera' }) },
 ];

@@ -354,6 +354,8 @@ describe('every status the server answers is documented', () => {
     expect((await api('POST', '/v1/purchases', { ...order, amount: 1 }, s.ingestKey)).status).toBe(409);
     expect((await api('POST', '/v1/purchases', { ...order, orderId: 'o-f', at: Date.now() + 86_400_000 }, s.ingestKey)).status).toBe(400);
     expect((await api('POST', '/v1/purchases', { orderId: 'o-w', viewerId: 'walt', amount: 900, currency: 'CNY' }, s.ingestKey)).status).toBe(201);
+    const batch = await api('POST', '/v1/purchases/batch', { orders: [{ orderId: 'o-h1', viewerId: 'walt', amount: 900, currency: 'CNY', at: '2025-01-01T10:00:00Z' }, { orderId: 'o-h2' }] }, s.ingestKey);
+    expect(batch.status).toBe(200);
     expect((await api('POST', '/v1/refunds', { orderId: 'o-1', amount: 20000 }, s.ingestKey)).status).toBe(200);
     expect((await api('POST', '/v1/refunds', { orderId: 'o-1', amount: 10000 }, s.ingestKey)).status).toBe(409);
     expect((await api('POST', '/v1/refunds', { orderId: 'o-1', amount: 90000 }, s.ingestKey)).status).toBe(400);
