@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cdnowSamplePurchases } from './cdnow-fixture.js';
-import { DEFAULT_MIN_BUYERS, fitChannelModel, predictAll, predictViewer, STABILIZING_PENALIZER, type ModelPurchase } from './channel-model.js';
+import { DEFAULT_MIN_BUYERS, fitChannelModel, mineCrossSell, predictAll, skusOf, predictViewer, STABILIZING_PENALIZER, type ModelPurchase } from './channel-model.js';
 
 const END = Date.UTC(1997, 8, 30);
 // CDNOW has a few $0 orders, which the literature counts as purchases; here a net amount of 0 is a
@@ -93,5 +93,31 @@ describe('too little data', () => {
     const withSpend = predictViewer(m, [{ amount: 5_000, at: END - 100 * 86_400_000 }, { amount: 5_000, at: END - 50 * 86_400_000 }], END, 'USD')!;
     // the same expected orders: the year's value scales with the order value alone
     expect(p.clv365d / p.expectedOrderValue).toBeCloseTo(withSpend.clv365d / withSpend.expectedOrderValue, 3);
+  });
+});
+
+describe('cross-sell rules', () => {
+  const now = Date.UTC(2026, 0, 1);
+  it('finds "buyers of TEA-01 also buy CUP-02" with its support, confidence, lift and orders', () => {
+    const ps: ModelPurchase[] = [];
+    for (let i = 0; i < 100; i++) ps.push({ viewerId: `t${i}`, amount: 100, at: now - i, skus: i < 65 ? ['TEA-01', 'CUP-02'] : ['TEA-01'] });
+    for (let i = 0; i < 100; i++) ps.push({ viewerId: `o${i}`, amount: 100, at: now - i, skus: [i % 2 ? 'PEN-03' : 'INK-04'] });
+    ps.push({ viewerId: 'gone', amount: 0, at: now, skus: ['TEA-01', 'INK-04'] }); // refunded in full: not an order
+    ps.push({ viewerId: 'later', amount: 100, at: now + 1, skus: ['TEA-01', 'INK-04'] }); // after the fit
+    ps.push({ viewerId: 'none', amount: 100, at: now }); // no items: not a basket
+    const cs = mineCrossSell(ps, now);
+    expect(cs).toMatchObject({ fittedAt: now, orders: 200, minSupport: 0.01, minConfidence: 0.3 });
+    // CUP-02 → TEA-01 (confidence 1) comes first; TEA-01 → CUP-02 is the one the host reads as "65% also buy"
+    expect(cs.rules).toEqual([
+      { if: ['CUP-02'], then: ['TEA-01'], support: 0.325, confidence: 1, lift: 2, orders: 65 },
+      { if: ['TEA-01'], then: ['CUP-02'], support: 0.325, confidence: 0.65, lift: 2, orders: 65 },
+    ]);
+  });
+  it('too few orders with items: no rules; SKUs read from stored items', () => {
+    expect(mineCrossSell([{ viewerId: 'a', amount: 1, at: now, skus: ['A', 'B'] }], now).rules).toEqual([]);
+    expect(skusOf('[{"sku":"A","quantity":2},{"sku":"B"}]')).toEqual({ skus: ['A', 'B'] });
+    expect(skusOf([{ sku: 'A' }])).toEqual({ skus: ['A'] });
+    expect(skusOf(null)).toEqual({});
+    expect(skusOf('not json')).toEqual({});
   });
 });

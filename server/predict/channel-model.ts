@@ -12,6 +12,7 @@
 import { fitBgNbd, pAlive, type BgNbdParams } from './bgnbd.js';
 import { fitGammaGamma, type GammaGammaParams } from './gammagamma.js';
 import { viewerValue } from './clv.js';
+import { associationRules, frequentItemsets } from './fpgrowth.js';
 import { summarize, type Purchase, type TimeUnit } from './summary.js';
 
 export const DEFAULT_MIN_BUYERS = 200;
@@ -44,6 +45,8 @@ export interface ChannelModel {
   fitMs: number;
   /** the L2 penalty of the BG/NBD fit: 0, or STABILIZING_PENALIZER when the plain fit ran off */
   penalizer?: number;
+  /** frequently-bought-together rules, mined with the model */
+  crossSell?: CrossSell;
 }
 
 export interface ModelPurchase {
@@ -51,7 +54,40 @@ export interface ModelPurchase {
   /** net of refunds, minor units */
   amount: number;
   at: number;
+  /** the order's SKUs (cross-sell rules) */
+  skus?: string[];
 }
+
+/** "buyers of `if` also buy `then`": a rule mined from the channel's verified orders */
+export interface CrossSellRule {
+  if: string[];
+  then: string[];
+  /** share of the orders with items that hold both */
+  support: number;
+  /** share of the orders holding `if` that also hold `then` */
+  confidence: number;
+  /** confidence ÷ the share of orders holding `then` */
+  lift: number;
+  /** orders holding both */
+  orders: number;
+}
+
+export interface CrossSell {
+  fittedAt: number;
+  /** orders with at least one SKU, the baskets mined */
+  orders: number;
+  minSupport: number;
+  minConfidence: number;
+  rules: CrossSellRule[];
+}
+
+/** a rule needs its items together in at least this share of the orders with items… */
+export const CROSS_SELL_MIN_SUPPORT = 0.01;
+/** …and in at least this many orders */
+export const CROSS_SELL_MIN_ORDERS = 5;
+export const CROSS_SELL_MIN_CONFIDENCE = 0.3;
+/** rules kept per channel (the most confident) */
+const CROSS_SELL_KEPT = 200;
 
 export interface Predicted {
   pAlive: number;
@@ -137,6 +173,24 @@ export function predictViewer(model: ChannelModel | null, purchases: readonly { 
   };
 }
 
+/**
+ * Frequently-bought-together rules from verified orders' SKUs (FP-growth, ./fpgrowth.ts): itemsets
+ * in at least CROSS_SELL_MIN_SUPPORT of the orders with items and CROSS_SELL_MIN_ORDERS orders, up
+ * to 3 items; rules of confidence CROSS_SELL_MIN_CONFIDENCE or more, the 200 most confident kept.
+ */
+export function mineCrossSell(purchases: readonly ModelPurchase[], now: number): CrossSell {
+  const baskets: string[][] = [];
+  for (const p of purchases) if (p.amount > 0 && p.at <= now && p.skus?.length) baskets.push([...new Set(p.skus)]);
+  const out: CrossSell = { fittedAt: now, orders: baskets.length, minSupport: CROSS_SELL_MIN_SUPPORT, minConfidence: CROSS_SELL_MIN_CONFIDENCE, rules: [] };
+  if (baskets.length < CROSS_SELL_MIN_ORDERS) return out;
+  const minSupport = Math.max(CROSS_SELL_MIN_SUPPORT, CROSS_SELL_MIN_ORDERS / baskets.length);
+  const itemsets = frequentItemsets(baskets, { minSupport, maxLength: 3 });
+  out.rules = associationRules(itemsets, { minConfidence: CROSS_SELL_MIN_CONFIDENCE, minLift: 1 })
+    .slice(0, CROSS_SELL_KEPT)
+    .map((r) => ({ if: r.antecedent, then: r.consequent, support: round(r.support, 4), confidence: round(r.confidence, 4), lift: round(r.lift, 3), orders: r.count }));
+  return out;
+}
+
 /** one buyer's prediction as stored beside the viewer at each fit (for lists sorted by it, and the CSV) */
 export interface StoredPrediction {
   viewerId: string;
@@ -186,6 +240,21 @@ export function pAliveOf(model: ChannelModel | null, purchases: readonly { amoun
 }
 
 const DAY_MS = 86_400_000;
+
+/** the SKUs of an order's stored `items` (JSON text or a parsed list); none when it has none */
+export function skusOf(items: unknown): { skus?: string[] } {
+  let list = items;
+  if (typeof list === 'string') {
+    try {
+      list = JSON.parse(list);
+    } catch {
+      return {};
+    }
+  }
+  if (!Array.isArray(list)) return {};
+  const skus = list.flatMap((i) => (i && typeof (i as { sku?: unknown }).sku === 'string' ? [(i as { sku: string }).sku] : []));
+  return skus.length ? { skus } : {};
+}
 
 /** verified purchases with a positive net amount, by viewer (a refunded order is no purchase) */
 function toPurchases(purchases: readonly ModelPurchase[]): Purchase[] {

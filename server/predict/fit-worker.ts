@@ -4,7 +4,7 @@
  * or `{ id, error }`). Spawned by ./fitter.ts.
  */
 import { parentPort } from 'node:worker_threads';
-import { fitChannelModel, predictAll, type ModelPurchase } from './channel-model.js';
+import { fitChannelModel, mineCrossSell, predictAll, type ModelPurchase } from './channel-model.js';
 
 interface FitRequest {
   id: number;
@@ -15,7 +15,7 @@ interface FitRequest {
 
 parentPort?.on('message', (req: FitRequest) => {
   try {
-    const model = fitChannelModel(req.purchases, req.now, { minBuyers: req.minBuyers });
+    const model = { ...fitChannelModel(req.purchases, req.now, { minBuyers: req.minBuyers }), crossSell: mineCrossSell(req.purchases, req.now) };
     parentPort!.postMessage({ id: req.id, fit: { model, predictions: predictAll(model, req.purchases, req.now) } });
   } catch (err) {
     parentPort!.postMessage({ id: req.id, error: err instanceof Error ? err.message : String(err) });

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { fitChannelModel, predictAll, type ChannelModel, type ModelPurchase, type StoredPrediction } from './channel-model.js';
+import { fitChannelModel, mineCrossSell, predictAll, type ChannelModel, type ModelPurchase, type StoredPrediction } from './channel-model.js';
 
 /** a fit: the channel's model and every buyer's prediction under it */
 export interface Fit {
@@ -50,7 +50,7 @@ export class ModelFitter {
   private run(purchases: ModelPurchase[], now: number, minBuyers?: number): Promise<Fit> {
     if (!this.file) {
       return Promise.resolve().then(() => {
-        const model = fitChannelModel(purchases, now, { minBuyers });
+        const model = { ...fitChannelModel(purchases, now, { minBuyers }), crossSell: mineCrossSell(purchases, now) };
         return { model, predictions: predictAll(model, purchases, now) };
       });
     }

@@ -7,6 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { documented, StreamParams } from './schemas.js';
 import { requireHost } from './guards.js';
+import { CROSS_SELL_MIN_CONFIDENCE, CROSS_SELL_MIN_SUPPORT } from '../predict/channel-model.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -29,7 +30,49 @@ const EXAMPLE = {
   minBuyers: 200, refitting: false,
 };
 
+const CrossSellOut = Type.Object({
+  fittedAt: Nullable(Type.Integer()),
+  orders: Type.Integer({ description: 'verified orders with SKUs that were mined' }),
+  minSupport: Type.Number(),
+  minConfidence: Type.Number(),
+  rules: Type.Array(
+    Type.Object({
+      if: Type.Array(Type.String()),
+      then: Type.Array(Type.String()),
+      support: Type.Number({ description: 'share of the orders with items holding both' }),
+      confidence: Type.Number({ description: 'share of the orders holding `if` that also hold `then`' }),
+      lift: Type.Number({ description: 'confidence ÷ the share of orders holding `then`' }),
+      orders: Type.Integer({ description: 'orders holding both' }),
+    }),
+  ),
+});
+
 export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/v1/streams/:id/cross-sell',
+    {
+      preHandler: requireHost,
+      schema: {
+        tags: ['viewers'],
+        operationId: 'getCrossSellRules',
+        summary: "What the channel's buyers buy together",
+        description:
+          'Frequently-bought-together rules mined (FP-growth) from the verified orders\' SKUs with each model fit: itemsets in at least 1% of the orders with items and at least 5 orders, up to 3 items; rules of confidence 0.3 or more and lift above 1, the 200 most confident, most confident first.',
+        params: StreamParams,
+        response: {
+          200: documented(CrossSellOut, 'The rules of the last fit (none before one)', {
+            fittedAt: 1746106200000, orders: 1840, minSupport: 0.01, minConfidence: 0.3,
+            rules: [{ if: ['TEA-01'], then: ['CUP-02'], support: 0.12, confidence: 0.65, lift: 2.9, orders: 221 }],
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const m = await app.models.get(req.keyStream!.channel);
+      return m?.crossSell ?? { fittedAt: null, orders: 0, minSupport: CROSS_SELL_MIN_SUPPORT, minConfidence: CROSS_SELL_MIN_CONFIDENCE, rules: [] };
+    },
+  );
+
   app.get(
     '/v1/streams/:id/model',
     {

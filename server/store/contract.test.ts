@@ -1269,7 +1269,7 @@ describe.each(harnesses)('store contract: $name', (h) => {
       await own.refund(s.channel, 'm-1', 1000);
       await own.refund(s.channel, 'm-3', 2000); // all of it: no purchase
       const input = await own.channelPurchases(s.channel, T0);
-      expect(input.sort((x, y) => x.amount - y.amount)).toEqual([{ viewerId: 'a', amount: 3000, at: T0 }, { viewerId: 'a', amount: 4000, at: T0 - DAY }]);
+      expect(input.sort((x, y) => x.amount - y.amount)).toEqual([{ viewerId: 'a', amount: 3000, at: T0, skus: ['TEE-1'] }, { viewerId: 'a', amount: 4000, at: T0 - DAY, skus: ['TEE-1'] }]);
 
       expect(await own.getModel(s.channel, T0)).toEqual({ model: null, fittingUntil: null });
       expect(await own.modelsDue(T0, T0, 100)).toContain(s.channel);

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ModelFitter } from '../../server/predict/fitter.js';
-import { fitChannelModel } from '../../server/predict/channel-model.js';
+import { fitChannelModel, mineCrossSell } from '../../server/predict/channel-model.js';
 import { ADMIN_KEY, closeAllClients, connectViewer, createStream, startServer, until, viewerToken, type TestServer } from '../helpers/server.js';
 
 let srv: TestServer;
@@ -93,6 +93,22 @@ describe("the channel's predictive model", () => {
     expect(again.model).toMatchObject({ status: 'fitted', buyers: 41 });
   });
 
+  it('mines what buyers buy together with each fit: GET /v1/streams/:id/cross-sell', async () => {
+    const s = await createStream(srv, { channel: 'basket-shop' });
+    const path = `/v1/streams/${s.id}/cross-sell`;
+    expect((await srv.api('GET', path, undefined, s.hostKey)).body).toEqual({ fittedAt: null, orders: 0, minSupport: 0.01, minConfidence: 0.3, rules: [] });
+    const orders = Array.from({ length: 40 }, (_, i) => ({
+      orderId: `bk-${i}`, viewerId: `v${i}`, amount: 1000, currency: 'CNY', at: Date.now() - i * DAY,
+      items: i < 20 ? [{ sku: 'TEA-01' }, ...(i < 13 ? [{ sku: 'CUP-02' }] : [])] : [{ sku: 'PEN-03' }],
+    }));
+    expect((await srv.api('POST', '/v1/purchases/batch', { orders }, s.ingestKey)).body.recorded).toBe(40);
+    await srv.app.models.refit('basket-shop');
+    const cs = (await srv.api('GET', path, undefined, s.hostKey)).body;
+    expect(cs).toMatchObject({ orders: 40, fittedAt: expect.any(Number) });
+    expect(cs.rules).toContainEqual({ if: ['TEA-01'], then: ['CUP-02'], support: 0.325, confidence: 0.65, lift: 2, orders: 13 });
+    expect((await srv.api('GET', path)).status).toBe(401);
+  });
+
   it('a refit asked for twice at once runs once', async () => {
     const s = await createStream(srv, { channel: 'model-twice' });
     await srv.api('POST', '/v1/purchases', { orderId: 't-1', viewerId: 'v', amount: 100, currency: 'CNY' }, s.ingestKey);
@@ -109,7 +125,7 @@ describe("the channel's predictive model", () => {
       const purchases = Array.from({ length: 900 }, (_, i) => ({ viewerId: `v${i % 300}`, amount: 1000 + (i % 7) * 250, at: now - ((i * 37) % 300) * DAY }));
       const [inWorker, queued] = await Promise.all([fitter.fit(purchases, now, 50), fitter.fit(purchases.slice(0, 100), now, 50)]);
       const { fitMs: _a, ...got } = inWorker.model;
-      const { fitMs: _b, ...want } = fitChannelModel(purchases, now, { minBuyers: 50 });
+      const { fitMs: _b, ...want } = { ...fitChannelModel(purchases, now, { minBuyers: 50 }), crossSell: mineCrossSell(purchases, now) };
       expect(got).toEqual(want);
       expect(inWorker.predictions).toHaveLength(inWorker.model.status === 'fitted' ? 300 : 0);
       expect(queued.model).toMatchObject({ status: 'insufficient_data', buyers: 100 });

@@ -3,7 +3,7 @@
  * fit, the lease of the process fitting it (a conditional upsert: of processes asking at once, one
  * takes it), the channels due a fit, and a channel's verified purchases net of refunds.
  */
-import type { ChannelModel } from '../../predict/channel-model.js';
+import { skusOf, type ChannelModel } from '../../predict/channel-model.js';
 import type { Store } from '../types.js';
 import type { Db } from './pool.js';
 
@@ -59,11 +59,11 @@ export function modelOps(db: Db): Pick<Store, 'getModel' | 'claimModelFit' | 'sa
       return rows.map((r) => r.channel);
     },
     async channelPurchases(channel, now) {
-      const { rows } = await db.query<{ viewer_id: string; net: string | number; at: string | number }>(
-        'SELECT viewer_id, amount - refunded AS net, at FROM purchases WHERE channel = $1 AND amount > refunded AND at <= $2',
+      const { rows } = await db.query<{ viewer_id: string; net: string | number; at: string | number; items: unknown }>(
+        'SELECT viewer_id, amount - refunded AS net, at, items FROM purchases WHERE channel = $1 AND amount > refunded AND at <= $2',
         [channel, now],
       );
-      return rows.map((r) => ({ viewerId: r.viewer_id, amount: Number(r.net), at: Number(r.at) }));
+      return rows.map((r) => ({ viewerId: r.viewer_id, amount: Number(r.net), at: Number(r.at), ...skusOf(r.items) }));
     },
   };
 }
