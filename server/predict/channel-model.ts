@@ -13,6 +13,7 @@ import { fitBgNbd, pAlive, type BgNbdParams } from './bgnbd.js';
 import { fitGammaGamma, type GammaGammaParams } from './gammagamma.js';
 import { viewerValue } from './clv.js';
 import { associationRules, frequentItemsets } from './fpgrowth.js';
+import { findSegments, type Segments } from './segments.js';
 import { summarize, type Purchase, type TimeUnit } from './summary.js';
 
 export const DEFAULT_MIN_BUYERS = 200;
@@ -47,6 +48,8 @@ export interface ChannelModel {
   penalizer?: number;
   /** frequently-bought-together rules, mined with the model */
   crossSell?: CrossSell;
+  /** the segments of buyers K-means finds (null: too few buyers) */
+  segments?: Segments | null;
 }
 
 export interface ModelPurchase {
@@ -171,6 +174,16 @@ export function predictViewer(model: ChannelModel | null, purchases: readonly { 
     clv365d: Math.round(safe(clv)),
     currency,
   };
+}
+
+/** Everything a fit makes for a channel: the model, its cross-sell rules and segments, and each buyer's prediction. */
+export function fitChannel(purchases: readonly ModelPurchase[], engagement: ReadonlyMap<string, number>, now: number, minBuyers?: number) {
+  const model: ChannelModel = {
+    ...fitChannelModel(purchases, now, { minBuyers }),
+    crossSell: mineCrossSell(purchases, now),
+    segments: findSegments(purchases, engagement, now),
+  };
+  return { model, predictions: predictAll(model, purchases, now) };
 }
 
 /**

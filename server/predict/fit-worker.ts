@@ -4,19 +4,20 @@
  * or `{ id, error }`). Spawned by ./fitter.ts.
  */
 import { parentPort } from 'node:worker_threads';
-import { fitChannelModel, mineCrossSell, predictAll, type ModelPurchase } from './channel-model.js';
+import { fitChannel, type ModelPurchase } from './channel-model.js';
 
 interface FitRequest {
   id: number;
   purchases: ModelPurchase[];
+  /** buyers' engagement points, [viewerId, points][] */
+  engagement: [string, number][];
   now: number;
   minBuyers?: number;
 }
 
 parentPort?.on('message', (req: FitRequest) => {
   try {
-    const model = { ...fitChannelModel(req.purchases, req.now, { minBuyers: req.minBuyers }), crossSell: mineCrossSell(req.purchases, req.now) };
-    parentPort!.postMessage({ id: req.id, fit: { model, predictions: predictAll(model, req.purchases, req.now) } });
+    parentPort!.postMessage({ id: req.id, fit: fitChannel(req.purchases, new Map(req.engagement), req.now, req.minBuyers) });
   } catch (err) {
     parentPort!.postMessage({ id: req.id, error: err instanceof Error ? err.message : String(err) });
   }

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { fitChannelModel, mineCrossSell, predictAll, type ChannelModel, type ModelPurchase, type StoredPrediction } from './channel-model.js';
+import { fitChannel, type ChannelModel, type ModelPurchase, type StoredPrediction } from './channel-model.js';
 
 /** a fit: the channel's model and every buyer's prediction under it */
 export interface Fit {
@@ -41,25 +41,22 @@ export class ModelFitter {
   }
 
   /** fits one channel's model; fits queue one behind the other */
-  fit(purchases: ModelPurchase[], now: number, minBuyers?: number): Promise<Fit> {
-    const run = this.chain.then(() => this.run(purchases, now, minBuyers));
+  fit(purchases: ModelPurchase[], now: number, minBuyers?: number, engagement: [string, number][] = []): Promise<Fit> {
+    const run = this.chain.then(() => this.run(purchases, now, minBuyers, engagement));
     this.chain = run.catch(() => {});
     return run;
   }
 
-  private run(purchases: ModelPurchase[], now: number, minBuyers?: number): Promise<Fit> {
+  private run(purchases: ModelPurchase[], now: number, minBuyers: number | undefined, engagement: [string, number][]): Promise<Fit> {
     if (!this.file) {
-      return Promise.resolve().then(() => {
-        const model = { ...fitChannelModel(purchases, now, { minBuyers }), crossSell: mineCrossSell(purchases, now) };
-        return { model, predictions: predictAll(model, purchases, now) };
-      });
+      return Promise.resolve().then(() => fitChannel(purchases, new Map(engagement), now, minBuyers));
     }
     if (this.idle) clearTimeout(this.idle);
     const w = this.start();
     const id = ++this.seq;
     return new Promise<Fit>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      w.postMessage({ id, purchases, now, minBuyers });
+      w.postMessage({ id, purchases, engagement, now, minBuyers });
     }).finally(() => {
       if (!this.waiting.size) {
         this.idle = setTimeout(() => void this.close(), IDLE_MS);

@@ -5,7 +5,9 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { documented, StreamParams } from './schemas.js';
+import { documented, errorReply, StreamParams } from './schemas.js';
+import { answerLang, ExplainSchema, LangQuery } from './lang.js';
+import { explainText, reason } from '../tiering/explain.js';
 import { requireHost } from './guards.js';
 import { CROSS_SELL_MIN_CONFIDENCE, CROSS_SELL_MIN_SUPPORT } from '../predict/channel-model.js';
 
@@ -47,7 +49,68 @@ const CrossSellOut = Type.Object({
   ),
 });
 
+const SegmentsOut = Type.Object({
+  fittedAt: Nullable(Type.Integer()),
+  buyers: Type.Integer(),
+  k: Type.Integer({ description: 'segments found (2–8, by the silhouette); 0 before a fit or with fewer than 30 buyers' }),
+  silhouette: Nullable(Type.Number()),
+  segments: Type.Array(
+    Type.Object({
+      id: Type.Integer(),
+      buyers: Type.Integer(),
+      share: Type.Number({ description: 'share of the buyers' }),
+      gmvShare: Type.Number({ description: 'share of the GMV of the last 365 days' }),
+      ordersPerMonth: Type.Number({ description: 'the typical member: purchase days a month' }),
+      spend: Type.Integer({ description: 'the typical member: spend in 365 days, minor units' }),
+      spendRatio: Type.Number({ description: 'mean spend of the segment ÷ mean spend of all buyers' }),
+      recencyDays: Type.Integer({ description: 'the typical member: days since the last purchase' }),
+      engagement: Type.Number({ description: 'the typical member: recency-weighted engagement points' }),
+      description: Type.String({ description: 'the traits in words, in the language asked' }),
+      explain: ExplainSchema,
+    }),
+  ),
+});
+
 export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/v1/streams/:id/segments',
+    {
+      preHandler: requireHost,
+      schema: {
+        tags: ['viewers'],
+        operationId: 'getSegments',
+        summary: 'The segments of buyers the data finds',
+        description:
+          "K-means over each buyer's log-scaled recency, frequency, monetary value and engagement in the last 365 days, K from 2 to 8 chosen by the silhouette (sampled), found with each model fit; each segment with its shares and traits in words (`?lang=en|zh-CN` or `Accept-Language`). Largest first.",
+        params: StreamParams,
+        querystring: Type.Object({ lang: LangQuery }),
+        response: {
+          200: documented(SegmentsOut, 'The segments of the last fit (none before one)', {
+            fittedAt: 1746106200000, buyers: 2357, k: 3, silhouette: 0.41,
+            segments: [{
+              id: 0, buyers: 354, share: 0.15, gmvShare: 0.4, ordersPerMonth: 2.5, spend: 480000, spendRatio: 2, recencyDays: 12, engagement: 35,
+              description: '15% of buyers, 40% of GMV: buy 2.5 times a month, spend 2× the average, last bought 12 days ago',
+              explain: [{ code: 'segment.traits', params: { share: 0.15, gmvShare: 0.4, ordersPerMonth: 2.5, spendRatio: 2, recencyDays: 12 } }],
+            }],
+          }),
+          400: errorReply(400, 'bad_request', 'querystring.lang must be one of en, zh-CN'),
+        },
+      },
+    },
+    async (req, reply) => {
+      const lang = answerLang(req, reply);
+      const s = (await app.models.get(req.keyStream!.channel))?.segments;
+      if (!s) return { fittedAt: null, buyers: 0, k: 0, silhouette: null, segments: [] };
+      return {
+        ...s,
+        segments: s.segments.map((g) => {
+          const e = reason('segment.traits', { share: g.share, gmvShare: g.gmvShare, ordersPerMonth: g.ordersPerMonth, spendRatio: g.spendRatio, recencyDays: g.recencyDays });
+          return { ...g, description: explainText(e, lang), explain: [e] };
+        }),
+      };
+    },
+  );
+
   app.get(
     '/v1/streams/:id/cross-sell',
     {

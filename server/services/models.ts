@@ -148,8 +148,8 @@ export class Models {
     if (!(await store.claimModelFit(channel, now, now + FIT_LEASE_MS))) return null;
     this.cache.delete(channel);
     try {
-      const purchases = await store.channelPurchases(channel, now);
-      const { model, predictions } = await fitter.fit(purchases, now, this.minBuyers);
+      const [purchases, engagement] = await Promise.all([store.channelPurchases(channel, now), store.buyerEngagement(channel)]);
+      const { model, predictions } = await fitter.fit(purchases, now, this.minBuyers, engagement.map((e) => [e.viewerId, e.engagement]));
       await store.saveModel(channel, model, predictions);
       this.cache.set(channel, { model, fittingUntil: null, readAt: clock() });
       this.deps.onFitted?.(channel, model);

@@ -477,6 +477,8 @@ export interface Store {
   modelsDue(before: number, now: number, limit: number): Promise<string[]>;
   /** the channel's verified purchases up to `now`, net of refunds (fully refunded orders left out): the fit's input */
   channelPurchases(channel: string, now: number): Promise<ModelPurchase[]>;
+  /** the recency-weighted engagement points of the channel's buyers (segments) */
+  buyerEngagement(channel: string): Promise<{ viewerId: string; engagement: number }[]>;
   getRules(channel: string): Promise<unknown | null>;
   setRules(channel: string, doc: unknown, now: number): Promise<void>;
 

@@ -24,6 +24,7 @@ const SAMPLES: { [C in ReasonCode]: ReasonParams[C][] } = {
   'lifecycle.atRisk': [{ noVisitDays: 30 }, { abandonedCheckouts: 2, ignoredOffers: 3 }, { noVisitDays: 31, pAlive: 0.32, atRiskPAlive: 0.5 }],
   'lifecycle.new': [{ days: 0 }, { days: 1 }, { days: 3 }],
   'lifecycle.active': [{ days: 6 }],
+  'segment.traits': [{ share: 0.15, gmvShare: 0.4, ordersPerMonth: 2.5, spendRatio: 2, recencyDays: 12 }, { share: 0.6, gmvShare: 0.2, ordersPerMonth: 0.25, spendRatio: 0.33, recencyDays: 40 }],
   text: [{ text: 'spent ¥500' }],
 };
 
@@ -69,6 +70,10 @@ describe('the reason catalogue', () => {
       'R 5 · F 4 · M 5: 3 verified orders, ¥500 in 365 days, last today (high needs R≥4 and F+M≥8) — top 5% of spenders',
     );
     expect(explainText(reason('rfm.needs', { tier: 'mid', rule: {} }))).toBe('mid needs any purchase');
+    expect(explainAll(SAMPLES['segment.traits'].map((p) => reason('segment.traits', p)))).toEqual([
+      '15% of buyers, 40% of GMV: buy 2.5 times a month, spend 2× the average, last bought 12 days ago',
+      '60% of buyers, 20% of GMV: buy about every 4 months, spend 0.3× the average, last bought 40 days ago',
+    ]);
     expect(explainText(reason('lifecycle.atRisk', { abandonedCheckouts: 2, ignoredOffers: 3 }))).toBe('at risk: 2 abandoned checkouts in a row, last 3 offers ignored');
   });
 

@@ -36,6 +36,8 @@ export interface ReasonParams {
   'lifecycle.atRisk': { noVisitDays?: number; abandonedCheckouts?: number; ignoredOffers?: number; pAlive?: number; atRiskPAlive?: number };
   'lifecycle.new': { days: number };
   'lifecycle.active': { days: number };
+  /** a segment of buyers in words (server/predict/segments.ts): shares 0–1, purchase days a month, spend ÷ the average */
+  'segment.traits': { share: number; gmvShare: number; ordersPerMonth: number; spendRatio: number; recencyDays: number };
   /** a reason stored before reasons were codes: shown as it was written, in every language */
   text: { text: string };
 }
@@ -95,6 +97,7 @@ const joinRule = (r: ScoreRule, engagement: string, and: string, any: string) =>
   return parts.length ? parts.join(and) : any;
 };
 
+const num = (v: number, locale: ReasonLang) => new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(v);
 const pct = (share: number, locale: ReasonLang) => new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0 }).format(share);
 
 const agoEn = (days: number) => (days <= 0 ? 'today' : days === 1 ? 'yesterday' : `${days} days ago`);
@@ -142,6 +145,10 @@ const en: Words = {
     },
     'lifecycle.new': (p) => `new: first seen ${agoEn(p.days)}`,
     'lifecycle.active': (p) => `active: last seen ${agoEn(p.days)}`,
+    'segment.traits': (p) =>
+      `${pct(p.share, 'en')} of buyers, ${pct(p.gmvShare, 'en')} of GMV: ` +
+      (p.ordersPerMonth >= 1 ? (p.ordersPerMonth === 1 ? 'buy once a month' : `buy ${num(p.ordersPerMonth, 'en')} times a month`) : `buy about every ${plural(Math.max(1, Math.round(1 / Math.max(p.ordersPerMonth, 1 / 12))), 'month')}`) +
+      `, spend ${num(p.spendRatio, 'en')}× the average, last bought ${agoEn(p.recencyDays)}`,
     text: (p) => p.text,
   },
 };
@@ -190,6 +197,10 @@ const zh: Words = {
     },
     'lifecycle.new': (p) => `新观众：${agoZh(p.days)}首次出现`,
     'lifecycle.active': (p) => `活跃：${agoZh(p.days)}来过`,
+    'segment.traits': (p) =>
+      `占买家 ${pct(p.share, 'zh-CN')}，贡献 GMV 的 ${pct(p.gmvShare, 'zh-CN')}：` +
+      (p.ordersPerMonth >= 1 ? `每月购买 ${num(p.ordersPerMonth, 'zh-CN')} 次` : `大约每 ${Math.max(1, Math.round(1 / Math.max(p.ordersPerMonth, 1 / 12)))} 个月购买一次`) +
+      `，消费是平均的 ${num(p.spendRatio, 'zh-CN')} 倍，最近一次购买在${agoZh(p.recencyDays)}`,
     text: (p) => p.text,
   },
 };

@@ -108,6 +108,7 @@ const ENDPOINTS: { method: string; route: string; need: Need; path: () => string
   { method: 'GET', route: '/v1/streams/:id/pushes', need: 'host', path: () => `/v1/streams/${A.id}/pushes` },
   { method: 'GET', route: '/v1/streams/:id/model', need: 'host', path: () => `/v1/streams/${A.id}/model` },
   { method: 'GET', route: '/v1/streams/:id/cross-sell', need: 'host', path: () => `/v1/streams/${A.id}/cross-sell` },
+  { method: 'GET', route: '/v1/streams/:id/segments', need: 'host', path: () => `/v1/streams/${A.id}/segments` },
   { method: 'POST', route: '/v1/streams/:id/model/refit', need: 'host', path: () => `/v1/streams/${A.id}/model/refit` },
   {
     method: 'POST', route: '/v1/streams/:id/campaigns', need: 'host', path: () => `/v1/streams/${A.id}/campaigns`,

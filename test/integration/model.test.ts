@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ModelFitter } from '../../server/predict/fitter.js';
-import { fitChannelModel, mineCrossSell } from '../../server/predict/channel-model.js';
+import { fitChannel } from '../../server/predict/channel-model.js';
 import { ADMIN_KEY, closeAllClients, connectViewer, createStream, startServer, until, viewerToken, type TestServer } from '../helpers/server.js';
 
 let srv: TestServer;
@@ -109,6 +109,28 @@ describe("the channel's predictive model", () => {
     expect((await srv.api('GET', path)).status).toBe(401);
   });
 
+  it('finds segments of buyers with each fit, described in the language asked', async () => {
+    const s = await createStream(srv, { channel: 'segment-shop' });
+    const path = `/v1/streams/${s.id}/segments`;
+    expect((await srv.api('GET', path, undefined, s.hostKey)).body).toEqual({ fittedAt: null, buyers: 0, k: 0, silhouette: null, segments: [] });
+    // 30 who buy every week, a lot; 60 who bought once, a little, months ago
+    const orders = [];
+    for (let b = 0; b < 30; b++) for (let w = 0; w < 12; w++) orders.push({ orderId: `w-${b}-${w}`, viewerId: `vip-${b}`, amount: 20_000 + b * 100, currency: 'CNY', at: Date.now() - (w * 7 + (b % 5)) * DAY });
+    for (let b = 0; b < 60; b++) orders.push({ orderId: `o-${b}`, viewerId: `once-${b}`, amount: 2_000 + b * 10, currency: 'CNY', at: Date.now() - (100 + b) * DAY });
+    for (let i = 0; i < orders.length; i += 1000) await srv.api('POST', '/v1/purchases/batch', { orders: orders.slice(i, i + 1000) }, s.ingestKey);
+    await srv.app.models.refit('segment-shop');
+    const en = (await srv.api('GET', path, undefined, s.hostKey)).body;
+    expect(en).toMatchObject({ buyers: 90, k: 2 });
+    const [big, small] = en.segments;
+    expect(big).toMatchObject({ id: 0, buyers: 60, recencyDays: expect.any(Number) });
+    expect(small).toMatchObject({ id: 1, buyers: 30 });
+    expect(small.gmvShare).toBeGreaterThan(0.9);
+    expect(small.description).toMatch(/^33% of buyers, 9\d% of GMV: buy (once|[\d.]+ times) a month, spend [\d.]+× the average, last bought/);
+    const zh = (await srv.api('GET', `${path}?lang=zh-CN`, undefined, s.hostKey)).body;
+    expect(zh.segments[1].description).toMatch(/^占买家 33%，贡献 GMV 的 9\d%/);
+    expect((await srv.api('GET', `${path}?lang=fr`, undefined, s.hostKey)).status).toBe(400);
+  });
+
   it('a refit asked for twice at once runs once', async () => {
     const s = await createStream(srv, { channel: 'model-twice' });
     await srv.api('POST', '/v1/purchases', { orderId: 't-1', viewerId: 'v', amount: 100, currency: 'CNY' }, s.ingestKey);
@@ -125,7 +147,7 @@ describe("the channel's predictive model", () => {
       const purchases = Array.from({ length: 900 }, (_, i) => ({ viewerId: `v${i % 300}`, amount: 1000 + (i % 7) * 250, at: now - ((i * 37) % 300) * DAY }));
       const [inWorker, queued] = await Promise.all([fitter.fit(purchases, now, 50), fitter.fit(purchases.slice(0, 100), now, 50)]);
       const { fitMs: _a, ...got } = inWorker.model;
-      const { fitMs: _b, ...want } = { ...fitChannelModel(purchases, now, { minBuyers: 50 }), crossSell: mineCrossSell(purchases, now) };
+      const { fitMs: _b, ...want } = fitChannel(purchases, new Map(), now, 50).model;
       expect(got).toEqual(want);
       expect(inWorker.predictions).toHaveLength(inWorker.model.status === 'fitted' ? 300 : 0);
       expect(queued.model).toMatchObject({ status: 'insufficient_data', buyers: 100 });

@@ -9,7 +9,7 @@ import type { Db } from './pool.js';
 
 const PREDICTIONS_PER_STATEMENT = 10_000;
 
-export function modelOps(db: Db): Pick<Store, 'getModel' | 'claimModelFit' | 'saveModel' | 'releaseModelFit' | 'modelsDue' | 'channelPurchases'> {
+export function modelOps(db: Db): Pick<Store, 'getModel' | 'claimModelFit' | 'saveModel' | 'releaseModelFit' | 'modelsDue' | 'channelPurchases' | 'buyerEngagement'> {
   return {
     async getModel(channel, now) {
       const { rows } = await db.query<{ body: string | null; fitting_until: string | number | null }>('SELECT body, fitting_until FROM channel_models WHERE channel = $1', [channel]);
@@ -57,6 +57,10 @@ export function modelOps(db: Db): Pick<Store, 'getModel' | 'claimModelFit' | 'sa
         [before, now, limit],
       );
       return rows.map((r) => r.channel);
+    },
+    async buyerEngagement(channel) {
+      const { rows } = await db.query<{ id: string; eng_weighted: number }>('SELECT id, eng_weighted FROM viewers WHERE channel = $1 AND spend > 0', [channel]);
+      return rows.map((r) => ({ viewerId: r.id, engagement: Number(r.eng_weighted) }));
     },
     async channelPurchases(channel, now) {
       const { rows } = await db.query<{ viewer_id: string; net: string | number; at: string | number; items: unknown }>(

@@ -374,6 +374,7 @@ export function createSqliteStore(db: DB): SqliteStore {
     releaseModelFit: (channel) => models.releaseModelFit(channel),
     modelsDue: (before, now, limit) => models.modelsDue(before, now, limit),
     channelPurchases: (channel, now) => models.channelPurchases(channel, now),
+    buyerEngagement: (channel) => models.buyerEngagement(channel),
 
     touchStreams: (ids, now) => hooks.touchStreams(ids, now),
     idleStreams: (before, limit) => hooks.idleStreams(before, limit, streamFrom),

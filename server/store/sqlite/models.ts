@@ -22,6 +22,7 @@ export function createModelStore(db: DB) {
       WHERE EXISTS (SELECT 1 FROM purchases p WHERE p.channel = c.id)
         AND (m.fitted_at IS NULL OR m.fitted_at < @before) AND (m.fitting_until IS NULL OR m.fitting_until <= @now)
       ORDER BY COALESCE(m.fitted_at, 0), c.id LIMIT @limit`),
+    engagement: db.prepare('SELECT id, eng_weighted FROM viewers WHERE channel = ? AND spend > 0'),
     purchases: db.prepare('SELECT viewer_id, amount - refunded AS net, at, items FROM purchases WHERE channel = ? AND amount > refunded AND at <= ?'),
   };
   return {
@@ -39,6 +40,7 @@ export function createModelStore(db: DB) {
     },
     releaseModelFit: (channel: string) => void s.release.run(channel),
     modelsDue: (before: number, now: number, limit: number): string[] => (s.due.all({ before, now, limit }) as { channel: string }[]).map((r) => r.channel),
+    buyerEngagement: (channel: string) => (s.engagement.all(channel) as { id: string; eng_weighted: number }[]).map((r) => ({ viewerId: r.id, engagement: r.eng_weighted })),
     channelPurchases: (channel: string, now: number): ModelPurchase[] =>
       (s.purchases.all(channel, now) as { viewer_id: string; net: number; at: number; items: string | null }[]).map((r) => ({ viewerId: r.viewer_id, amount: r.net, at: r.at, ...skusOf(r.items) })),
   };
