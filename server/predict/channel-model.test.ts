@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cdnowSamplePurchases } from './cdnow-fixture.js';
-import { DEFAULT_MIN_BUYERS, fitChannelModel, mineCrossSell, predictAll, skusOf, predictViewer, STABILIZING_PENALIZER, type ModelPurchase } from './channel-model.js';
+import { DEFAULT_MIN_BUYERS, fitChannel, fitChannelModel, mineCrossSell, topPercentOf, predictAll, skusOf, predictViewer, STABILIZING_PENALIZER, type ModelPurchase } from './channel-model.js';
 
 const END = Date.UTC(1997, 8, 30);
 // CDNOW has a few $0 orders, which the literature counts as purchases; here a net amount of 0 is a
@@ -119,5 +119,18 @@ describe('cross-sell rules', () => {
     expect(skusOf([{ sku: 'A' }])).toEqual({ skus: ['A'] });
     expect(skusOf(null)).toEqual({});
     expect(skusOf('not json')).toEqual({});
+  });
+});
+
+describe('rank by predicted value', () => {
+  it('keeps the buyers\' value percentiles with a fit and ranks a value among them', () => {
+    const { model, predictions } = fitChannel(cdnow, new Map(), END);
+    expect(model.clvPercentiles).toHaveLength(101);
+    expect(model.clvPercentiles![0]).toBeLessThanOrEqual(model.clvPercentiles![100]!);
+    const best = Math.max(...predictions.map((p) => p.clv365d));
+    expect(topPercentOf(model, best + 1)).toBe(1);
+    expect(topPercentOf(model, -1)).toBe(100);
+    expect(topPercentOf(model, model.clvPercentiles![50]!)).toBeGreaterThanOrEqual(50);
+    expect(topPercentOf(null, 10)).toBeNull();
   });
 });

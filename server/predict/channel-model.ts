@@ -50,6 +50,8 @@ export interface ChannelModel {
   crossSell?: CrossSell;
   /** the segments of buyers K-means finds (null: too few buyers) */
   segments?: Segments | null;
+  /** the buyers' predicted 12-month values at the fit, ascending, at the 0th, 1st, …, 100th percentile (a tier rule ranks by it) */
+  clvPercentiles?: number[];
 }
 
 export interface ModelPurchase {
@@ -183,7 +185,24 @@ export function fitChannel(purchases: readonly ModelPurchase[], engagement: Read
     crossSell: mineCrossSell(purchases, now),
     segments: findSegments(purchases, engagement, now),
   };
-  return { model, predictions: predictAll(model, purchases, now) };
+  const predictions = predictAll(model, purchases, now);
+  if (predictions.length) {
+    const sorted = predictions.map((p) => p.clv365d).sort((a, b) => a - b);
+    model.clvPercentiles = Array.from({ length: 101 }, (_, q) => sorted[Math.min(sorted.length - 1, Math.floor((q / 100) * sorted.length))]!);
+  }
+  return { model, predictions };
+}
+
+/**
+ * Where a 12-month value ranks among the channel's buyers at the fit: the N of "top N%" (1–100),
+ * null without percentiles. A value above every buyer's is the top 1%.
+ */
+export function topPercentOf(model: ChannelModel | null, clv365d: number): number | null {
+  const q = model?.clvPercentiles;
+  if (!q?.length) return null;
+  let below = 0; // percentiles strictly below the value
+  while (below < q.length && q[below]! < clv365d) below++;
+  return Math.min(100, Math.max(1, 100 - below + 1));
 }
 
 /**

@@ -28,6 +28,9 @@ const ScoreRule = Type.Object(
     minMonetary: Type.Optional(Score),
     minFrequencyPlusMonetary: Type.Optional(Type.Integer({ minimum: 2, maximum: 10 })),
     minEngagement: Type.Optional(Score),
+    topPredictedPercent: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 100, description: "the viewer is among the top N% of the channel's buyers by predicted 12-month value (its model); without a fitted model, never met" }),
+    ),
   },
   { additionalProperties: false },
 );

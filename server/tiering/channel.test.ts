@@ -223,6 +223,27 @@ describe('lifecycle', () => {
     expect(m.assess('v', s, NOW).lifecycle).toBe('active');
   });
 
+  it("a score rule may rank by predicted 12-month value: high = the top 20% of the channel's buyers", () => {
+    const doc: TierRulesDoc = { ...DEFAULT_TIER_RULES, mode: 'scores', minBuyers: 1000, scores: { high: { topPredictedPercent: 20 }, mid: { minRecency: 1 } } };
+    const m = new TierModel(doc);
+    const s = emptyState(NOW - 100 * DAY);
+    for (const [k, ago] of [60, 40, 20, 5].entries()) addPurchase(s, { orderId: `p${k}`, amount: 20_000, at: NOW - ago * DAY });
+    const before = m.assess('v', s, NOW);
+    expect(before.tier).toBe('mid'); // no model: the rule cannot hold
+    expect(before.reasons[1]).toBe('high needs top 20% by predicted value');
+    const model = {
+      status: 'fitted' as const, fittedAt: NOW, buyers: 500, repeatBuyers: 200, bgnbd: { r: 0.24, alpha: 4.41, a: 0.79, b: 2.43, logLikelihood: -1 },
+      gammaGamma: null, meanOrderValue: 20_000, minBuyers: 200, fitMs: 1,
+    };
+    // this buyer's value above every percentile: the top 1%
+    m.setValueModel({ ...model, clvPercentiles: Array.from({ length: 101 }, (_, q) => q * 10) });
+    expect(m.assess('v', s, NOW)).toMatchObject({ tier: 'high' });
+    expect(m.assess('v', s, NOW).reasons[0]).toMatch(/\(high needs top 20% by predicted value\)$/);
+    // …and below the 90th: not in the top 20%
+    m.setValueModel({ ...model, clvPercentiles: Array.from({ length: 101 }, (_, q) => q * 1e7) });
+    expect(m.assess('v', s, NOW).tier).toBe('mid');
+  });
+
   it('firstSeenAt is the earliest of the first event and the first purchase', () => {
     const s = emptyState(NOW);
     addPurchase(s, { orderId: 'p', amount: 100, at: NOW - 10 * DAY });

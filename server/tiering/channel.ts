@@ -10,7 +10,7 @@
 import type { Lifecycle, Tier } from '../realtime/events.js';
 import { computeTier, engagementReason } from './model.js';
 import { explainAll, reason, type Explain } from './explain.js';
-import { pAliveOf, type ChannelModel } from '../predict/channel-model.js';
+import { pAliveOf, predictViewer, topPercentOf, type ChannelModel } from '../predict/channel-model.js';
 import { KeyHistogram, moneyKey, moneyOfKey } from './histogram.js';
 import { ABSOLUTE_CUTS, QUINTILES, daysBetween, rfmValues, scoreRecency, scoreUp, type Cuts, type RfmValues, type Scores } from './rfm.js';
 import { engagementScore } from './engagement.js';
@@ -194,12 +194,22 @@ export class TierModel {
     if (rules.mode === 'absolute') {
       ({ tier, explain } = computeTier(state, now, rules.absolute));
     } else {
+      // the rank by predicted 12-month value, computed only when a rule asks for it
+      let top: number | null | undefined;
+      const topPercent = () => {
+        if (top === undefined) {
+          const p = predictViewer(this.value, state.purchases, now, '');
+          top = p ? topPercentOf(this.value, p.clv365d) : null;
+        }
+        return top;
+      };
       const meets = (r: ScoreRule) =>
         (r.minRecency == null || (scores.recency ?? 0) >= r.minRecency) &&
         (r.minFrequency == null || (scores.frequency ?? 0) >= r.minFrequency) &&
         (r.minMonetary == null || (scores.monetary ?? 0) >= r.minMonetary) &&
         (r.minFrequencyPlusMonetary == null || (scores.frequency ?? 0) + (scores.monetary ?? 0) >= r.minFrequencyPlusMonetary) &&
         (r.minEngagement == null || scores.engagement >= r.minEngagement) &&
+        (r.topPredictedPercent == null || (topPercent() ?? Infinity) <= r.topPredictedPercent) &&
         (rfm !== null || (r.minRecency == null && r.minFrequency == null && r.minMonetary == null && r.minFrequencyPlusMonetary == null));
       /** the facts, with the rule of a tier not reached (or reached) named after them */
       const facts = (needs?: 'high' | 'mid'): Explain => {

@@ -87,13 +87,14 @@ interface Words {
   text: { [C in ReasonCode]: (p: ReasonParams[C]) => string };
 }
 
-const joinRule = (r: ScoreRule, engagement: string, and: string, any: string) => {
+const joinRule = (r: ScoreRule, engagement: string, and: string, any: string, top: (pct: number) => string = (pct) => `top ${pct}% by predicted value`) => {
   const parts: string[] = [];
   if (r.minRecency != null) parts.push(`R≥${r.minRecency}`);
   if (r.minFrequency != null) parts.push(`F≥${r.minFrequency}`);
   if (r.minMonetary != null) parts.push(`M≥${r.minMonetary}`);
   if (r.minFrequencyPlusMonetary != null) parts.push(`F+M≥${r.minFrequencyPlusMonetary}`);
   if (r.minEngagement != null) parts.push(`${engagement}≥${r.minEngagement}`);
+  if (r.topPredictedPercent != null) parts.push(top(r.topPredictedPercent));
   return parts.length ? parts.join(and) : any;
 };
 
@@ -157,7 +158,7 @@ const zhMoney = (minor: number, currency: string) => formatMoney(minor, currency
 
 const zh: Words = {
   tierName: { high: '高价值', mid: '中价值' },
-  rule: (r) => joinRule(r, '互动', ' 且 ', '任意一笔购买'),
+  rule: (r) => joinRule(r, '互动', ' 且 ', '任意一笔购买', (pct) => `预测价值前 ${pct}%`),
   needs: (n) => `${zh.tierName[n.tier]}需 ${zh.rule(n.rule)}`,
   rank: (pct) => ` — 消费额前 ${pct}%`,
   text: {

@@ -13,6 +13,8 @@ export interface ScoreRule {
   /** F + M, 2–10 */
   minFrequencyPlusMonetary?: number;
   minEngagement?: number;
+  /** among the top N% (1–100) of the channel's buyers by predicted 12-month value (the channel's model) */
+  topPredictedPercent?: number;
 }
 
 export interface LifecycleRules {

@@ -244,6 +244,9 @@ describe('purchases, refunds, channels (real clock)', () => {
     const bad5 = await srv.api('PUT', url, { mode: 'absolute', lifecycle: { ...lifecycle, atRiskPAlive: 1.5 } }, ADMIN_KEY);
     expect(bad5.status).toBe(400);
     expect(bad5.body.message).toContain('body.lifecycle.atRiskPAlive');
+    const bad6 = await srv.api('PUT', url, { mode: 'scores', scores: { high: { topPredictedPercent: 0 }, mid: { minRecency: 2 } } }, ADMIN_KEY);
+    expect(bad6.status).toBe(400);
+    expect(bad6.body.message).toContain('body.scores.high.topPredictedPercent');
     // a lifecycle given without the predictive threshold keeps its default
     expect((await srv.api('PUT', url, { mode: 'absolute', lifecycle }, ADMIN_KEY)).body.lifecycle).toEqual({ ...lifecycle, atRiskPAlive: 0.5 });
     expect((await srv.api('PUT', url, { mode: 'absolute' }, stream.hostKey)).status).toBe(401);
