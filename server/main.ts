@@ -16,6 +16,7 @@ import { migrateDbCommand } from './store/migrate-db.js';
 import { RedisUnavailableError } from './app.js';
 import { isWorker, runPrimary, WORKER_READY } from './workers.js';
 import { listenMetrics, shareWithPrimary, workersScrape, type MetricsListener } from './metrics.js';
+import { IMPORT_USAGE, importOrdersCommand } from './cli/import-orders.js';
 
 export interface Running {
   url: string;
@@ -40,6 +41,7 @@ async function build(config: Config) {
     trustProxy: config.trustProxy,
     webhooks: { allowHttp: config.webhooksAllowHttp, disableAfterMs: config.webhooksDisableAfterHours * 3_600_000 },
     streamIdleEndMs: config.streamIdleEndMinutes * 60_000,
+    models: { refitMs: config.modelRefitHours * 3_600_000, minBuyers: config.modelMinBuyers },
   });
   return fastify;
 }
@@ -88,11 +90,13 @@ const USAGE = `usage: livetier serve [--port 8080] [--host 127.0.0.1] [--db ./li
                       [--retention-days 90] [--trust-proxy HOPS|ADDR,CIDR…] [--limit-<name> N …]
                       [--metrics-port N] [--metrics-host 127.0.0.1]
                       [--webhooks-allow-http] [--webhooks-disable-after-hours 72] [--stream-idle-end-minutes 60]
+                      [--model-refit-hours 6] [--model-min-buyers 200]
        livetier backup --db FILE --out FILE
        livetier migrate-db --from ./livetier.db --to postgres://…
+       ${IMPORT_USAGE}
 
 environment: PORT, HOST, LIVETIER_DB, LIVETIER_DB_POOL, LIVETIER_REDIS, LIVETIER_WORKERS, LIVETIER_ADMIN_KEY, LIVETIER_SYNC, LOG_LEVEL, LIVETIER_RETENTION_DAYS, LIVETIER_TRUST_PROXY,
-             LIVETIER_METRICS_PORT, LIVETIER_METRICS_HOST, LIVETIER_WEBHOOKS_ALLOW_HTTP, LIVETIER_WEBHOOKS_DISABLE_AFTER_HOURS, LIVETIER_STREAM_IDLE_END_MINUTES,
+             LIVETIER_METRICS_PORT, LIVETIER_METRICS_HOST, LIVETIER_WEBHOOKS_ALLOW_HTTP, LIVETIER_WEBHOOKS_DISABLE_AFTER_HOURS, LIVETIER_STREAM_IDLE_END_MINUTES, LIVETIER_MODEL_REFIT_HOURS, LIVETIER_MODEL_MIN_BUYERS,
              LIVETIER_LIMIT_* (see docs/configuration.md)`;
 
 /** `livetier backup --db FILE --out FILE`: an online, consistent copy of a (running) server's database. */
@@ -134,6 +138,15 @@ export async function cli(argv: string[]): Promise<void> {
   }
   if (command === 'backup') return backupCommand(rest);
   if (command === 'migrate-db') return migrateDbCommand(rest, USAGE);
+  if (command === 'import-orders') {
+    try {
+      process.exitCode = await importOrdersCommand(rest);
+    } catch (err) {
+      process.stderr.write(`livetier import-orders: ${(err as Error).message}\n`);
+      process.exitCode = 2;
+    }
+    return;
+  }
   if (command !== 'serve') {
     console.error(`unknown command "${command}"\n${USAGE}`);
     process.exitCode = 2;
