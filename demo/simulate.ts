@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createStream, parseOptions, Simulator, type Options } from './simulator.js';
 
 const USAGE = `usage: npm run simulate -- [--server http://127.0.0.1:8080] [--stream demo] --ingest-key KEY [--host-key KEY]
-                            [--admin-key KEY] [--viewers 40] [--minutes 0] [--speed 1] [--mix 0.05,0.30] [--quiet] [--json]
+                            [--admin-key KEY] [--viewers 40] [--minutes 0] [--speed 1] [--mix 0.05,0.30] [--holdout 0]
+                            [--quiet] [--json]
 
   --server      the LiveTier server (default http://127.0.0.1:8080)
   --stream      the stream id (default demo)
@@ -15,6 +16,8 @@ const USAGE = `usage: npm run simulate -- [--server http://127.0.0.1:8080] [--st
   --minutes     stop after this many minutes (default 0: run until Ctrl-C)
   --speed       time compression, e.g. 10 makes every pause ten times shorter (default 1)
   --mix         shares of loyal and deal viewers, the rest watch and chat (default 0.05,0.30)
+  --holdout     with --host-key: each campaign of the stream that holds back no viewers holds back
+                this percent (1–90), so the host panel measures its uplift (default 0: leave them)
   --quiet       no progress lines
   --json        print the final counts as one JSON line on stdout`;
 

@@ -4,7 +4,7 @@
  *
  *   npm run simulate -- --server http://127.0.0.1:8080 --stream demo --ingest-key KEY [--host-key KEY]
  *                       [--admin-key KEY] [--viewers 40] [--minutes 0] [--speed 1] [--mix 0.05,0.30]
- *                       [--quiet] [--json]
+ *                       [--holdout 0] [--quiet] [--json]
  *
  * Personas, after the live-commerce playbook:
  * - loyal: a small share of high spenders who come back, comment, and buy often (big baskets);
@@ -12,7 +12,9 @@
  * - watcher: the many who watch, like and chat a lot but rarely buy.
  * Viewers leave after a few minutes and new ones arrive; a share of the arrivals are returning
  * viewers (same id), so purchases accumulate and tiers climb. Offers are redeemed the way a shop
- * does it: a verified purchase through `POST /v1/purchases` carrying the `couponCode`.
+ * does it: a verified purchase through `POST /v1/purchases` carrying the `couponCode`. Viewers a
+ * campaign holds back get no offer, so they buy only as they would have anyway: with `--holdout`
+ * on the stream's campaigns, the host panel measures each campaign's uplift.
  */
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
@@ -33,6 +35,11 @@ export interface Options {
   speed: number;
   /** shares of loyal and deal viewers; the rest are watchers */
   mix: { loyal: number; deal: number };
+  /**
+   * with `hostKey`: the share (percent, 1–90) of viewers held back by each of the stream's campaigns
+   * that holds back none, set once at start; 0 (default) leaves the campaigns as they are
+   */
+  holdout?: number;
   quiet: boolean;
 }
 
@@ -102,11 +109,11 @@ export class Simulator {
     return sleep(ms / this.opts.speed);
   }
 
-  async api(path: string, body: unknown, key: string) {
+  async api(path: string, body: unknown, key: string, method = 'POST') {
     const res = await fetch(this.opts.server + path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-      body: JSON.stringify(body),
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), authorization: `Bearer ${key}` },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const json = (await res.json().catch(() => ({}))) as any;
     if (res.status >= 400) throw new Error(`${path}: ${res.status} ${json.message ?? ''}`);
@@ -120,6 +127,14 @@ export class Simulator {
   }
 
   async start() {
+    if (this.opts.hostKey && this.opts.holdout) {
+      try {
+        await this.holdBack(this.opts.hostKey, this.opts.holdout);
+      } catch (err) {
+        this.stats.errors++;
+        this.log(`could not set the campaigns' holdout: ${(err as Error).message}`);
+      }
+    }
     if (this.opts.hostKey) this.scheduleHostPushes();
     if (this.opts.minutes > 0) this.timers.push(setTimeout(() => void this.stop(), this.opts.minutes * 60_000));
     this.timers.push(
@@ -132,6 +147,20 @@ export class Simulator {
     for (let i = 0; i < this.opts.viewers && !this.stopped; i++) {
       void this.spawn();
       await this.pause(rand(50, 250));
+    }
+  }
+
+  /**
+   * Each campaign of the stream that holds no viewers back now holds back `percent` of them, so its
+   * uplift can be measured (the host panel's campaign table); a holdout someone set stays as it is.
+   */
+  private async holdBack(hostKey: string, percent: number) {
+    const base = `/v1/streams/${encodeURIComponent(this.opts.stream)}/campaigns`;
+    const { campaigns } = (await this.api(`${base}?adhoc=false`, undefined, hostKey, 'GET')) as { campaigns: { id: string; name: string; holdoutPercent: number }[] };
+    for (const c of campaigns) {
+      if (c.holdoutPercent > 0) continue;
+      await this.api(`${base}/${encodeURIComponent(c.id)}`, { holdoutPercent: percent }, hostKey, 'PATCH');
+      this.log(`campaign "${c.name}" now holds back ${percent}% of its viewers`);
     }
   }
 
@@ -246,8 +275,10 @@ class SimViewer {
         await this.sim.pause(rand(2000, 4000));
         if (this.left) break;
         const now = Date.now();
+        // a heartbeat every 10 s of simulated time, claiming the simulated time watched (a server on
+        // the wall clock credits at most the time it measured, so a faster simulation earns no extra watch time)
         if ((now - last) * this.sim.opts.speed >= 10_000) {
-          this.track('watch', { playing: true, engagedMs: Math.min(now - last, 15_000) });
+          this.track('watch', { playing: true, engagedMs: Math.min(Math.round((now - last) * this.sim.opts.speed), 15_000) });
           last = now;
         }
         this.act();
@@ -369,6 +400,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       minutes: { type: 'string', default: '0' },
       speed: { type: 'string', default: '1' },
       mix: { type: 'string', default: '0.05,0.30' },
+      holdout: { type: 'string', default: '0' },
       quiet: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -384,6 +416,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (!Number.isFinite(minutes) || minutes < 0) throw new Error('--minutes must be ≥ 0 (0 runs until stopped)');
   if (!Number.isFinite(speed) || speed <= 0 || speed > 1000) throw new Error('--speed must be > 0 and ≤ 1000');
   if (!(loyal! >= 0 && deal! >= 0 && loyal! + deal! <= 1)) throw new Error('--mix must be two shares "loyal,deal" between 0 and 1 whose sum is ≤ 1, e.g. 0.05,0.30');
+  const holdout = Number(values.holdout);
+  if (!Number.isInteger(holdout) || holdout < 0 || holdout > 90) throw new Error('--holdout must be a whole percent from 0 to 90 (0 leaves the campaigns as they are)');
   let server: string;
   try {
     server = new URL(values.server!).origin;
@@ -400,6 +434,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     minutes,
     speed,
     mix: { loyal: loyal!, deal: deal! },
+    holdout,
     quiet: values.quiet!,
     json: values.json!,
   };

@@ -49,9 +49,13 @@ if (!keys.stream) {
   writeFileSync(keysFile, JSON.stringify(keys, null, 2), { mode: 0o600 });
 }
 
-const viewers = process.env.DEMO_VIEWERS ?? '40';
+// 200 viewers, and the demo's campaigns holding half of their viewers back: within about five
+// minutes a campaign has enough viewers in each arm for the host panel to show its uplift and 95%
+// interval (with 40 viewers it takes longer than ten)
+const viewers = process.env.DEMO_VIEWERS ?? '200';
 const sim = fork(path.join(root, 'dist/demo/simulate.js'), [
-  '--server', running.url, '--stream', 'demo', '--ingest-key', keys.stream.ingestKey, '--host-key', keys.stream.hostKey, '--viewers', viewers, '--quiet',
+  '--server', running.url, '--stream', 'demo', '--ingest-key', keys.stream.ingestKey, '--host-key', keys.stream.hostKey, '--viewers', viewers,
+  '--holdout', '50', '--quiet',
 ], { stdio: 'inherit' });
 
 console.log(`
@@ -64,7 +68,8 @@ LiveTier demo is running.
   Ingest key:   ${keys.stream.ingestKey}
   Database:     ${dbFile}
 
-A simulated audience of ${viewers} viewers is watching, chatting and buying. Ctrl-C stops everything.
+A simulated audience of ${viewers} viewers is watching, chatting and buying; the campaigns hold half
+of their viewers back, so the host page shows their uplift within minutes. Ctrl-C stops everything.
 `);
 
 // the simulator leaves first (its viewers flush and disconnect), then the server closes

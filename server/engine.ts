@@ -200,6 +200,7 @@ export class Engine {
       campaign: o.campaign,
       ...(o.maxDiscount != null ? { maxDiscount: o.maxDiscount } : {}),
       ...(o.skus ? { skus: o.skus } : {}),
+      ...(o.i18n ? { i18n: o.i18n } : {}),
     };
   }
 

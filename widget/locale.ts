@@ -11,6 +11,18 @@ export function resolveLang(attr: string | null | undefined): Lang {
   return tag.startsWith('zh') ? 'zh-CN' : 'en';
 }
 
+/** Translations of some text fields by language, as offers and campaigns carry them (`i18n`). */
+export type Translations<F extends string> = Partial<Record<Lang, Partial<Record<F, string>>>>;
+
+/**
+ * `field` in `lang`: the item's translation for that language when it has one, else its own text
+ * (written in the campaign's default language). An empty or missing translation falls back.
+ */
+export function textIn<F extends string>(own: string | undefined, i18n: Translations<F> | null | undefined, field: F, lang: Lang): string | undefined {
+  const t = i18n?.[lang]?.[field];
+  return typeof t === 'string' && t ? t : own;
+}
+
 /** digits after the decimal point in `currency` (2 for CNY/USD, 0 for JPY); 2 when unknown */
 export function minorDigits(currency: string | undefined): number {
   if (!currency) return 2;

@@ -3,7 +3,7 @@
  * holdout), its TypeBox schema, the checks a schema cannot express, and the four default
  * campaigns every stream starts with. Pure code: no I/O, no clock.
  */
-import Type, { type Static } from 'typebox';
+import Type, { type Static, type TObject } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { Tier } from '../realtime/events.js';
 
@@ -45,10 +45,34 @@ export const Audience = Type.Object(
   { additionalProperties: false },
 );
 
+const Title = Type.String({ minLength: 1, maxLength: 120 });
+const Description = Type.String({ maxLength: 500 });
+const Name = Type.String({ minLength: 1, maxLength: 120 });
+
+/** the languages a campaign's text may be translated into: those the elements speak */
+function byLang<T extends TObject>(text: T, description: string) {
+  return Type.Object({ en: Type.Optional(text), 'zh-CN': Type.Optional(text) }, { additionalProperties: false, description });
+}
+
+/**
+ * The offer's title and description in other languages (each language with at least one of them;
+ * one left out falls back to the offer's own). The offer pushed to a viewer carries them.
+ */
+export const OfferI18n = byLang(
+  Type.Object({ title: Type.Optional(Title), description: Type.Optional(Description) }, { additionalProperties: false, minProperties: 1 }),
+  "The offer's `title` and `description` in other languages (`en`, `zh-CN`); the viewer's widget shows its own language's",
+);
+
+/** The campaign's name in other languages: the host panel shows the one of its language. */
+export const NameI18n = byLang(
+  Type.Object({ name: Name }, { additionalProperties: false }),
+  "The campaign's `name` in other languages (`en`, `zh-CN`); `{}` for none",
+);
+
 export const CampaignOffer = Type.Object(
   {
-    title: Type.String({ minLength: 1, maxLength: 120 }),
-    description: Type.Optional(Type.String({ maxLength: 500 })),
+    title: Title,
+    description: Type.Optional(Description),
     discount: Type.Object(
       {
         kind: Type.Union([Type.Literal('percent'), Type.Literal('amount')]),
@@ -61,6 +85,7 @@ export const CampaignOffer = Type.Object(
     maxDiscount: Type.Optional(Type.Integer({ minimum: 1, maximum: 1e12 })),
     skus: Type.Optional(Type.Array(Sku, { minItems: 1, maxItems: 100 })),
     ttlSeconds: Type.Integer({ minimum: 10, maximum: 30 * 86_400 }),
+    i18n: Type.Optional(OfferI18n),
   },
   { additionalProperties: false },
 );
@@ -77,7 +102,8 @@ export const Limits = Type.Object(
 /** The campaign document as a merchant sends it (`POST /v1/streams/:id/campaigns`). */
 export const CampaignDoc = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 120 }),
+    name: Name,
+    i18n: Type.Optional(NameI18n),
     trigger: Trigger,
     audience: Type.Optional(Audience),
     offer: CampaignOffer,
@@ -94,6 +120,7 @@ export const CampaignPatch = Type.Object(
   {
     status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('paused')])),
     name: Type.Optional(CampaignDoc.properties.name),
+    i18n: Type.Optional(CampaignDoc.properties.i18n),
     trigger: Type.Optional(Trigger),
     audience: Type.Optional(Audience),
     offer: Type.Optional(CampaignOffer),
@@ -146,15 +173,23 @@ export function parseCampaign(raw: unknown): CampaignDoc {
   if (!checkDoc.Check(raw)) {
     const e = [...checkDoc.Errors(raw)][0];
     const where = e?.instancePath.replace(/^\//, '').replaceAll('/', '.') || 'campaign';
-    throw new CampaignError(where, e?.message ?? 'is invalid');
+    // an unknown field (a language LiveTier does not speak, say): TypeBox reports it at its own path as "schema is false"
+    const unknown = e?.keyword === 'boolean' && e.schemaPath.endsWith('/additionalProperties');
+    throw new CampaignError(where, unknown ? 'is not allowed' : (e?.message ?? 'is invalid'));
   }
   return checkCampaign(raw as CampaignDoc);
 }
 
-/** A document with a patch applied (top-level parts replace the old ones); checked again as a whole. */
+/**
+ * A document with a patch applied (top-level parts replace the old ones); checked again as a whole.
+ * A new `name` without `i18n` drops the name's old translations: they translated the old name.
+ * (The offer's translations live inside `offer`, so a new offer replaces them with it.)
+ */
 export function applyPatch(doc: CampaignDoc, patch: CampaignPatch): CampaignDoc {
   const { status: _status, ...parts } = patch;
-  return parseCampaign({ ...doc, ...parts });
+  const next: CampaignDoc = { ...doc, ...parts };
+  if (parts.name !== undefined && parts.name !== doc.name && parts.i18n === undefined) delete next.i18n;
+  return parseCampaign(next);
 }
 
 /**
@@ -166,18 +201,23 @@ export function committedValue(offer: CampaignDoc['offer']): number {
   return offer.discount.kind === 'amount' ? offer.discount.value : (offer.maxDiscount ?? 0);
 }
 
-/** The four campaigns every stream starts with (editable). Ids are also the offers' `campaign`. */
+/**
+ * The four campaigns every stream starts with (editable), in English with Chinese translations of
+ * their names and offers. Ids are also the offers' `campaign`.
+ */
 export const DEFAULT_CAMPAIGNS: { id: string; doc: CampaignDoc }[] = [
   {
     id: 'default:vip',
     doc: {
       name: 'VIP perk',
+      i18n: { 'zh-CN': { name: 'VIP 专属福利' } },
       trigger: { type: 'tier_entered', tier: 'high' },
       offer: {
         title: 'VIP thank-you: 15% off',
         description: 'For our most loyal shoppers. Valid on everything in this stream.',
         discount: { kind: 'percent', value: 15 },
         ttlSeconds: 24 * 3600,
+        i18n: { 'zh-CN': { title: 'VIP 专属答谢：全场 8.5 折', description: '感谢最忠实的你，本场直播全部商品可用。' } },
       },
     },
   },
@@ -185,6 +225,7 @@ export const DEFAULT_CAMPAIGNS: { id: string; doc: CampaignDoc }[] = [
     id: 'default:deal',
     doc: {
       name: 'Limited-time deal',
+      i18n: { 'zh-CN': { name: '限时优惠' } },
       trigger: { type: 'tier_entered', tier: 'mid' },
       offer: {
         title: 'Limited-time deal: ¥30 off',
@@ -192,6 +233,7 @@ export const DEFAULT_CAMPAIGNS: { id: string; doc: CampaignDoc }[] = [
         discount: { kind: 'amount', value: 3000 },
         minSpend: 19_900,
         ttlSeconds: 15 * 60,
+        i18n: { 'zh-CN': { title: '限时特惠：立减 ¥30', description: '满 ¥199 可用，手慢无！' } },
       },
     },
   },
@@ -199,6 +241,7 @@ export const DEFAULT_CAMPAIGNS: { id: string; doc: CampaignDoc }[] = [
     id: 'default:first-order',
     doc: {
       name: 'First order',
+      i18n: { 'zh-CN': { name: '首单礼' } },
       trigger: { type: 'watch_milestone', watchSeconds: 5 * 60 },
       audience: { tiers: ['potential'] },
       offer: {
@@ -207,6 +250,7 @@ export const DEFAULT_CAMPAIGNS: { id: string; doc: CampaignDoc }[] = [
         discount: { kind: 'amount', value: 2000 },
         minSpend: 9_900,
         ttlSeconds: 30 * 60,
+        i18n: { 'zh-CN': { title: '首单立减 ¥20', description: '感谢观看！首单满 ¥99 立减 ¥20，快来试试。' } },
       },
     },
   },
@@ -214,6 +258,7 @@ export const DEFAULT_CAMPAIGNS: { id: string; doc: CampaignDoc }[] = [
     id: 'default:win-back',
     doc: {
       name: 'Win-back',
+      i18n: { 'zh-CN': { name: '老客回归' } },
       trigger: { type: 'watch_milestone', watchSeconds: 60 },
       audience: { lifecycle: ['at_risk'] },
       offer: {
@@ -222,10 +267,27 @@ export const DEFAULT_CAMPAIGNS: { id: string; doc: CampaignDoc }[] = [
         discount: { kind: 'amount', value: 2500 },
         minSpend: 14_900,
         ttlSeconds: 30 * 60,
+        i18n: { 'zh-CN': { title: '欢迎回来：立减 ¥25', description: '好久不见！满 ¥149 立减 ¥25。' } },
       },
     },
   },
 ];
+
+/**
+ * A default campaign as stored by a version without translations gets the shipped ones, for each
+ * part (the name, the offer) whose English is still the shipped text; a part the merchant reworded,
+ * or whose translations they set (`{}` included), stays as it is, so no translation of older words
+ * is ever shown. Any other campaign is returned unchanged.
+ */
+export function withShippedTranslations(id: string, doc: CampaignDoc): CampaignDoc {
+  const shipped = DEFAULT_CAMPAIGNS.find((d) => d.id === id)?.doc;
+  if (!shipped) return doc;
+  let out = doc;
+  if (!doc.i18n && doc.name === shipped.name) out = { ...out, i18n: shipped.i18n };
+  const o = doc.offer;
+  if (!o.i18n && o.title === shipped.offer.title && o.description === shipped.offer.description) out = { ...out, offer: { ...o, i18n: shipped.offer.i18n } };
+  return out;
+}
 
 /** Tiers from lowest to highest: `tier_entered` fires only on a move up. */
 export const TIER_RANK: Record<Tier, number> = { potential: 0, mid: 1, high: 2 };

@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { CampaignRow, CampaignStatus, OfferRow, Store, StreamRow } from '../store/types.js';
 import type { Discount, Tier } from '../realtime/events.js';
 import {
-  applyPatch, DEFAULT_ATTRIBUTION_HOURS, DEFAULT_CAMPAIGNS, DEFAULT_PER_VIEWER, type CampaignDoc, type CampaignPatch,
+  applyPatch, DEFAULT_ATTRIBUTION_HOURS, DEFAULT_CAMPAIGNS, DEFAULT_PER_VIEWER, withShippedTranslations, type CampaignDoc, type CampaignPatch,
 } from './campaign.js';
 import {
   armOf, cartDue, decide, DEFAULT_CAP, inAudience, purchaseMatches, tierEntered, watchCrossed,
@@ -390,7 +390,7 @@ export function campaignView(c: CampaignRow, stats?: CampaignStats): CampaignVie
   const budget = c.doc.limits?.budget;
   return {
     id: c.id,
-    ...c.doc,
+    ...withShippedTranslations(c.id, c.doc),
     status: c.status,
     adhoc: c.adhoc,
     limits: { ...c.doc.limits, perViewer: c.doc.limits?.perViewer ?? DEFAULT_PER_VIEWER },
@@ -406,9 +406,9 @@ export function campaignView(c: CampaignRow, stats?: CampaignStats): CampaignVie
   };
 }
 
-/** the offer a campaign issues to one viewer (the store sets its code) */
+/** the offer a campaign issues to one viewer (the store sets its code); it keeps the campaign's translations of its text */
 function offerFor(stream: StreamRow, c: CampaignRow, viewerId: string, currency: string, value: number, now: number) {
-  const o = c.doc.offer;
+  const o = withShippedTranslations(c.id, c.doc).offer;
   return {
     id: randomUUID(),
     channel: stream.channel,
@@ -426,5 +426,6 @@ function offerFor(stream: StreamRow, c: CampaignRow, viewerId: string, currency:
     value,
     maxDiscount: o.maxDiscount ?? null,
     skus: o.skus ?? null,
+    i18n: o.i18n && Object.keys(o.i18n).length ? o.i18n : null,
   };
 }

@@ -1,17 +1,21 @@
 /**
- * The live state behind the host dashboard, per stream: the audience-by-tier trend, the recent
- * activity, the funnel (recomputed at most once a second) and the latest poll's results. The trend
- * and the activity live in memory and are saved to the store about once a second (the trend at its
- * finest resolution, the newest activity lines this process produced), and read back when a
- * stream's dashboard is first used, so a restart or a deploy mid-show keeps the host's history, and
- * every process of a cluster serves the same one. The funnel and the polls come from the store. No
- * sockets here: host.ts sends what this returns.
+ * The live state behind the host dashboard, per stream: the audience-by-tier trend, the stream
+ * minute by minute (watching now, orders, GMV: stats/minutes.ts), the recent activity, the funnel
+ * (recomputed at most once a second) and the latest poll's results. The trend and the activity
+ * live in memory and are saved to the store about once a second (the trend at its finest
+ * resolution, the newest activity lines this process produced), and read back when a stream's
+ * dashboard is first used, so a restart or a deploy mid-show keeps the host's history, and every
+ * process of a cluster serves the same one. Each trend point carries the stream's running orders
+ * and GMV, so the per-minute series needs no storage of its own: it is rebuilt from the stored
+ * trend. The funnel and the polls come from the store. No sockets here: host.ts sends what this
+ * returns.
  */
 import { randomBytes } from 'node:crypto';
 import type { StoredActivity, Store } from '../store/types.js';
 import { streamKpis, streamLengthMs } from '../stats/kpis.js';
+import { MinuteSeries } from '../stats/minutes.js';
 import type { ActivityEvent } from '../engine.js';
-import type { ActivityItem, PollPayload, PollResults, StreamFunnel, StreamSummary, TrendPoint } from './events.js';
+import type { ActivityItem, MinutePoint, PollPayload, PollResults, StreamFunnel, StreamSummary, TrendPoint } from './events.js';
 
 /** a trend point per this many ms at first; the step doubles whenever the series would exceed TREND_MAX_POINTS */
 export const TREND_STEP_MS = 5_000;
@@ -32,6 +36,8 @@ export const ACTIVITY_KEPT = ACTIVITY_BACKLOG * 2;
 interface StreamDash {
   trend: TrendPoint[];
   step: number;
+  /** the stream minute by minute, from the same samples as the trend */
+  minutes: MinuteSeries;
   activity: ActivityItem[];
   pending: ActivityItem[];
   funnel: StreamFunnel | null;
@@ -62,7 +68,7 @@ export class Dashboard {
     let d = this.streams.get(streamId);
     if (!d) {
       d = {
-        trend: [], step: TREND_STEP_MS, activity: [], pending: [], funnel: null, funnelKey: '', funnelAt: -Infinity, poll: null, pollKey: '',
+        trend: [], step: TREND_STEP_MS, minutes: new MinuteSeries(), activity: [], pending: [], funnel: null, funnelKey: '', funnelAt: -Infinity, poll: null, pollKey: '',
         unsaved: [], unsavedFrom: Infinity, saveTimer: null,
       };
       this.streams.set(streamId, d);
@@ -83,6 +89,11 @@ export class Dashboard {
         const mine = new Set(d.trend.map((x) => x.t));
         const trend = [...h.points.filter((x) => !mine.has(x.t)), ...d.trend].sort((a, b) => a.t - b.t);
         d.trend = trend;
+        // the minutes from the stored points (those that carry the totals), under the ones sampled here meanwhile
+        const minutes = new MinuteSeries();
+        for (const x of trend) if (x.orders !== undefined && x.gmv !== undefined) minutes.add({ at: x.t, connected: x.connected, orders: x.orders, gmv: x.gmv });
+        for (const x of d.minutes.samples()) minutes.add(x);
+        d.minutes = minutes;
         while (d.trend.length > TREND_MAX_POINTS) this.halve(d);
         const known = new Set(d.unsaved.map((x) => x.key));
         const stored = h.items.filter((x) => !known.has(x.key)).map((x) => ({ ...x.item, id: this.nextActivityId++ }) as ActivityItem);
@@ -150,12 +161,18 @@ export class Dashboard {
     return this.state(streamId).activity.slice(-ACTIVITY_BACKLOG);
   }
 
-  /** Records the summary in the trend: a new point, or the current bucket's point revised. Returns it. */
-  sample(summary: StreamSummary, now: number): TrendPoint {
+  /**
+   * Records the summary in the trend (a new point, or the current bucket's point revised) and in
+   * the per-minute series. Returns the trend's point and the minutes that changed.
+   */
+  sample(summary: StreamSummary, now: number): { point: TrendPoint; minutes: MinutePoint[] } {
     const d = this.state(summary.streamId);
     const t = Math.floor(now / d.step) * d.step;
     const lifecycle = (summary as StreamSummary & { lifecycle?: Record<string, number> }).lifecycle;
-    const point: TrendPoint = { t, connected: summary.connected, ...summary.tiers, ...(lifecycle ? { lifecycle: { ...lifecycle } } : {}) };
+    const point: TrendPoint = {
+      t, connected: summary.connected, ...summary.tiers, ...(lifecycle ? { lifecycle: { ...lifecycle } } : {}), orders: summary.orders, gmv: summary.gmv,
+    };
+    const minutes = d.minutes.add({ at: now, connected: summary.connected, orders: summary.orders, gmv: summary.gmv });
     const last = d.trend[d.trend.length - 1];
     if (last && last.t >= t) d.trend[d.trend.length - 1] = { ...point, t: last.t };
     else d.trend.push(point);
@@ -163,7 +180,7 @@ export class Dashboard {
     d.unsavedFrom = Math.min(d.unsavedFrom, saved.t);
     this.scheduleSave(summary.streamId, d);
     if (d.trend.length > TREND_MAX_POINTS) this.halve(d);
-    return d.trend[d.trend.length - 1]!;
+    return { point: d.trend[d.trend.length - 1]!, minutes };
   }
 
   /** halves the trend's resolution: the latest point of every two-step bucket */
@@ -176,6 +193,21 @@ export class Dashboard {
 
   trend(streamId: string): TrendPoint[] {
     return this.state(streamId).trend.slice();
+  }
+
+  /**
+   * The stream minute by minute, oldest first (stats/minutes.ts); with `latest`, as if that summary
+   * had been sampled too (the report's, so its minutes add up to its orders and GMV), without
+   * keeping it.
+   */
+  minutes(streamId: string, latest?: { summary: StreamSummary; now: number }): MinutePoint[] {
+    const series = this.state(streamId).minutes;
+    if (!latest) return series.points();
+    const copy = new MinuteSeries();
+    for (const x of series.samples()) copy.add(x);
+    const { summary, now } = latest;
+    copy.add({ at: now, connected: summary.connected, orders: summary.orders, gmv: summary.gmv });
+    return copy.points();
   }
 
   /**

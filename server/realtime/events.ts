@@ -58,6 +58,16 @@ export interface Discount {
   value: number;
 }
 
+/** The languages LiveTier has text in: the elements' built-in text, and the translations a campaign may carry. */
+export type Lang = 'en' | 'zh-CN';
+export const LANGS: readonly Lang[] = ['en', 'zh-CN'];
+
+/** An offer's title and description in one language; a field left out falls back to the offer's own. */
+export interface OfferText {
+  title?: string;
+  description?: string;
+}
+
 /** An offer as pushed to one viewer. */
 export interface OfferPayload {
   id: string;
@@ -76,6 +86,11 @@ export interface OfferPayload {
   maxDiscount?: number;
   /** issue 4: the offer applies only to these SKUs */
   skus?: string[];
+  /**
+   * `title` and `description` in other languages, only those the campaign has (default campaigns:
+   * `zh-CN`): a viewer's widget shows its own language's text, else `title` / `description`
+   */
+  i18n?: Partial<Record<Lang, OfferText>>;
 }
 
 export interface OfferAck {
@@ -185,6 +200,8 @@ export interface HostServerToClientEvents {
   trend: (points: TrendPoint[]) => void;
   /** issue 6: the latest poll's results, on connect and whenever they change */
   'poll:results': (results: PollResults) => void;
+  /** the stream minute by minute (watching now, orders, GMV): the whole series on connect, then each new or revised minute */
+  minutes: (points: MinutePoint[]) => void;
 }
 
 // ---------------------------------------------------------------- issue 6: the host dashboard
@@ -266,6 +283,25 @@ export interface TrendPoint {
   potential: number;
   /** connected viewers by lifecycle stage, when the summary carries `lifecycle` */
   lifecycle?: Record<string, number>;
+  /** the stream's orders so far (running total) at that time; the per-minute series is built from it */
+  orders?: number;
+  /** the stream's verified GMV so far (running total, minor units) at that time */
+  gmv?: number;
+}
+
+/**
+ * One minute of the stream (server/stats/minutes.ts defines each field): viewers watching at the
+ * minute's end, the orders and the change of GMV recorded during it.
+ */
+export interface MinutePoint {
+  /** the minute's start, ms since epoch (a multiple of 60,000) */
+  t: number;
+  /** viewers connected at the minute's last sample (the current minute: now) */
+  watching: number;
+  /** orders recorded during the minute */
+  orders: number;
+  /** verified GMV recorded during the minute, net of the refunds recorded in it (minor units; negative when refunds win) */
+  gmv: number;
 }
 
 export interface ViewerSocketData {

@@ -38,6 +38,7 @@ const Stats = Type.Object({
 const View = Type.Object({
   id: Type.String(),
   name: Type.String(),
+  i18n: Type.Optional(CampaignDoc.properties.i18n),
   status: Type.String(),
   adhoc: Type.Boolean(),
   trigger: CampaignDoc.properties.trigger,
@@ -85,18 +86,25 @@ const SendReply = Type.Object({ sent: Type.Integer(), held: Type.Integer(), skip
 
 const CAMPAIGN_EXAMPLE = {
   name: 'Thank our best viewers',
+  i18n: { 'zh-CN': { name: '感谢铁粉' } },
   trigger: { type: 'tier_entered', tier: 'high' },
   audience: { tiers: ['high'] },
-  offer: { title: '10% off tonight', discount: { kind: 'percent', value: 10 }, maxDiscount: 5000, ttlSeconds: 1800 },
+  offer: {
+    title: '10% off tonight', discount: { kind: 'percent', value: 10 }, maxDiscount: 5000, ttlSeconds: 1800,
+    i18n: { 'zh-CN': { title: '今晚 9 折', description: '感谢一直以来的支持' } },
+  },
   limits: { perViewer: 1, maxIssued: 500 },
   holdoutPercent: 10,
   attributionHours: 24,
 };
 
 const VIEW_EXAMPLE = {
-  id: 'c-thank-best', name: 'Thank our best viewers', status: 'active', adhoc: false,
+  id: 'c-thank-best', name: 'Thank our best viewers', i18n: { 'zh-CN': { name: '感谢铁粉' } }, status: 'active', adhoc: false,
   trigger: { type: 'tier_entered', tier: 'high' }, audience: { tiers: ['high'] },
-  offer: { title: '10% off tonight', discount: { kind: 'percent', value: 10 }, maxDiscount: 5000, ttlSeconds: 1800 },
+  offer: {
+    title: '10% off tonight', discount: { kind: 'percent', value: 10 }, maxDiscount: 5000, ttlSeconds: 1800,
+    i18n: { 'zh-CN': { title: '今晚 9 折', description: '感谢一直以来的支持' } },
+  },
   limits: { perViewer: 1, maxIssued: 500 }, holdoutPercent: 10, attributionHours: 24,
   issued: 0, committed: 0, budgetLeft: null, skipped: { capped: 0, budget: 0, quota: 0, alreadyHas: 0 },
   createdAt: 1746102600000, updatedAt: 1746102600000,
@@ -120,7 +128,8 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['campaigns'],
         operationId: 'createCampaign',
         summary: 'Create a campaign',
-        description: 'Trigger, audience, offer, limits and holdout: see docs/offers.md. Checks a schema cannot express (e.g. a `tier_entered` trigger needs `tier`) answer 400 naming the field.',
+        description:
+          'Trigger, audience, offer, limits and holdout: see docs/offers.md. The name (`i18n`) and the offer (`offer.i18n`: title, description) may carry translations, for `en` and `zh-CN` only; the offer pushed to a viewer carries them and the viewer\'s widget shows its language\'s. Checks a schema cannot express (e.g. a `tier_entered` trigger needs `tier`) answer 400 naming the field.',
         params: StreamParams,
         body: documented(CampaignDoc, 'A campaign document', CAMPAIGN_EXAMPLE),
         response: { 201: documented(View, 'The campaign', VIEW_EXAMPLE), 400: badDocumentReply },
@@ -222,7 +231,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['campaigns'],
         operationId: 'updateCampaign',
         summary: 'Pause, resume or edit a campaign',
-        description: 'Top-level parts replace the old ones.',
+        description: 'Top-level parts replace the old ones (`offer` with its `i18n`); a new `name` without `i18n` drops the old name\'s translations, `i18n: {}` removes them.',
         params: CampaignParams,
         body: documented(CampaignPatch, 'The parts to change', { status: 'paused' }),
         response: { 200: documented(View, 'The campaign'), 400: badDocumentReply, 404: unknownCampaign },

@@ -1,8 +1,9 @@
 /**
  * `GET /v1/streams/:id/feed`: the host dashboard over a raw WebSocket, for OBS overlays, bots and
  * tools that do not speak socket.io. One JSON object per message with a `type` field:
- * `snapshot` then `update` (the summary), `funnel`, `trend` (`points`), `activity` (`items`) and
- * `poll` (the latest poll's results), the same data the `/host` socket.io namespace sends.
+ * `snapshot` then `update` (the summary), `funnel` (with `kpis`, the numbers hosts read), `trend`
+ * (`points`), `activity` (`items`), `minutes` (`points`: the stream minute by minute) and `poll`
+ * (the latest poll's results), the same data the `/host` socket.io namespace sends.
  *
  * A wrong or missing key is refused at the upgrade with 401 (403 for another stream's key). A
  * consumer that does not keep up is dropped (closed with 1008 and a reason) as soon as more than
@@ -34,7 +35,7 @@ export const feedRoutes: FastifyPluginAsync = async (app) => {
         operationId: 'streamFeed',
         summary: 'The host dashboard as a raw WebSocket (OBS overlays, bots)',
         description:
-          'A WebSocket upgrade (`ws://` / `wss://`), not a JSON request. One JSON message per change, each with a `type`: `snapshot` then `update` (the summary, as `GET /v1/streams/{id}/summary`), `funnel`, `trend` (`points`), `activity` (`items`) and `poll` (the latest poll\'s results): the data the `/host` socket.io namespace sends (docs/asyncapi.yaml). The feed is one-way: input is ignored. A consumer with more than 1 MB unread is closed with 1008. The host key comes as a bearer header or as `?key=`.',
+          'A WebSocket upgrade (`ws://` / `wss://`), not a JSON request. One JSON message per change, each with a `type`: `snapshot` then `update` (the summary, as `GET /v1/streams/{id}/summary`), `funnel` (with `kpis`: GPM, UV value, average watch time, peak, comment, product-click and add-to-cart rates, conversion, new and returning viewers), `trend` (`points`), `activity` (`items`), `minutes` (`points`: watching now, orders and GMV per minute) and `poll` (the latest poll\'s results): the data the `/host` socket.io namespace sends (docs/asyncapi.yaml). The feed is one-way: input is ignored. A consumer with more than 1 MB unread is closed with 1008. The host key comes as a bearer header or as `?key=`.',
         security: [{ hostKey: [] }, { hostKeyQuery: [] }],
         response: {
           101: { description: 'Switching protocols: the feed starts with a `snapshot` message', type: 'null' },

@@ -1,6 +1,7 @@
 /**
  * What a host takes away from a stream (host key).
  *   GET /v1/streams/:id/viewers.csv  the stream's viewers with tier, lifecycle and stats, for spreadsheets
+ *   GET /v1/streams/:id/kpis.csv     the numbers hosts read (GPM, UV value, rates…), one row per number, for spreadsheets
  *   GET /v1/streams/:id/report       the stream's summary report as JSON (during or after the broadcast)
  *   POST /v1/streams/:id/end         ends the stream (once) and sends `stream.ended` with the report to webhooks
  */
@@ -11,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { documented, errorReply, StreamParams } from './schemas.js';
 import { notFound, requireHost } from './guards.js';
 import type { CsvViewerRow, StreamRow } from '../store/types.js';
-import { streamKpis, streamLengthMs } from '../stats/kpis.js';
+import { streamKpis, streamLengthMs, type StreamKpis } from '../stats/kpis.js';
 
 export const CSV_COLUMNS = [
   'id',
@@ -54,6 +55,30 @@ export function csvCell(value: string | number | boolean | null | undefined): st
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
+/**
+ * kpis.csv: one row per number, in this order, `metric,value,unit`. The metric is its field in the
+ * report (`kpis`, then the stream's `orders`, `gmv`, `aov`); the unit says how to read the value:
+ * `viewers`, `orders`, `seconds`, `share` (0 to 1, 4 decimals) or `minor_units` (of the channel's
+ * currency). A separate file beside viewers.csv, whose columns stay as they are.
+ */
+export const KPI_CSV_ROWS = [
+  ['viewers', 'viewers'],
+  ['gpm', 'minor_units'],
+  ['uvValue', 'minor_units'],
+  ['avgWatchSeconds', 'seconds'],
+  ['peakConnected', 'viewers'],
+  ['commentRate', 'share'],
+  ['productClickRate', 'share'],
+  ['addToCartRate', 'share'],
+  ['conversion', 'share'],
+  ['newViewers', 'viewers'],
+  ['returningViewers', 'viewers'],
+  ['orders', 'orders'],
+  ['gmv', 'minor_units'],
+  ['aov', 'minor_units'],
+] as const satisfies readonly (readonly [keyof StreamKpis | 'orders' | 'gmv' | 'aov', string])[];
+export const KPI_CSV_COLUMNS = ['metric', 'value', 'unit'] as const;
+
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
 
 function csvLine(r: CsvViewerRow): string {
@@ -93,6 +118,16 @@ const Kpis = Type.Object(
   { description: 'The numbers live-commerce hosts read (docs/api.md#the-numbers-hosts-read)' },
 );
 
+const Minute = Type.Object(
+  {
+    t: Type.Integer({ description: "the minute's start, ms since epoch" }),
+    watching: Type.Integer({ description: "viewers connected at the minute's end (the current minute: now)" }),
+    orders: Type.Integer({ description: 'orders recorded during the minute' }),
+    gmv: Type.Integer({ description: 'verified GMV recorded during the minute, net of its refunds (minor units; negative when refunds win)' }),
+  },
+  { description: 'One minute of the stream (docs/api.md#the-numbers-hosts-read)' },
+);
+
 const Report = Type.Object({
   streamId: Type.String(),
   title: Type.String(),
@@ -108,6 +143,7 @@ const Report = Type.Object({
   gmv: Type.Integer(),
   aov: Type.Integer(),
   kpis: Kpis,
+  minutes: Type.Array(Minute, { description: 'the stream minute by minute, oldest first (the last 24 hours): the series on the host\'s chart' }),
   funnel: Type.Object({
     ...Funnel.properties,
     byTier: Type.Object({ high: Funnel, mid: Funnel, potential: Funnel }),
@@ -197,13 +233,54 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.get(
+    '/v1/streams/:id/kpis.csv',
+    {
+      preHandler: requireHost,
+      schema: {
+        tags: ['reports'],
+        operationId: 'exportKpisCsv',
+        summary: 'The numbers hosts read as CSV, for spreadsheets',
+        description:
+          'One row per number, `metric,value,unit`, with a header row: the report\'s `kpis` (GPM, UV value, average watch time, peak, comment, product-click and add-to-cart rates, conversion, new and returning viewers), then `orders`, `gmv` and `aov`. `unit` is `viewers`, `orders`, `seconds`, `share` (0 to 1, 4 decimals) or `minor_units`. The same numbers as `GET /v1/streams/{id}/report` at that moment.',
+        params: StreamParams,
+        response: {
+          200: {
+            description: 'The CSV (`Content-Disposition: attachment`)',
+            content: {
+              'text/csv': {
+                schema: {
+                  type: 'string',
+                  examples: [`${KPI_CSV_COLUMNS.join(',')}\r\nviewers,4,viewers\r\ngpm,7500000,minor_units\r\nuvValue,7500,minor_units\r\navgWatchSeconds,8,seconds\r\n`],
+                },
+              },
+            },
+          },
+          404: errorReply(404, 'not_found', 'unknown stream spring-sale'),
+        },
+      },
+    },
+    async (req, reply) => {
+      const stream = req.keyStream!;
+      const report = await buildReport(app, stream);
+      if (!report) throw notFound(`unknown stream ${stream.id}`);
+      const values: Record<string, number> = { ...report.kpis, orders: report.orders, gmv: report.gmv, aov: report.aov };
+      const lines = [KPI_CSV_COLUMNS.join(','), ...KPI_CSV_ROWS.map(([metric, unit]) => [metric, values[metric], unit].map(csvCell).join(','))];
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="livetier-${stream.id}-kpis.csv"`)
+        .header('cache-control', 'no-store')
+        .send(lines.join('\r\n') + '\r\n');
+    },
+  );
+
+  app.get(
     '/v1/streams/:id/report',
     {
       preHandler: requireHost,
       schema: {
         tags: ['reports'],
         operationId: 'streamReport',
-        summary: "The stream's report: audience, funnel, offers, top buyers, polls",
+        summary: "The stream's report: audience, the numbers hosts read, minute by minute, funnel, offers, top buyers, polls",
         description: 'During or after the broadcast. Conversion rates are shares of the previous step (4 decimals); `aov` is GMV per order.',
         params: StreamParams,
         response: { 200: documented(Report, 'The report'), 404: errorReply(404, 'not_found', 'unknown stream spring-sale') },
@@ -243,14 +320,15 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
 /** The stream's report (GET /v1/streams/:id/report, and `stream.ended`'s payload); null: no such stream. */
 export async function buildReport(app: FastifyInstance, stream: StreamRow) {
-  const dashboard = () => app.realtime.hosts.dashboard;
+  const dashboard = app.realtime.hosts.dashboard;
   const summary = await app.engine.summary(stream.id);
   if (!summary) return null;
+  await dashboard.ready(stream.id); // the stored history (trend, minutes), once per process
   const now = app.engine.now();
   const { total, byTier } = await app.store.funnel(stream.channel, stream.id);
   const row = (await app.store.getStream(stream.id)) ?? stream;
   const engagement = await app.store.streamEngagement(stream.channel, stream.id, row.createdAt, streamLengthMs(row, now));
-  const peakConnected = Math.max(dashboard().peakConnected(stream.id), summary.connected);
+  const peakConnected = Math.max(dashboard.peakConnected(stream.id), summary.connected);
   const polls = await Promise.all(
     (await app.store.polls(stream.id)).map(async (p) => {
       const counts = await app.store.pollCounts(stream.id, p.id, p.closesAt);
@@ -274,6 +352,7 @@ export async function buildReport(app: FastifyInstance, stream: StreamRow) {
     gmv: summary.gmv,
     aov: summary.orders ? Math.round(summary.gmv / summary.orders) : 0,
     kpis: streamKpis(engagement, { gmv: summary.gmv, buyers: total.purchases }, peakConnected),
+    minutes: dashboard.minutes(stream.id, { summary, now }),
     funnel: {
       ...total,
       byTier,

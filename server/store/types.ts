@@ -12,7 +12,7 @@
  * Errors: an operation that cannot reach its database rejects with a `StoreUnavailableError`
  * (routes answer 503, `track` answers `unavailable`); anything else is a bug and a 500.
  */
-import type { Tier, FunnelCounts, PollPayload, ActivityItem, TrendPoint } from '../realtime/events.js';
+import type { Tier, FunnelCounts, PollPayload, ActivityItem, TrendPoint, OfferPayload } from '../realtime/events.js';
 import type { ValidEvent } from '../ingest/schema.js';
 import type { CampaignDoc } from '../offers/campaign.js';
 import type { Decision, SkipReason, ViewerHistory } from '../offers/rules.js';
@@ -75,6 +75,8 @@ export interface OfferRow {
   /** a percent discount's cap per order, and the SKUs the offer is limited to */
   maxDiscount?: number | null;
   skus?: string[] | null;
+  /** the title and description in other languages, from the campaign (stored as JSON); null: none */
+  i18n?: OfferPayload['i18n'] | null;
 }
 
 export interface ViewerRow {
@@ -126,7 +128,7 @@ export interface Deltas {
 /** the row of an offer just issued (its campaign row without the committed value, nothing happened to it yet) */
 export function issuedOffer(o: CampaignOfferRow): OfferRow {
   const { value: _value, ...rest } = o;
-  return { ...rest, deliveredAt: null, seenAt: null, clickedAt: null, redeemedAt: null, redeemedOrder: null };
+  return { ...rest, i18n: rest.i18n ?? null, deliveredAt: null, seenAt: null, clickedAt: null, redeemedAt: null, redeemedOrder: null };
 }
 
 export const zeroDeltas = (): Deltas => ({

@@ -130,6 +130,11 @@ describe('the host page', () => {
     await panel(page, '[part~="chart-mode"][data-mode="lifecycle"]').click();
     await expect.poll(async () => (await panel(page, '[data-section="trend"] .legend li[data-series="new"] b').textContent())?.trim(), { timeout: 10_000 }).toBe('3');
     await panel(page, '[part~="chart"] canvas').first().waitFor({ timeout: 10_000 });
+    // sales per minute: the three watching now, beside orders and GMV (each on an axis of its own: four axes with time)
+    await panel(page, '[part~="chart-mode"][data-mode="sales"]').click();
+    await expect.poll(async () => (await panel(page, '[data-section="trend"] .legend li[data-series="watching"] b').textContent())?.trim(), { timeout: 10_000 }).toBe('3');
+    await panel(page, '[part~="chart"] canvas').first().waitFor({ timeout: 10_000 });
+    expect(await panel(page, '[part~="chart"] .u-axis').count()).toBe(4);
     await panel(page, '[part~="chart-mode"][data-mode="tier"]').click();
 
     // top viewers by value, with reasons; a click opens the viewer's detail

@@ -109,6 +109,10 @@ describe('<livetier-widget> in Chromium', () => {
     expect(await enCard.textContent()).toMatch(/15% off[\s\S]*Min\. spend ¥199[\s\S]*Copy[\s\S]*Shop now/);
     expect(await en.locator('livetier-widget [part~="add"]').first().textContent()).toMatch(/Add to cart/);
     expect(await en.locator('livetier-widget [part~="price"]').allTextContents()).toEqual(['¥129', '¥49.50']);
+    // an offer with a Chinese translation: the English page shows the offer's own text
+    const bilingual = { title: 'Flash deal', description: 'Tonight only', i18n: { 'zh-CN': { title: '限时特惠', description: '仅限今晚' } } };
+    await showOffer(en, 'en-3', 900, bilingual);
+    expect(await en.locator('livetier-widget [data-offer-id="en-3"] [part~="title"]').textContent()).toBe('Flash deal');
     await en.screenshot({ path: `${SHOTS}/widget-en.png`, fullPage: true });
 
     const zh = await open('/zh');
@@ -122,6 +126,10 @@ describe('<livetier-widget> in Chromium', () => {
     expect(await zhCard.locator('[part~="timer"]').textContent()).toMatch(/^剩余 \d\d:\d\d$/);
     expect(await zhCard.textContent()).toContain('满¥199可用');
     expect(await zh.locator('livetier-widget [data-offer-id="zh-2"] [part~="discount"]').textContent()).toBe('立减¥30');
+    // …and the Chinese page its translation
+    await showOffer(zh, 'zh-3', 900, bilingual);
+    expect(await zh.locator('livetier-widget [data-offer-id="zh-3"] [part~="title"]').textContent()).toBe('限时特惠');
+    expect(await zh.locator('livetier-widget [data-offer-id="zh-3"] [part~="description"]').textContent()).toBe('仅限今晚');
     expect(await zh.locator('livetier-widget [part~="add"]').first().textContent()).toMatch(/加入购物车/);
     await zh.screenshot({ path: `${SHOTS}/widget-zh-CN.png`, fullPage: true });
     await en.close();

@@ -101,6 +101,7 @@ const ENDPOINTS: { method: string; route: string; need: Need; path: () => string
   { method: 'GET', route: '/v1/streams/:id/viewers', need: 'host', path: () => `/v1/streams/${A.id}/viewers` },
   { method: 'GET', route: '/v1/streams/:id/viewers/:viewerId', need: 'host', path: () => `/v1/streams/${A.id}/viewers/vera` },
   { method: 'GET', route: '/v1/streams/:id/viewers.csv', need: 'host', path: () => `/v1/streams/${A.id}/viewers.csv` },
+  { method: 'GET', route: '/v1/streams/:id/kpis.csv', need: 'host', path: () => `/v1/streams/${A.id}/kpis.csv` },
   { method: 'GET', route: '/v1/streams/:id/report', need: 'host', path: () => `/v1/streams/${A.id}/report` },
   // ending a stream changes nothing the later rows need (late events and purchases still count)
   { method: 'POST', route: '/v1/streams/:id/end', need: 'host', path: () => `/v1/streams/${A.id}/end` },

@@ -60,12 +60,15 @@ async function host(node: Child, stream: { id: string; hostKey: string }) {
   let last: any = null;
   s.on('snapshot', (m: any) => (last = m));
   s.on('update', (m: any) => (last = m));
+  // the stream minute by minute, merged by minute as the panel does
+  const minutes = new Map<number, { t: number; watching: number; orders: number; gmv: number }>();
+  s.on('minutes', (points: any[]) => points.forEach((p) => minutes.set(p.t, p)));
   await new Promise<void>((resolve, reject) => {
     s.once('snapshot', () => resolve());
     s.once('connect_error', reject);
     s.connect();
   });
-  return { socket: s, summary: () => last };
+  return { socket: s, summary: () => last, minutes: () => [...minutes.values()].sort((a, b) => a.t - b.t) };
 }
 
 /** stops the shared Redis (the test that calls it starts it again, whatever happens) */
@@ -152,6 +155,11 @@ describe.skipIf(!enabled)('cluster mode: three processes, one PostgreSQL, one Re
     }, 2000, 'the host summary with every node');
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(h.summary()).toMatchObject({ connected: 3, audience: 3, orders: 1, gmv: 12_000, tiers: { high: 0, mid: 1, potential: 2 } });
+    // the minutes count the same: every node's viewers watching now, the order once (however the minutes fell)
+    await until(() => {
+      const m = h.minutes();
+      return m.at(-1)?.watching === 3 && m.reduce((a, p) => a + p.orders, 0) === 1 && m.reduce((a, p) => a + p.gmv, 0) === 12_000;
+    }, 2000, () => `the minutes with every node (${JSON.stringify(h.minutes())})`);
     // the REST summary on any node says the same
     expect((await n2!.api('GET', `/v1/streams/${stream.id}/summary`, undefined, stream.hostKey)).body).toMatchObject({ connected: 3, orders: 1 });
   });

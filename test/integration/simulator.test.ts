@@ -72,9 +72,9 @@ describe('simulator against a real server', () => {
 describe('simulator flags', () => {
   const base = ['--ingest-key', 'k'];
   it('parses the documented flags', () => {
-    const o = parseOptions(['--server', 'http://example.test:9000/', '--stream', 's1', '--viewers', '500', '--minutes', '10', '--speed', '5', '--mix', '0.1,0.2', '--host-key', 'h', ...base], {});
-    expect(o).toMatchObject({ server: 'http://example.test:9000', stream: 's1', viewers: 500, minutes: 10, speed: 5, mix: { loyal: 0.1, deal: 0.2 }, hostKey: 'h', ingestKey: 'k' });
-    expect(parseOptions(base, {})).toMatchObject({ server: 'http://127.0.0.1:8080', stream: 'demo', viewers: 40, minutes: 0, speed: 1, mix: { loyal: 0.05, deal: 0.3 } });
+    const o = parseOptions(['--server', 'http://example.test:9000/', '--stream', 's1', '--viewers', '500', '--minutes', '10', '--speed', '5', '--mix', '0.1,0.2', '--host-key', 'h', '--holdout', '30', ...base], {});
+    expect(o).toMatchObject({ server: 'http://example.test:9000', stream: 's1', viewers: 500, minutes: 10, speed: 5, mix: { loyal: 0.1, deal: 0.2 }, hostKey: 'h', ingestKey: 'k', holdout: 30 });
+    expect(parseOptions(base, {})).toMatchObject({ server: 'http://127.0.0.1:8080', stream: 'demo', viewers: 40, minutes: 0, speed: 1, mix: { loyal: 0.05, deal: 0.3 }, holdout: 0 });
     expect(parseOptions([], { LIVETIER_ADMIN_KEY: 'a' })).toMatchObject({ adminKey: 'a', ingestKey: undefined });
   });
 
@@ -88,6 +88,8 @@ describe('simulator flags', () => {
     [[...base, '--mix', '0.7,0.5'], /--mix/],
     [[...base, '--mix', 'lots'], /--mix/],
     [[...base, '--server', 'not a url'], /--server/],
+    [[...base, '--holdout', '95'], /--holdout/],
+    [[...base, '--holdout', '12.5'], /--holdout/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseOptions(argv as string[], {})).toThrow(message);
   });

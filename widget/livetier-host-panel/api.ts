@@ -5,6 +5,7 @@
  */
 import type { Tier } from '../../server/realtime/events.js';
 import type { Explain } from '../../server/tiering/explain.js';
+import type { Translations } from '../locale.js';
 
 export interface ViewerListItem {
   id: string;
@@ -43,6 +44,8 @@ export interface PushItem {
 export interface CampaignItem {
   id: string;
   name: string;
+  /** the name in other languages: the panel shows its language's */
+  i18n?: Translations<'name'>;
   status: string;
   adhoc?: boolean;
   budgetLeft: number | null;

@@ -1,9 +1,10 @@
 /**
- * The audience-by-tier trend chart. uPlot (≈ 22 KB gzipped) is not in any bundle a viewer loads,
+ * The host's chart: the audience by tier or by lifecycle stage over the stream (the trend), or
+ * the stream minute by minute (watching now, orders, GMV on an axis of its own). uPlot (≈ 22 KB gzipped) is not in any bundle a viewer loads,
  * nor in the host bundle itself: it is its own script, `livetier-uplot.js`, fetched the first time
  * a chart is drawn. Until it arrives (or if it cannot), the panel shows the numbers without a chart.
  */
-import type { TrendPoint } from '../../server/realtime/events.js';
+import type { MinutePoint, TrendPoint } from '../../server/realtime/events.js';
 import type uPlotType from 'uplot';
 
 type UPlotCtor = typeof uPlotType;
@@ -43,10 +44,20 @@ export function loadUPlot(server: string | undefined): Promise<UPlotCtor> {
   return loading;
 }
 
-/** what the chart shows: the audience by tier, or by lifecycle stage */
-export type ChartMode = 'tier' | 'lifecycle';
+/** what the chart shows: the audience by tier or by lifecycle stage, or sales per minute */
+export type ChartMode = 'tier' | 'lifecycle' | 'sales';
 
-export const SERIES = {
+/**
+ * One line of the chart. `scale` gives it an axis of its own on the right (orders per minute are
+ * tens where viewers are thousands; GMV is money); the others share the left one.
+ */
+export interface ChartSeries {
+  key: string;
+  color: string;
+  scale?: 'orders' | 'gmv';
+}
+
+export const SERIES: Record<ChartMode, readonly ChartSeries[]> = {
   tier: [
     { key: 'high', color: '#e4393c' },
     { key: 'mid', color: '#f39c12' },
@@ -58,15 +69,20 @@ export const SERIES = {
     { key: 'at_risk', color: '#f39c12' },
     { key: 'lapsed', color: '#9ca3af' },
   ],
-} as const;
+  sales: [
+    { key: 'watching', color: '#3b82f6' },
+    { key: 'orders', color: '#f39c12', scale: 'orders' },
+    { key: 'gmv', color: '#e4393c', scale: 'gmv' },
+  ],
+};
 
-/** A point's value for a series key (lifecycle counts live in `point.lifecycle`). */
-export function pointValue(p: TrendPoint, mode: ChartMode, key: string): number {
+/** A trend point's value for a series key (lifecycle counts live in `point.lifecycle`). */
+export function pointValue(p: TrendPoint, mode: 'tier' | 'lifecycle', key: string): number {
   return mode === 'tier' ? (p[key as 'high' | 'mid' | 'potential'] ?? 0) : (p.lifecycle?.[key] ?? 0);
 }
 
-/** uPlot's columns: seconds, then one array per series of the mode. */
-export function toColumns(points: readonly TrendPoint[], mode: ChartMode = 'tier'): number[][] {
+/** uPlot's columns of the trend: seconds, then one array per series of the mode. */
+export function toColumns(points: readonly TrendPoint[], mode: 'tier' | 'lifecycle' = 'tier'): number[][] {
   const series = SERIES[mode];
   const cols: number[][] = [[], ...series.map(() => [])];
   for (const p of points) {
@@ -76,8 +92,20 @@ export function toColumns(points: readonly TrendPoint[], mode: ChartMode = 'tier
   return cols;
 }
 
+/** uPlot's columns of the minutes: seconds (each minute's start), watching, orders, GMV. */
+export function minuteColumns(points: readonly MinutePoint[]): number[][] {
+  const cols: number[][] = [[], [], [], []];
+  for (const p of points) {
+    cols[0]!.push(p.t / 1000);
+    cols[1]!.push(p.watching);
+    cols[2]!.push(p.orders);
+    cols[3]!.push(p.gmv);
+  }
+  return cols;
+}
+
 /** Merges new or revised points (same `t` replaces) into a series, oldest first, at most `max` long. */
-export function mergePoints(series: readonly TrendPoint[], incoming: readonly TrendPoint[], max = 2000): TrendPoint[] {
+export function mergePoints<P extends { t: number }>(series: readonly P[], incoming: readonly P[], max = 2000): P[] {
   const out = series.slice();
   for (const p of incoming) {
     const last = out[out.length - 1];
@@ -92,50 +120,88 @@ export function mergePoints(series: readonly TrendPoint[], incoming: readonly Tr
   return out.length > max ? out.slice(out.length - max) : out;
 }
 
-/** One uPlot instance bound to a container; `draw` creates it on first use and updates it after. */
+/**
+ * One uPlot instance bound to a container; `draw` creates it on first use and updates it after.
+ * `labels` names the series; `money` writes the GMV axis's ticks (minor units in, text out).
+ */
 export class TrendChart {
   private plot: uPlotType | null = null;
   private resize: ResizeObserver | null = null;
-  private pending: TrendPoint[] | null = null;
+  private pending: number[][] | null = null;
   failed = false;
 
   constructor(
     private readonly server: () => string | undefined,
     private readonly labels: () => Record<string, string>,
+    private readonly money: (minor: number) => string = String,
   ) {}
 
   private mode: ChartMode = 'tier';
 
-  draw(container: HTMLElement | null | undefined, points: readonly TrendPoint[], mode: ChartMode = 'tier') {
-    if (!container || points.length === 0) return;
+  /** draws `columns` (toColumns of the trend, or minuteColumns) as the mode's series */
+  draw(container: HTMLElement | null | undefined, columns: number[][], mode: ChartMode = 'tier') {
+    if (!container) return;
+    // another mode has other series and axes (and another container is another plot): the old one goes
     if (this.plot && (this.plot.root.parentElement !== container || mode !== this.mode)) this.destroy();
     this.mode = mode;
+    const empty = !columns[0]?.length;
     if (this.plot) {
-      this.plot.setData(toColumns(points, mode) as uPlotType.AlignedData);
+      if (!empty) this.plot.setData(columns as uPlotType.AlignedData);
+      return;
+    }
+    // nothing to draw: while uPlot loads, it draws nothing either (not another mode's data)
+    if (empty) {
+      if (this.pending) this.pending = [];
       return;
     }
     const first = this.pending === null;
-    this.pending = points.slice();
+    this.pending = columns;
     if (!first) return;
     loadUPlot(this.server()).then(
       (UPlot) => {
         const data = this.pending!;
         this.pending = null;
-        if (!container.isConnected) return;
+        if (!data[0]?.length || !container.isConnected) return;
         const width = Math.max(200, container.clientWidth);
         const labels = this.labels();
+        const grid = { stroke: 'rgba(128,128,128,.15)' };
+        const series = SERIES[this.mode];
+        const own = series.filter((s) => s.scale);
+        const countRange = (_u: uPlotType, _min: number, max: number): uPlotType.Range.MinMax => [0, Math.max(1, max)];
         this.plot = new UPlot(
           {
             width,
             height: 180,
             legend: { show: false },
             cursor: { drag: { x: false, y: false } },
-            scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-            axes: [{ stroke: '#6b7280', grid: { stroke: 'rgba(128,128,128,.15)' } }, { stroke: '#6b7280', grid: { stroke: 'rgba(128,128,128,.15)' } }],
-            // steps: a count holds until the next point (points come only when something changed)
-            series: [{}, ...SERIES[this.mode].map((s) => ({ label: labels[s.key], stroke: s.color, width: 2, fill: s.color + '14', paths: UPlot.paths.stepped?.({ align: 1 }) }))],
+            scales: {
+              x: { time: true },
+              y: { range: countRange },
+              orders: { range: countRange },
+              // GMV per minute goes below zero in a minute that refunded more than it sold
+              gmv: { range: (_u, min, max) => [Math.min(0, min), Math.max(1, max)] },
+            },
+            axes: [
+              { stroke: '#6b7280', grid },
+              { stroke: '#6b7280', grid },
+              // an axis per own scale, on the right, its ticks in its line's colour (orders: whole numbers; GMV: money)
+              ...own.map((s) => ({
+                scale: s.scale, side: 1, stroke: s.color, grid: { show: false }, size: s.scale === 'gmv' ? 70 : 40,
+                ...(s.scale === 'gmv'
+                  ? { values: (_u: uPlotType, ticks: number[]) => ticks.map(this.money) }
+                  : { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000], values: (_u: uPlotType, ticks: number[]) => ticks.map(String) }),
+              })),
+            ],
+            // steps: a count holds until the next point (trend points come only when something
+            // changed; a minute's numbers hold for the minute)
+            series: [
+              {},
+              ...series.map((s) => ({
+                label: labels[s.key], stroke: s.color, width: 2, fill: s.scale ? undefined : s.color + '14', scale: s.scale ?? 'y', paths: UPlot.paths.stepped?.({ align: 1 }),
+              })),
+            ],
           },
-          toColumns(data, this.mode) as uPlotType.AlignedData,
+          data as uPlotType.AlignedData,
           container,
         );
         this.resize = new ResizeObserver(() => this.plot?.setSize({ width: Math.max(200, container.clientWidth), height: 180 }));

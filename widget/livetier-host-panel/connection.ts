@@ -8,7 +8,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { ErrorAck, ErrorCode, HostAuth, HostClientToServerEvents, HostPushAck, HostPushRequest, HostServerToClientEvents, PollOpenRequest, PollPayload, StreamSummary } from '../../server/realtime/events.js';
 
 /** the dashboard's live data beside the summary (issue 6) */
-export type DashboardListeners = Partial<Pick<HostServerToClientEvents, 'funnel' | 'activity' | 'trend' | 'poll:results'>>;
+export type DashboardListeners = Partial<Pick<HostServerToClientEvents, 'funnel' | 'activity' | 'trend' | 'minutes' | 'poll:results'>>;
 import { ACK_TIMEOUT_MS, SOCKET_PATH } from '../../sdk/transport.js';
 import { backoff } from '../../sdk/backoff.js';
 

@@ -1,13 +1,14 @@
 // @vitest-environment happy-dom
 /**
  * Issue 6: the dashboard's sections rendered from fixed snapshots (no server): lifecycle, funnel,
- * top viewers and a viewer's detail, campaigns with uplift, activity (escaped), the poll, the trend.
+ * top viewers and a viewer's detail, campaigns with uplift, activity (escaped), the poll, the trend
+ * and the stream minute by minute.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ActivityItem, PollResults, StreamFunnel, StreamSummary, TrendPoint } from '../../server/realtime/events.js';
+import type { ActivityItem, MinutePoint, PollResults, StreamFunnel, StreamSummary, TrendPoint } from '../../server/realtime/events.js';
 import { LiveTierHostPanel } from './element.js';
 import type { CampaignItem, ViewerListItem } from './api.js';
-import { mergePoints, toColumns } from './chart.js';
+import { mergePoints, minuteColumns, toColumns } from './chart.js';
 import { mergeActivity } from './element.js';
 
 vi.hoisted(() => {
@@ -84,6 +85,11 @@ const POLL: PollResults = { id: 'p1', question: 'Rate the tea', scale: 5, closes
 const TREND: TrendPoint[] = [
   { t: 1_740_000_000_000, connected: 90, high: 2, mid: 4, potential: 84, lifecycle: { new: 70, active: 15, at_risk: 4, lapsed: 1 } },
   { t: 1_740_000_005_000, connected: 100, high: 2, mid: 5, potential: 93, lifecycle: { new: 80, active: 15, at_risk: 4, lapsed: 1 } },
+];
+
+const MINUTES: MinutePoint[] = [
+  { t: 1_740_000_000_000, watching: 90, orders: 1, gmv: 12_000 },
+  { t: 1_740_000_060_000, watching: 100, orders: 3, gmv: 13_000 },
 ];
 
 async function mount(attrs: Record<string, string> = { currency: 'CNY' }): Promise<LiveTierHostPanel> {
@@ -304,6 +310,32 @@ describe('<livetier-host-panel> dashboard sections', () => {
     expect(qa(el, '[data-section=trend] .legend li').map(text)).toEqual(['New 80', 'Active 15', 'At risk 4', 'Lapsed 1']);
   });
 
+  it('shows watching now, orders and GMV per minute in a third tab, pressed like the others', async () => {
+    const el = await mount();
+    const tabs = () => qa(el, '[part~=chart-mode]').map((b) => [text(b), b.getAttribute('aria-pressed')]);
+    expect(tabs()).toEqual([['By tier', 'true'], ['By lifecycle', 'false'], ['Sales', 'false']]);
+    q(el, '[part~=chart-mode][data-mode=sales]')!.click();
+    await el.updateComplete;
+    expect(q(el, '[data-section=trend]')!.dataset.mode).toBe('sales');
+    expect(tabs()).toEqual([['By tier', 'false'], ['By lifecycle', 'false'], ['Sales', 'true']]);
+    // before the first minute: dashes, and a line saying the chart will come
+    expect(qa(el, '[data-section=trend] .legend li').map(text)).toEqual(['Watching now –', 'Orders / min –', 'GMV / min –']);
+    expect(text(q(el, '[data-section=trend] .muted'))).toBe('The chart fills in minute by minute.');
+    el.minutes = MINUTES;
+    await el.updateComplete;
+    const chart = q(el, '[part~=chart]')!;
+    expect(chart.dataset.points).toBe('2');
+    expect([chart.getAttribute('role'), chart.getAttribute('aria-label')]).toEqual(['img', 'Watching now, orders and GMV per minute']);
+    // the current minute's numbers, GMV as money
+    expect(qa(el, '[data-section=trend] .legend li').map(text)).toEqual(['Watching now 100', 'Orders / min 3', 'GMV / min ¥130']);
+    expect(q(el, '[data-section=trend] .muted')).toBeNull();
+    // back to the tiers: the trend again
+    q(el, '[part~=chart-mode][data-mode=tier]')!.click();
+    await el.updateComplete;
+    expect(qa(el, '[data-section=trend] .legend li').map(text)).toEqual(['High value 2', 'Mid value 5', 'Potential 93']);
+    expect(q(el, '[part~=chart]')!.getAttribute('aria-label')).toBe('Audience over the stream');
+  });
+
   it('has Chinese labels with lang="zh-CN"', async () => {
     const el = await mount({ lang: 'zh-CN', currency: 'CNY' });
     expect(text(q(el, '[data-section=funnel] h3'))).toBe('转化漏斗');
@@ -311,6 +343,12 @@ describe('<livetier-host-panel> dashboard sections', () => {
     expect(text(q(el, '[data-campaign=c2]'))).toContain('数据不足');
     expect(text(q(el, '[data-stat=aov]'))).toContain('客单价');
     expect(text(q(el, '[part~=activity][data-type=tier]'))).toContain('从中价值变为高价值');
+    el.minutes = MINUTES;
+    q(el, '[part~=chart-mode][data-mode=sales]')!.click();
+    await el.updateComplete;
+    expect(text(q(el, '[part~=chart-mode][data-mode=sales]'))).toBe('销售');
+    expect(qa(el, '[data-section=trend] .legend li').map(text)).toEqual(['在线观众 100', '每分钟订单 3', '每分钟成交额 ¥130']);
+    expect(q(el, '[part~=chart]')!.getAttribute('aria-label')).toBe('每分钟在线观众、订单和成交额');
   });
 });
 
@@ -339,5 +377,12 @@ describe('trend series helpers', () => {
     expect(toColumns(TREND, 'lifecycle')).toEqual([[1_740_000_000, 1_740_000_005], [70, 80], [15, 15], [4, 4], [1, 1]]);
     // points without lifecycle counts (an older server) draw zeros rather than failing
     expect(toColumns([{ t: 1000, connected: 1, high: 0, mid: 0, potential: 1 }], 'lifecycle')).toEqual([[1], [0], [0], [0], [0]]);
+  });
+
+  it("turns minutes into uPlot's columns (seconds, watching, orders, GMV) and merges revised minutes", () => {
+    expect(minuteColumns(MINUTES)).toEqual([[1_740_000_000, 1_740_000_060], [90, 100], [1, 3], [12_000, 13_000]]);
+    const revised = { ...MINUTES[1]!, orders: 4, gmv: 14_000 };
+    const next = { t: 1_740_000_120_000, watching: 99, orders: 0, gmv: 0 };
+    expect(mergePoints(MINUTES, [revised, next])).toEqual([MINUTES[0], revised, next]);
   });
 });

@@ -239,6 +239,15 @@ export const styles = css`
   .swatch[data-series='lapsed'] {
     background: #9ca3af;
   }
+  .swatch[data-series='watching'] {
+    background: #3b82f6;
+  }
+  .swatch[data-series='orders'] {
+    background: #f39c12;
+  }
+  .swatch[data-series='gmv'] {
+    background: #e4393c;
+  }
   .chart {
     min-height: 180px;
     overflow: hidden;

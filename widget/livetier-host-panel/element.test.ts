@@ -93,6 +93,21 @@ describe('<livetier-host-panel>', () => {
     expect(text(q(el, '[part~=status]'))).toBe('未连接');
   });
 
+  it("names each campaign in the panel's language when the campaign has that name, else by its own", async () => {
+    const campaigns = [
+      { id: 'default:vip', name: 'VIP perk', i18n: { 'zh-CN': { name: 'VIP 专属福利' } }, status: 'active', budgetLeft: null },
+      { id: 'c1', name: 'Tea cups', status: 'active', budgetLeft: null },
+    ];
+    const zh = await mount({ lang: 'zh-CN' });
+    const en = await mount({ lang: 'en' });
+    for (const el of [zh, en]) el.campaigns = campaigns;
+    await Promise.all([zh.updateComplete, en.updateComplete]);
+    const name = (el: LiveTierHostPanel, id: string) => text(q(el, `[part~=campaign][data-campaign="${id}"] th`));
+    expect(name(zh, 'default:vip')).toBe('VIP 专属福利');
+    expect(name(zh, 'c1')).toBe('Tea cups');
+    expect(name(en, 'default:vip')).toBe('VIP perk');
+  });
+
   it('pushes the form as a push request and shows the answer', async () => {
     const el = await mount({ currency: 'CNY' });
     const push = vi.fn(async (_req: HostPushRequest): Promise<HostPushAck> => ({ sent: 3, held: 1, skipped: 1 }));

@@ -6,6 +6,7 @@ import type {
   FunnelCounts,
   HostPushAck,
   HostPushRequest,
+  MinutePoint,
   PollOpenRequest,
   PollPayload,
   PollResults,
@@ -15,7 +16,7 @@ import type {
   TrendPoint,
   ErrorAck,
 } from '../../server/realtime/events.js';
-import { formatMoney, resolveLang, type Lang } from '../locale.js';
+import { formatMoney, resolveLang, textIn, type Lang } from '../locale.js';
 import { HostConnection, type HostStatus } from './connection.js';
 import { buildPushRequest, DEFAULT_PUSH_HOLDOUT } from './push.js';
 import { renderPushes, upliftCell } from './pushes.js';
@@ -23,7 +24,7 @@ import { styles } from './element.styles.js';
 import { FUNNEL_STEPS, LIFECYCLES, TEXT, type HostText } from './text.js';
 import { HostApi, type CampaignItem, type PushItem, type ViewerDetail, type ViewerListItem } from './api.js';
 import { explainAll } from '../../server/tiering/explain.js';
-import { TrendChart, mergePoints, pointValue, SERIES, type ChartMode } from './chart.js';
+import { TrendChart, mergePoints, minuteColumns, pointValue, SERIES, toColumns, type ChartMode } from './chart.js';
 
 /** a viewer's reasons in the panel's language, from their codes (the words the server sent when it sent none) */
 const reasonsIn = (v: ViewerListItem, lang: Lang): string[] => (v.explain?.length ? explainAll(v.explain, lang) : v.reasons);
@@ -31,6 +32,8 @@ const reasonsIn = (v: ViewerListItem, lang: Lang): string[] => (v.explain?.lengt
 const TIER_ORDER = ['high', 'mid', 'potential'] as const satisfies readonly Tier[];
 /** activity lines kept on screen */
 export const ACTIVITY_MAX = 50;
+/** minutes kept on the chart (the server sends at most a day of them) */
+export const MINUTES_MAX = 24 * 60;
 /** top viewers and campaigns are re-read at most this often while updates flow */
 export const LIST_REFRESH_MS = 2_000;
 
@@ -46,13 +49,14 @@ export function mergeActivity(list: readonly ActivityItem[], items: readonly Act
 
 /**
  * @summary The host's live dashboard for one stream: the audience by tier and lifecycle with a
- * trend chart, top viewers with their reasons (detail on click), the funnel with conversion per
- * step and per tier, GMV, orders and average order value, each campaign's numbers and uplift,
- * the recent activity, and the actions: push an offer to a tier, pause / resume a campaign, open a poll.
+ * trend chart (and watching now, orders and GMV per minute), top viewers with their reasons
+ * (detail on click), the funnel with conversion per step and per tier, GMV, orders and average
+ * order value, each campaign's numbers and uplift, the recent activity, and the actions: push an
+ * offer to a tier, pause / resume a campaign, open a poll.
  *
  * Connects to the server's `/host` namespace with `{ streamId, hostKey }` (the live data) and reads
  * top viewers and campaigns over REST with the same key. Set `summary`, `funnel`, `activity`,
- * `trend`, `poll`, `topByValue`, `topByEngagement` and `campaigns` directly to render without a server.
+ * `trend`, `minutes`, `poll`, `topByValue`, `topByEngagement` and `campaigns` directly to render without a server.
  *
  * @attr server - origin of the LiveTier server, e.g. `https://live.example`
  * @attr stream - stream id
@@ -104,6 +108,7 @@ export class LiveTierHostPanel extends LitElement {
     funnel: { attribute: false },
     activity: { attribute: false },
     trend: { attribute: false },
+    minutes: { attribute: false },
     poll: { attribute: false },
     topByValue: { attribute: false },
     topByEngagement: { attribute: false },
@@ -137,6 +142,8 @@ export class LiveTierHostPanel extends LitElement {
   declare activity: ActivityItem[];
   /** the audience-by-tier series, oldest first */
   declare trend: TrendPoint[];
+  /** the stream minute by minute (watching now, orders, GMV), oldest first: the chart's Sales tab */
+  declare minutes: MinutePoint[];
   /** the latest poll's results */
   declare poll: PollResults | null;
   /** top viewers by value and by engagement (REST, refreshed while updates flow) */
@@ -161,7 +168,8 @@ export class LiveTierHostPanel extends LitElement {
   private listsTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly chart = new TrendChart(
     () => this.server,
-    () => ({ ...TEXT[resolveLang(this.lang)].tiers, ...TEXT[resolveLang(this.lang)].lifecycle }),
+    () => ({ ...TEXT[resolveLang(this.lang)].tiers, ...TEXT[resolveLang(this.lang)].lifecycle, ...TEXT[resolveLang(this.lang)].sales }),
+    (minor) => this.money(minor, resolveLang(this.lang)),
   );
 
   private readonly connection = new HostConnection(
@@ -180,6 +188,7 @@ export class LiveTierHostPanel extends LitElement {
       funnel: (funnel) => (this.funnel = funnel),
       activity: (items) => (this.activity = mergeActivity(this.activity, items)),
       trend: (points) => (this.trend = mergePoints(this.trend, points)),
+      minutes: (points) => (this.minutes = mergePoints(this.minutes, points, MINUTES_MAX)),
       'poll:results': (results) => (this.poll = results),
     },
   );
@@ -190,6 +199,7 @@ export class LiveTierHostPanel extends LitElement {
     this.funnel = null;
     this.activity = [];
     this.trend = [];
+    this.minutes = [];
     this.poll = null;
     this.topByValue = null;
     this.topByEngagement = null;
@@ -259,8 +269,10 @@ export class LiveTierHostPanel extends LitElement {
   }
 
   protected override updated(changed: PropertyValues) {
-    if (changed.has('trend') || changed.has('chartMode') || !this.chart.failed) {
-      this.chart.draw(this.renderRoot.querySelector<HTMLElement>('.chart'), this.trend, this.chartMode);
+    if (changed.has('trend') || changed.has('minutes') || changed.has('chartMode') || !this.chart.failed) {
+      const mode = this.chartMode;
+      const columns = mode === 'sales' ? minuteColumns(this.minutes) : toColumns(this.trend, mode);
+      this.chart.draw(this.renderRoot.querySelector<HTMLElement>('.chart'), columns, mode);
     }
   }
 
@@ -277,7 +289,7 @@ export class LiveTierHostPanel extends LitElement {
       ${problem && t.problems[problem] ? html`<p class="error" part="error" role="alert">${t.problems[problem]}</p>` : nothing}
       ${this.renderAudience(t, lang)}
       <div class="grid">
-        ${this.renderTrend(t)} ${this.renderFunnel(t, lang)} ${this.renderTop(t, lang)} ${this.viewer ? this.renderViewer(t, lang) : nothing}
+        ${this.renderTrend(t, lang)} ${this.renderFunnel(t, lang)} ${this.renderTop(t, lang)} ${this.viewer ? this.renderViewer(t, lang) : nothing}
         ${this.renderCampaigns(t, lang)} ${renderPushes(this.pushes, t, lang, (m) => this.money(m, lang))} ${this.renderActivity(t, lang)}
         ${this.renderForm(t)} ${this.renderPoll(t, lang)}
       </div>
@@ -326,24 +338,31 @@ export class LiveTierHostPanel extends LitElement {
     </div>`;
   }
 
-  private renderTrend(t: HostText) {
-    const last = this.trend[this.trend.length - 1];
+  private renderTrend(t: HostText, lang: Lang) {
     const mode = this.chartMode;
-    const names: Record<string, string> = { ...t.tiers, ...t.lifecycle };
+    const sales = mode === 'sales';
+    const names: Record<string, string> = { ...t.tiers, ...t.lifecycle, ...t.sales };
+    // beside the chart, the latest counts (sales: the current minute's)
+    const trendLast = this.trend[this.trend.length - 1];
+    const minuteLast = this.minutes[this.minutes.length - 1];
+    const latest = (key: string): string => {
+      if (mode !== 'sales') return trendLast ? String(pointValue(trendLast, mode, key)) : '–';
+      if (!minuteLast) return '–';
+      return key === 'gmv' ? this.money(minuteLast.gmv, lang) : String(minuteLast[key as 'watching' | 'orders']);
+    };
+    const points = sales ? this.minutes.length : this.trend.length;
     const tab = (m: ChartMode, label: string) =>
       html`<button type="button" class="tab" part="chart-mode" data-mode=${m} aria-pressed=${mode === m} @click=${() => (this.chartMode = m)}>${label}</button>`;
     return html`<div class="card wide" part="card" data-section="trend" data-mode=${mode}>
       <header>
         <h3>${t.trendHeading}</h3>
-        <span class="tabs">${tab('tier', t.byTier)} ${tab('lifecycle', t.byLifecycle)}</span>
+        <span class="tabs">${tab('tier', t.byTier)} ${tab('lifecycle', t.byLifecycle)} ${tab('sales', t.bySales)}</span>
       </header>
       <ul class="legend">
-        ${SERIES[mode].map(
-          (s) => html`<li data-series=${s.key}><i class="swatch" data-series=${s.key}></i>${names[s.key]} <b>${last ? pointValue(last, mode, s.key) : '–'}</b></li>`,
-        )}
+        ${SERIES[mode].map((s) => html`<li data-series=${s.key}><i class="swatch" data-series=${s.key}></i>${names[s.key]} <b>${latest(s.key)}</b></li>`)}
       </ul>
-      <div class="chart" part="chart" data-points=${this.trend.length} role="img" aria-label=${t.trendHeading}></div>
-      ${this.trend.length < 2 ? html`<p class="muted">${t.trendEmpty}</p>` : nothing}
+      <div class="chart" part="chart" data-points=${points} role="img" aria-label=${sales ? t.salesChart : t.trendHeading}></div>
+      ${points < 2 ? html`<p class="muted">${sales ? t.salesEmpty : t.trendEmpty}</p>` : nothing}
     </div>`;
   }
 
@@ -517,7 +536,7 @@ export class LiveTierHostPanel extends LitElement {
                     const st = k.stats;
                     const paused = k.status === 'paused';
                     return html`<tr part="campaign" data-campaign=${k.id} data-status=${k.status}>
-                      <th>${k.name}${paused ? html` <small class="muted">(${t.paused})</small>` : nothing}</th>
+                      <th>${textIn(k.name, k.i18n, 'name', lang)}${paused ? html` <small class="muted">(${t.paused})</small>` : nothing}</th>
                       <td data-stat="issued">${st?.issued ?? k.issued ?? 0}</td>
                       <td data-stat="delivered">${st?.delivered ?? '–'}</td>
                       <td data-stat="seen">${st?.seen ?? '–'}</td>

@@ -103,6 +103,11 @@ const en = {
   noModel: 'No predictions yet: the channel needs more buyers for a model.',
   predictedHeading: 'Predicted (next 12 months)',
   predicted: { pAlive: 'Chance of buying again', expectedOrders90d: 'Orders, next 90 days', expectedOrderValue: 'Value per order', clv365d: 'Value, next 12 months' } as Record<string, string>,
+  // the chart's third tab: the stream minute by minute
+  bySales: 'Sales',
+  sales: { watching: 'Watching now', orders: 'Orders / min', gmv: 'GMV / min' } as Record<string, string>,
+  salesChart: 'Watching now, orders and GMV per minute',
+  salesEmpty: 'The chart fills in minute by minute.',
 };
 
 export type HostText = typeof en;
@@ -197,6 +202,10 @@ const zh: HostText = {
   noModel: '暂无预测：频道的买家还不够建立模型。',
   predictedHeading: '预测（未来 12 个月）',
   predicted: { pAlive: '再次购买的可能性', expectedOrders90d: '未来 90 天订单数', expectedOrderValue: '每单价值', clv365d: '未来 12 个月价值' },
+  bySales: '销售',
+  sales: { watching: '在线观众', orders: '每分钟订单', gmv: '每分钟成交额' },
+  salesChart: '每分钟在线观众、订单和成交额',
+  salesEmpty: '图表会按分钟逐渐显示。',
 };
 
 export const TEXT: Record<Lang, HostText> = { en, 'zh-CN': zh };

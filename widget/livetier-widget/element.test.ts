@@ -201,6 +201,32 @@ describe('<livetier-widget>', () => {
     expect(text(shadow(el).querySelector('[part~=copy]'))).toBe('Copy');
   });
 
+  it("shows an offer's text in the widget's language when the offer carries it, and its own text otherwise", async () => {
+    const translated = offer({ i18n: { 'zh-CN': { title: '限时特惠', description: '仅限本场直播' } } });
+    const zh = await mount({ lang: 'zh-CN' });
+    const en = await mount({ lang: 'en' });
+    for (const el of [zh, en]) el.addOffer(translated);
+    await Promise.all([zh.updateComplete, en.updateComplete]);
+    expect(text(shadow(zh).querySelector('[part~=title]'))).toBe('限时特惠');
+    expect(text(shadow(zh).querySelector('[part~=description]'))).toBe('仅限本场直播');
+    expect(text(shadow(en).querySelector('[part~=title]'))).toBe('Flash deal');
+    expect(text(shadow(en).querySelector('[part~=description]'))).toBe('Only during this live');
+
+    // a translation of the title alone: the description falls back; an offer with none: the default text
+    zh.addOffer(offer({ id: 'half', i18n: { 'zh-CN': { title: '半价' } } }));
+    zh.addOffer(offer({ id: 'push' }));
+    await zh.updateComplete;
+    const card = (id: string) => shadow(zh).querySelector(`[data-offer-id="${id}"]`)!;
+    expect(text(card('half').querySelector('[part~=title]'))).toBe('半价');
+    expect(text(card('half').querySelector('[part~=description]'))).toBe('Only during this live');
+    expect(text(card('push').querySelector('[part~=title]'))).toBe('Flash deal');
+
+    // the language can change while the offer is on screen
+    zh.lang = 'en';
+    await zh.updateComplete;
+    expect(text(card('of_1').querySelector('[part~=title]'))).toBe('Flash deal');
+  });
+
   it('tracks offer_seen once per rendered card, and offer_click when the code is copied', async () => {
     const writeText = vi.fn(async () => {});
     Object.defineProperty(navigator, 'clipboard', { configurable: true, value: { writeText } });

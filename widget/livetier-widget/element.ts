@@ -1,7 +1,7 @@
 import { LitElement, html, nothing, type PropertyDeclarations } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { InitOptions, LiveTierClient, LiveTierError, OfferPayload, PollPayload } from '../../sdk/index.js';
-import { formatCountdown, formatMoney, resolveLang, type Lang } from '../locale.js';
+import { formatCountdown, formatMoney, resolveLang, textIn, type Lang } from '../locale.js';
 import { ClientController } from './client-controller.js';
 import { CountdownController } from './countdown.js';
 import { styles } from './element.styles.js';
@@ -84,7 +84,8 @@ interface ShownOffer {
  * @summary The viewer's live offers, as cards over or beside the stream.
  *
  * Connects to LiveTier when it has `server` and `stream`, or uses a client handed to its
- * `client` property. Each offer shows its discount, title, description, minimum spend, code with
+ * `client` property. Each offer shows its discount, title, description (in the widget's `lang`
+ * when the offer carries that translation), minimum spend, code with
  * a Copy button, a Shop-now button and a countdown; several stack, expired ones leave.
  * `offer_seen` is tracked when a card is first rendered, `offer_click` when its code is copied or
  * its Shop-now button pressed. Pinned products (`<livetier-product>` children or the `products`
@@ -317,13 +318,16 @@ export class LiveTierWidget extends LitElement {
   private renderCard({ offer, endsAt }: ShownOffer, lang: Lang, now: number) {
     const t = TEXT[lang];
     const copied = this.copied === offer.id;
+    // the campaign's text in the viewer's language when it has it, else its own
+    const title = textIn(offer.title, offer.i18n, 'title', lang);
+    const description = textIn(offer.description, offer.i18n, 'description', lang);
     return html`<article part="card" class="card" data-offer-id=${offer.id}>
       <div class="top">
         <span part="discount" class="discount">${this.discountText(offer, lang)}</span>
         <span part="timer" class="timer" role="timer" aria-live="off">${t.endsIn(formatCountdown(endsAt - now))}</span>
       </div>
-      <h3 part="title" class="title">${offer.title}</h3>
-      ${offer.description ? html`<p part="description" class="description">${offer.description}</p>` : nothing}
+      <h3 part="title" class="title">${title}</h3>
+      ${description ? html`<p part="description" class="description">${description}</p>` : nothing}
       ${offer.minSpend ? html`<p class="min">${t.minSpend(formatMoney(offer.minSpend, offer.currency, lang))}</p>` : nothing}
       ${offer.maxDiscount ? html`<p class="min">${t.upTo(formatMoney(offer.maxDiscount, offer.currency, lang))}</p>` : nothing}
       ${offer.skus?.length ? html`<p class="min">${t.only(offer.skus.map((sku) => this.pinned.find((p) => p.sku === sku)?.name || sku))}</p>` : nothing}

@@ -1,8 +1,8 @@
 /**
  * The `/host` namespace: a snapshot on connect, an `update` within a second of any change, and
  * the one-click push of an offer to a tier; beside the summary, the dashboard's live data
- * (`funnel`, `activity`, `trend`, `poll:results`) and `poll:open`. The raw feed (routes/feed.ts)
- * gets the same messages through `onMessage`.
+ * (`funnel`, `activity`, `trend`, `minutes`, `poll:results`) and `poll:open`. The raw feed
+ * (routes/feed.ts) gets the same messages through `onMessage`.
  */
 import type { Namespace, Socket } from 'socket.io';
 import type { FastifyBaseLogger } from 'fastify';
@@ -11,7 +11,7 @@ import { Compile } from 'typebox/compile';
 import Type from 'typebox';
 import type { Engine } from '../../engine.js';
 import type { Store } from '../../store/types.js';
-import type { HostClientToServerEvents, HostServerToClientEvents, HostSocketData, HostPushAck, ActivityItem, ErrorAck, PollPayload, PollResults, StreamFunnel, StreamSummary, TrendPoint, ViewerClientToServerEvents, ViewerServerToClientEvents } from '../events.js';
+import type { HostClientToServerEvents, HostServerToClientEvents, HostSocketData, HostPushAck, ActivityItem, ErrorAck, MinutePoint, PollPayload, PollResults, StreamFunnel, StreamSummary, TrendPoint, ViewerClientToServerEvents, ViewerServerToClientEvents } from '../events.js';
 import { authenticateHost, handshakeError, unavailable } from '../auth.js';
 import { hostRoom, streamRoom } from '../rooms.js';
 import { Dashboard } from '../dashboard.js';
@@ -51,6 +51,7 @@ export type FeedMessage =
   | ({ type: 'funnel' } & StreamFunnel)
   | { type: 'activity'; items: ActivityItem[] }
   | { type: 'trend'; points: TrendPoint[] }
+  | { type: 'minutes'; points: MinutePoint[] }
   | ({ type: 'poll' } & PollResults);
 
 export function createHostHandlers({
@@ -109,7 +110,7 @@ export function createHostHandlers({
     }
   }
 
-  /** Sends what changed in the stream: the summary, then the dashboard's new trend point, activity, funnel and poll results. */
+  /** Sends what changed in the stream: the summary, then the dashboard's new trend point and minutes, activity, funnel and poll results. */
   async function flush(streamId: string) {
     await dashboard.ready(streamId); // the history stored before a restart, once
     const summary = await engine.summary(streamId);
@@ -119,9 +120,11 @@ export function createHostHandlers({
     const room = nsp.to(hostRoom(streamId));
     const messages: FeedMessage[] = [{ type: 'update', ...summary }];
     room.emit('update', summary);
-    const point = dashboard.sample(summary, now);
+    const { point, minutes } = dashboard.sample(summary, now);
     room.emit('trend', [point]);
     messages.push({ type: 'trend', points: [point] });
+    room.emit('minutes', minutes);
+    messages.push({ type: 'minutes', points: minutes });
     const items = dashboard.takeActivity(streamId);
     if (items.length) {
       room.emit('activity', items);
@@ -165,6 +168,7 @@ export function createHostHandlers({
       dashboard.sample(summary, now);
       messages.push({ type: 'trend', points: dashboard.trend(streamId) });
       messages.push({ type: 'activity', items: dashboard.recentActivity(streamId) });
+      messages.push({ type: 'minutes', points: dashboard.minutes(streamId) });
       const poll = await dashboard.pollResults(streamId, now);
       if (poll) messages.push({ type: 'poll', ...poll.results });
     } catch (err) {
@@ -181,6 +185,7 @@ export function createHostHandlers({
       else if (type === 'funnel') socket.emit('funnel', rest as StreamFunnel);
       else if (type === 'trend') socket.emit('trend', m.points);
       else if (type === 'activity') socket.emit('activity', m.items);
+      else if (type === 'minutes') socket.emit('minutes', m.points);
       else if (type === 'poll') socket.emit('poll:results', rest as PollResults);
     }
   }

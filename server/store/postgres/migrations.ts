@@ -344,6 +344,10 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE viewers ADD COLUMN p_alive DOUBLE PRECISION;
   ALTER TABLE viewers ADD COLUMN clv_365d BIGINT;
   `,
+  /* 10: an offer keeps its campaign's translations of its title and description (JSON, null: none),
+     so the viewer's widget shows them in its language, re-sends after a reconnect included */ `
+  ALTER TABLE offers ADD COLUMN i18n ${T};
+  `,
 ];
 
 /** Brings the schema up to date; returns the number of migrations the code knows. */

@@ -161,15 +161,16 @@ async function insertOffers(c: Sql, offers: CampaignOfferRow[]) {
     for (const o of pending) o.code = generateCode();
     const { rows } = await c.query<{ id: string }>(
       `INSERT INTO offers (id, code, channel, stream_id, viewer_id, campaign, title, description, discount_kind, discount_value,
-         min_spend, currency, created_at, expires_at, value, max_discount, skus)
+         min_spend, currency, created_at, expires_at, value, max_discount, skus, i18n)
        SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-         $10::bigint[], $11::bigint[], $12::text[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::text[])
+         $10::bigint[], $11::bigint[], $12::text[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::text[], $18::text[])
        ON CONFLICT (code) DO NOTHING
        RETURNING id`,
       columns(pending.map((o) => [
         o.id, o.code, o.channel, o.streamId, o.viewerId, o.campaign, o.title, o.description, o.discountKind, o.discountValue,
         o.minSpend, o.currency, o.createdAt, o.expiresAt, o.value, o.maxDiscount, o.skus ? JSON.stringify(o.skus) : null,
-      ]), 17),
+        o.i18n ? JSON.stringify(o.i18n) : null,
+      ]), 18),
     );
     const done = new Set(rows.map((r) => r.id));
     pending = pending.filter((o) => !done.has(o.id));

@@ -25,7 +25,7 @@ export const offerFrom = (r: Row): OfferRow => ({
   title: r.title, description: r.description, discountKind: r.discount_kind, discountValue: r.discount_value,
   minSpend: r.min_spend, currency: r.currency, createdAt: r.created_at, expiresAt: r.expires_at, deliveredAt: r.delivered_at,
   seenAt: r.seen_at, clickedAt: r.clicked_at, redeemedAt: r.redeemed_at, redeemedOrder: r.redeemed_order,
-  maxDiscount: r.max_discount ?? null, skus: json(r.skus),
+  maxDiscount: r.max_discount ?? null, skus: json(r.skus), i18n: json(r.i18n),
 });
 
 export const viewerFrom = (r: Row): ViewerRow => ({

@@ -51,9 +51,9 @@ export function createCampaignStore(db: DB) {
     assign: db.prepare(`INSERT OR IGNORE INTO campaign_assignments (stream_id, campaign_id, viewer_id, channel, arm, at)
       VALUES (?, ?, ?, ?, ?, ?)`),
     insertOffer: db.prepare(`INSERT INTO offers (id, code, channel, stream_id, viewer_id, campaign, title, description,
-      discount_kind, discount_value, min_spend, currency, created_at, expires_at, value, max_discount, skus)
+      discount_kind, discount_value, min_spend, currency, created_at, expires_at, value, max_discount, skus, i18n)
       VALUES (@id, @code, @channel, @streamId, @viewerId, @campaign, @title, @description, @discountKind, @discountValue,
-      @minSpend, @currency, @createdAt, @expiresAt, @value, @maxDiscount, @skus)`),
+      @minSpend, @currency, @createdAt, @expiresAt, @value, @maxDiscount, @skus, @i18n)`),
     boughtHere: db.prepare('SELECT 1 FROM purchases INDEXED BY purchases_viewer WHERE channel = ? AND viewer_id = ? AND stream_id = ? AND amount > refunded LIMIT 1'),
     funnel: db.prepare(`SELECT COUNT(*) AS issued, COUNT(delivered_at) AS delivered, COUNT(seen_at) AS seen,
       COUNT(clicked_at) AS clicked, COUNT(redeemed_at) AS redeemed FROM offers WHERE stream_id = ? AND campaign = ?`),
@@ -134,7 +134,7 @@ export function createCampaignStore(db: DB) {
       s.assign.run(streamId, campaignId, viewerId, channel, arm, now);
     },
     insertOffer(o: CampaignOfferRow) {
-      s.insertOffer.run({ ...o, skus: o.skus ? JSON.stringify(o.skus) : null });
+      s.insertOffer.run({ ...o, skus: o.skus ? JSON.stringify(o.skus) : null, i18n: o.i18n ? JSON.stringify(o.i18n) : null });
     },
     boughtHere(channel: string, streamId: string, viewerId: string): boolean {
       return !!s.boughtHere.get(channel, viewerId, streamId);

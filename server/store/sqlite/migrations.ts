@@ -351,4 +351,8 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE viewers ADD COLUMN p_alive REAL;
   ALTER TABLE viewers ADD COLUMN clv_365d INTEGER;
   `,
+  /* an offer keeps its campaign's translations of its title and description (JSON, null: none),
+     so the viewer's widget shows them in its language, re-sends after a reconnect included */ `
+  ALTER TABLE offers ADD COLUMN i18n TEXT;
+  `,
 ];

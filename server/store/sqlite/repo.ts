@@ -29,7 +29,7 @@ const offerFrom = (r: any): OfferRow => ({
   title: r.title, description: r.description, discountKind: r.discount_kind, discountValue: r.discount_value,
   minSpend: r.min_spend, currency: r.currency, createdAt: r.created_at, expiresAt: r.expires_at, deliveredAt: r.delivered_at,
   seenAt: r.seen_at, clickedAt: r.clicked_at, redeemedAt: r.redeemed_at, redeemedOrder: r.redeemed_order,
-  maxDiscount: r.max_discount ?? null, skus: r.skus ? JSON.parse(r.skus) : null,
+  maxDiscount: r.max_discount ?? null, skus: r.skus ? JSON.parse(r.skus) : null, i18n: r.i18n ? JSON.parse(r.i18n) : null,
 });
 
 export const viewerFrom = (r: any): ViewerRow => ({
