@@ -1,6 +1,7 @@
 /**
  * The CLI: `livetier serve [--port 8080] [--host 127.0.0.1] [--db ./livetier.db | postgres://…] …`,
- * `livetier backup --db FILE --out FILE` and `livetier migrate-db --from FILE --to postgres://…`. Builds the app, listens, and shuts down cleanly on
+ * `livetier backup --db FILE --out FILE`, `livetier migrate-db --from FILE --to postgres://…` and
+ * `livetier predict --transactions FILE …` (./cli/predict.ts). Builds the app, listens, and shuts down cleanly on
  * SIGINT/SIGTERM: no new connections, queued writes committed and acked, clients told to
  * reconnect (their transport closes), exit within 5 s.
  */
@@ -13,10 +14,11 @@ import { backupDatabase } from './store/sqlite/backup.js';
 import { describeDb, isPostgresUrl } from './store/index.js';
 import { StoreUnavailableError } from './store/types.js';
 import { migrateDbCommand } from './store/migrate-db.js';
+import { PREDICT_USAGE, predictCommand } from './cli/predict.js';
+import { IMPORT_USAGE, importOrdersCommand } from './cli/import-orders.js';
 import { RedisUnavailableError } from './app.js';
 import { isWorker, runPrimary, WORKER_READY } from './workers.js';
 import { listenMetrics, shareWithPrimary, workersScrape, type MetricsListener } from './metrics.js';
-import { IMPORT_USAGE, importOrdersCommand } from './cli/import-orders.js';
 
 export interface Running {
   url: string;
@@ -93,6 +95,7 @@ const USAGE = `usage: livetier serve [--port 8080] [--host 127.0.0.1] [--db ./li
                       [--model-refit-hours 6] [--model-min-buyers 200]
        livetier backup --db FILE --out FILE
        livetier migrate-db --from ./livetier.db --to postgres://…
+       ${PREDICT_USAGE}   (livetier predict --help)
        ${IMPORT_USAGE}
 
 environment: PORT, HOST, LIVETIER_DB, LIVETIER_DB_POOL, LIVETIER_REDIS, LIVETIER_WORKERS, LIVETIER_ADMIN_KEY, LIVETIER_SYNC, LOG_LEVEL, LIVETIER_RETENTION_DAYS, LIVETIER_TRUST_PROXY,
@@ -138,6 +141,7 @@ export async function cli(argv: string[]): Promise<void> {
   }
   if (command === 'backup') return backupCommand(rest);
   if (command === 'migrate-db') return migrateDbCommand(rest, USAGE);
+  if (command === 'predict') return predictCommand(rest);
   if (command === 'import-orders') {
     try {
       process.exitCode = await importOrdersCommand(rest);

@@ -19,6 +19,11 @@ function dataDir(): string {
   throw new Error(`CDNOW data not found (looked in ${candidates.join(', ')}); set LIVETIER_CDNOW_DIR`);
 }
 
+/** The path of one of the CDNOW files (CDNOW_sample.txt, CDNOW_master.txt, …). */
+export function cdnowPath(name: string): string {
+  return resolve(dataDir(), name);
+}
+
 export interface CdnowSummaryRow {
   id: string;
   x: number;
