@@ -34,6 +34,7 @@ export class ModelFitter {
   private readonly waiting = new Map<number, { resolve: (f: Fit) => void; reject: (e: Error) => void }>();
   private idle: NodeJS.Timeout | null = null;
   private chain: Promise<unknown> = Promise.resolve();
+  private closed = false;
 
   /** true when no built worker exists and fits run on the event loop */
   get inline(): boolean {
@@ -48,6 +49,7 @@ export class ModelFitter {
   }
 
   private run(purchases: ModelPurchase[], now: number, minBuyers: number | undefined, engagement: [string, number][]): Promise<Fit> {
+    if (this.closed) return Promise.reject(new Error('the model fitter is closed'));
     if (!this.file) {
       return Promise.resolve().then(() => fitChannel(purchases, new Map(engagement), now, minBuyers));
     }
@@ -87,7 +89,9 @@ export class ModelFitter {
     return w;
   }
 
+  /** terminates the worker: fits under way and queued reject */
   async close(): Promise<void> {
+    this.closed = true;
     if (this.idle) clearTimeout(this.idle);
     const w = this.worker;
     this.worker = null;

@@ -136,10 +136,11 @@ export class Models {
     }
   }
 
+  /** stops at once: a fit under way is abandoned (its lease released, so the next start or another server fits it) */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.allSettled(this.fits.values());
     await this.deps.fitter.close();
+    await Promise.allSettled(this.fits.values());
   }
 
   private async fit(channel: string): Promise<ChannelModel | null> {
@@ -156,6 +157,7 @@ export class Models {
       return model;
     } catch (err) {
       await store.releaseModelFit(channel).catch(() => {});
+      if (this.closed) return null; // abandoned by close(): not a failure
       throw err;
     }
   }

@@ -152,6 +152,12 @@ describe("the channel's predictive model", () => {
       expect(inWorker.predictions).toHaveLength(inWorker.model.status === 'fitted' ? 300 : 0);
       expect(queued.model).toMatchObject({ status: 'insufficient_data', buyers: 100 });
       expect(queued.predictions).toEqual([]);
+      // closing abandons a fit under way (a server shutting down does not wait for one)
+      const abandoned = new ModelFitter();
+      const big = abandoned.fit(purchases, now, 50);
+      await abandoned.close();
+      await expect(big).rejects.toThrow();
+      await expect(abandoned.fit(purchases, now, 50)).rejects.toThrow(/closed/);
     } finally {
       await fitter.close();
     }
