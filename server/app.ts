@@ -348,7 +348,7 @@ export class RedisUnavailableError extends Error {}
  * While running, ioredis reconnects by itself; commands fail fast meanwhile (nothing of ingest
  * waits on Redis).
  */
-async function connectRedis(url: string): Promise<{ pub: Redis; sub: Redis }> {
+export async function connectRedis(url: string): Promise<{ pub: Redis; sub: Redis }> {
   const where = (() => {
     try {
       const u = new URL(url);
@@ -359,6 +359,15 @@ async function connectRedis(url: string): Promise<{ pub: Redis; sub: Redis }> {
   })();
   const pub = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 5_000, lazyConnect: true });
   const sub = pub.duplicate();
+  // After a reconnect ioredis subscribes again with promises nobody holds (and the adapter drops
+  // those of its own SSUBSCRIBE calls): a shutdown before Redis answered them rejects them with
+  // "Connection is closed", unhandled. A subscription is kept by ioredis itself, so those are moot.
+  const ssubscribe = sub.ssubscribe.bind(sub) as (...args: unknown[]) => Promise<unknown>;
+  (sub as unknown as { ssubscribe: typeof ssubscribe }).ssubscribe = (...args) => {
+    const p = ssubscribe(...args);
+    p.catch(() => {});
+    return p;
+  };
   for (const c of [pub, sub]) c.on('error', () => {}); // reconnects are ioredis's job; errors surface on the commands
   try {
     await Promise.all([pub.connect(), sub.connect()]);

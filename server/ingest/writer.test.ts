@@ -84,6 +84,26 @@ describe('GroupCommitWriter', () => {
     expect(r.batches.map((b) => b.length)).toEqual([10, 10, 5]);
   });
 
+  it('flushAll() waits for what was queued when it was called, not for jobs that keep coming', async () => {
+    // a shutdown drains while connected clients still send: each commit brings two more jobs
+    const batches: number[][] = [];
+    let next = 100;
+    const w: GroupCommitWriter<number, number> = new GroupCommitWriter(async (jobs: number[]) => {
+      batches.push(jobs);
+      await new Promise((r) => setTimeout(r, 1));
+      w.submit(next++).catch(() => {}); // refused once closed
+      w.submit(next++).catch(() => {}); // refused once closed
+      return jobs;
+    }, { maxBatch: 2 });
+    const early = [1, 2, 3, 4, 5].map((j) => w.submit(j));
+    await w.flushAll();
+    // the five early jobs are committed; it returned although jobs kept coming
+    await expect(Promise.all(early)).resolves.toEqual([1, 2, 3, 4, 5]);
+    expect(batches.flat()).toEqual(expect.arrayContaining([1, 2, 3, 4, 5]));
+    expect(batches.length).toBeLessThan(10);
+    await w.close().catch(() => {});
+  });
+
   it('close() commits what is queued and refuses more', async () => {
     const r = recorder();
     const w = new GroupCommitWriter(r.commit);

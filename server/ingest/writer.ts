@@ -7,6 +7,8 @@
  */
 interface Pending<J, R> {
   job: J;
+  /** its place in submission order (flushAll waits for the jobs queued before it was called) */
+  seq: number;
   resolve: (r: R) => void;
   reject: (e: unknown) => void;
 }
@@ -25,6 +27,9 @@ export class GroupCommitWriter<J, R> {
   private scheduled = false;
   private inflight: Promise<void> | null = null;
   private closed = false;
+  /** the seq of the last job submitted, and of the last job whose batch has ended (committed or failed) */
+  private submitted = 0;
+  private ended = 0;
   readonly stats: WriterStats = { batches: 0, jobs: 0, maxBatch: 0 };
   /** set (or replace) at any time, e.g. by app.ts once the engine is built; an observer that throws is ignored */
   observer: WriterObserver | null;
@@ -59,7 +64,7 @@ export class GroupCommitWriter<J, R> {
   submit(job: J): Promise<R> {
     if (this.closed) return Promise.reject(new Error('writer closed'));
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ job, resolve, reject });
+      this.queue.push({ job, seq: ++this.submitted, resolve, reject });
       this.schedule();
     });
   }
@@ -93,9 +98,11 @@ export class GroupCommitWriter<J, R> {
       results = await this.commit(jobs);
     } catch (err) {
       this.observe(batch.length, started, false);
+      this.ended = batch.at(-1)!.seq;
       for (const p of batch) p.reject(err);
       return;
     }
+    this.ended = batch.at(-1)!.seq;
     this.observe(batch.length, started, true);
     this.stats.batches++;
     this.stats.jobs += batch.length;
@@ -118,9 +125,14 @@ export class GroupCommitWriter<J, R> {
     }
   }
 
-  /** Commits everything queued so far, batch after batch. */
+  /**
+   * Commits everything queued so far, batch after batch, and resolves once those jobs' batches
+   * ended. Jobs submitted meanwhile go in the same batches when they fit, but are not waited for:
+   * a shutdown drains what it found rather than chasing clients that keep sending.
+   */
   async flushAll(): Promise<void> {
-    while (this.queue.length || this.inflight) await this.flush();
+    const target = this.submitted;
+    while (this.ended < target && (this.queue.length || this.inflight)) await this.flush();
   }
 
   /** Commits what is queued and refuses new jobs. */
