@@ -84,7 +84,7 @@ describe('GroupCommitWriter', () => {
     expect(r.batches.map((b) => b.length)).toEqual([10, 10, 5]);
   });
 
-  it('flushAll() waits for what was queued when it was called, not for jobs that keep coming', async () => {
+  it('flushQueued() waits for what was queued when it was called, not for jobs that keep coming', async () => {
     // a shutdown drains while connected clients still send: each commit brings two more jobs
     const batches: number[][] = [];
     let next = 100;
@@ -96,7 +96,7 @@ describe('GroupCommitWriter', () => {
       return jobs;
     }, { maxBatch: 2 });
     const early = [1, 2, 3, 4, 5].map((j) => w.submit(j));
-    await w.flushAll();
+    await w.flushQueued();
     // the five early jobs are committed; it returned although jobs kept coming
     await expect(Promise.all(early)).resolves.toEqual([1, 2, 3, 4, 5]);
     expect(batches.flat()).toEqual(expect.arrayContaining([1, 2, 3, 4, 5]));

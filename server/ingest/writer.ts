@@ -125,12 +125,17 @@ export class GroupCommitWriter<J, R> {
     }
   }
 
-  /**
-   * Commits everything queued so far, batch after batch, and resolves once those jobs' batches
-   * ended. Jobs submitted meanwhile go in the same batches when they fit, but are not waited for:
-   * a shutdown drains what it found rather than chasing clients that keep sending.
-   */
+  /** Commits everything queued, batch after batch, until the queue is empty (jobs submitted meanwhile included). */
   async flushAll(): Promise<void> {
+    while (this.queue.length || this.inflight) await this.flush();
+  }
+
+  /**
+   * Commits the jobs queued when it was called and resolves once their batches ended. Jobs
+   * submitted meanwhile go in the same batches when they fit, but are not waited for: a shutdown
+   * drains what it found rather than chasing clients that keep sending (flushAll would).
+   */
+  async flushQueued(): Promise<void> {
     const target = this.submitted;
     while (this.ended < target && (this.queue.length || this.inflight)) await this.flush();
   }

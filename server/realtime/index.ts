@@ -70,7 +70,10 @@ export function attachRealtime(
   /** refuses new connections, commits every queued write and lets the acks go out (shutdown, before io.close) */
   async function drain() {
     closing = true;
-    await deps.engine.writer.flushAll();
+    // what was queued when the shutdown began; connected clients may keep sending until their
+    // transports close, and what they send is committed by the writer's close (acks may not reach
+    // them then: they resend to the next server, which dedupes)
+    await deps.engine.writer.flushQueued();
     await new Promise((r) => setImmediate(r));
   }
   return { io, hosts, drain };
