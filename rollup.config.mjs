@@ -6,6 +6,7 @@
  *   dist/browser/livetier-host.js / .mjs  <livetier-host-panel> (IIFE / ESM), loaded on demand
  *   dist/browser/livetier-uplot.js  uPlot for the panel's trend chart, loaded on demand
  *   dist/browser/livetier-report.js  the report page's script (IIFE), loaded by that page only
+ *   dist/browser/livetier-channel.js  the channel page's script (IIFE), loaded by that page only
  * The server serves livetier.js at /livetier.js (server/routes/assets.ts).
  */
 import resolve from '@rollup/plugin-node-resolve';
@@ -45,4 +46,6 @@ export default [
   bundle('widget/livetier-host-panel/uplot.ts', 'dist/browser/livetier-uplot.js', 'iife'),
   // the printable report page (/host/:streamId/report): its own script, loaded by that page only
   bundle('widget/livetier-report/page.ts', 'dist/browser/livetier-report.js', 'iife'),
+  // the channel's overview page (/channel/:channel): its own script, loaded by that page only
+  bundle('widget/livetier-channel/page.ts', 'dist/browser/livetier-channel.js', 'iife'),
 ];

@@ -32,6 +32,7 @@ import { campaignRoutes } from './routes/campaigns.js';
 // viewer detail/list/export/erasure, channel tier rules (refunds are in merchant.ts)
 import { viewerRoutes } from './routes/viewers.js';
 import { channelRoutes } from './routes/channels.js';
+import { channelOverviewRoutes } from './routes/channel-overview.js'; // a channel's streams compared, its read-only key
 import { corsRoutes } from './routes/cors.js'; // the host panel on the streamer's own origin
 import { installMetrics } from './metrics.js'; // GET /metrics (issue 17)
 import { webhookRoutes } from './routes/webhooks.js'; // a channel's webhook endpoints (issue 17)
@@ -240,6 +241,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(campaignRoutes); // campaigns, stats, manual sends
   await fastify.register(viewerRoutes);
   await fastify.register(channelRoutes);
+  await fastify.register(channelOverviewRoutes);
 
   // ---- webhooks and the end of streams (issue 17): the outbox is sent on a timer of its own, so a
   // slow receiver never delays ingest or the due jobs; idle streams are looked for once a minute

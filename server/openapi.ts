@@ -24,7 +24,7 @@ import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
-import { requireAdmin, requireHost, requireIngest } from './routes/guards.js';
+import { requireAdmin, requireChannelReader, requireHost, requireIngest } from './routes/guards.js';
 import { ErrorReply } from './routes/schemas.js';
 
 export const OPENAPI_PATH = '/openapi.json';
@@ -45,6 +45,7 @@ export const UNDOCUMENTED: Readonly<Record<string, string>> = {
   'GET /demo/*': 'the static demo pages (HTML, CSS, JavaScript)',
   'GET /host/:streamId': 'the host dashboard page (HTML); its data comes from the documented API',
   'GET /host/:streamId/report': "the stream's printable report page (HTML); its data is GET /v1/streams/:id/report and the lists beside it",
+  'GET /channel/:channel': "the channel's overview page (HTML); its data is GET /v1/channels/:channel/overview",
   'OPTIONS *': 'CORS preflights (@fastify/cors), answered for every path; the CORS rules are in docs/api.md',
 };
 
@@ -53,7 +54,7 @@ export const SECURITY_SCHEMES = {
     type: 'http',
     scheme: 'bearer',
     description:
-      "The operator's admin key (`--admin-key` / `LIVETIER_ADMIN_KEY`): creates streams, rotates keys and channel secrets, sets tier rules, exports and erases a viewer's data. Any other key gets 401.",
+      "The operator's admin key (`--admin-key` / `LIVETIER_ADMIN_KEY`): creates streams, rotates keys and channel secrets, sets tier rules, exports and erases a viewer's data. A channel's read-only key gets 403; any other key 401.",
   },
   hostKey: {
     type: 'http',
@@ -66,6 +67,12 @@ export const SECURITY_SCHEMES = {
     in: 'query',
     name: 'key',
     description: 'The host key as `?key=`, for the raw WebSocket feed only (WebSocket clients in browsers cannot set headers).',
+  },
+  channelKey: {
+    type: 'http',
+    scheme: 'bearer',
+    description:
+      "A channel's read-only key (`lt_channel_…`, from `POST /v1/channels/{channel}/keys/rotate`): reads that channel's overview, nothing else. Another channel's overview, or any other route: 403.",
   },
   ingestKey: {
     type: 'http',
@@ -83,7 +90,7 @@ const TAGS = [
   { name: 'campaigns', description: 'Automatic and manual offer campaigns of a stream (host key).' },
   { name: 'viewers', description: "The stream's audience (host key); a viewer's data export and erasure (admin key)." },
   { name: 'reports', description: 'What a host takes away: the report, the CSV of viewers, the raw live feed.' },
-  { name: 'channels', description: "A channel's tier rules and viewer-token secret (admin key)." },
+  { name: 'channels', description: "A channel's tier rules, viewer-token secret and read-only key (admin key); its overview (admin or channel key)." },
   {
     name: 'webhooks',
     description:
@@ -100,8 +107,8 @@ const STATUS_TEXT: Record<number, string> = {
   201: 'Created',
   204: 'No content',
   400: 'Bad request: a parameter or the body is wrong (invalid JSON, or the message names the field, e.g. `body.title`)',
-  401: 'No key, or a key the server does not know (admin-only routes answer 401 to any other key)',
-  403: 'A valid key that is not for this resource (another stream’s key, or a key of the wrong kind)',
+  401: 'No key, or a key the server does not know (admin-only routes answer 401 to host and ingest keys)',
+  403: 'A valid key that is not for this resource (another stream’s or channel’s key, a key of the wrong kind, a channel key anywhere but its overview)',
   404: 'Not found',
   409: 'Conflict with what is stored',
   410: 'Gone',
@@ -145,6 +152,7 @@ function guardSecurity(route: RouteOptions): SecurityRequirement[] | null {
   if (hooks.includes(requireAdmin as never)) return [{ adminKey: [] }];
   if (hooks.includes(requireHost as never)) return [{ hostKey: [] }];
   if (hooks.includes(requireIngest as never)) return [{ ingestKey: [] }];
+  if (hooks.includes(requireChannelReader as never)) return [{ adminKey: [] }, { channelKey: [] }];
   return null;
 }
 
@@ -233,7 +241,8 @@ function commonResponses(method: string, schema: FastifySchema, security: readon
   if (store) codes.add(503);
   const keys = security.flatMap((s) => Object.keys(s));
   if (keys.length) codes.add(401);
-  if (keys.some((k) => k !== 'adminKey')) codes.add(403);
+  // every keyed route refuses a valid key of the wrong kind with 403 (an admin-only one: a channel key)
+  if (keys.length) codes.add(403);
   if (schema.body || schema.querystring || schema.params) codes.add(400);
   if (BODY_METHODS.has(method)) for (const c of [400, 413, 415]) codes.add(c);
   return Object.fromEntries([...codes].map((c) => [c, errorResponse(c)]));

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** A random key such as `lt_host_3q2x…`: 24 random bytes, base64url. */
-export function generateKey(kind: 'host' | 'ingest' | 'admin'): string {
+export function generateKey(kind: 'host' | 'ingest' | 'admin' | 'channel'): string {
   return `lt_${kind}_${randomBytes(24).toString('base64url')}`;
 }
 

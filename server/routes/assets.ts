@@ -1,6 +1,7 @@
 /**
  * Static things: the script-tag bundle and its on-demand chunks (`/livetier.js`, built by rollup
- * into dist/browser), the demo pages, the host page and the stream's report page.
+ * into dist/browser), the demo pages, the host page, the stream's report page and the channel's
+ * overview page.
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +22,7 @@ const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
 };
 
-/** the report page's policy: nothing inline, nothing from elsewhere, no framing */
+/** the report and channel pages' policy: nothing inline, nothing from elsewhere, no framing */
 export const REPORT_CSP = [
   "default-src 'none'",
   "script-src 'self'",
@@ -91,6 +92,19 @@ export const assetRoutes: FastifyPluginAsync = async (app) => {
   // this server's script and style and talks only to this server
   app.get('/host/:streamId/report', async (_req, reply) => {
     const buf = await file(DEMO_DIR, 'report.html');
+    if (!buf) return reply.callNotFound();
+    reply
+      .header('content-type', TYPES['.html']!)
+      .header('content-security-policy', REPORT_CSP)
+      .header('referrer-policy', 'no-referrer')
+      .header('cache-control', 'no-store');
+    return buf;
+  });
+
+  // the channel's overview page (its streams compared), with the admin or the channel's read-only
+  // key; as strict as the report page, for the same reason
+  app.get('/channel/:channel', async (_req, reply) => {
+    const buf = await file(DEMO_DIR, 'channel.html');
     if (!buf) return reply.callNotFound();
     reply
       .header('content-type', TYPES['.html']!)

@@ -6,7 +6,9 @@
  * and writes `stream.ended` (with the stream's report) to the webhook outbox in that transaction.
  *
  * An ended stream still takes late events and the merchant's late purchases (they count in its
- * numbers); it ends once, and a second end answers with the first one's time.
+ * numbers); it ends once, and a second end answers with the first one's time. The end also records
+ * (in its transaction) each viewer's tier then and the stream's peak, which the channel overview
+ * compares stream with stream.
  */
 import type { StreamRow, Store } from '../store/types.js';
 import { streamEnded } from '../webhooks/events.js';
@@ -37,7 +39,9 @@ export class StreamEnds {
   async end(stream: StreamRow, by: 'host' | 'idle', now = this.deps.clock()): Promise<{ endedAt: number; now: boolean } | null> {
     if (stream.endedAt !== null) return { endedAt: stream.endedAt, now: false };
     const report = await this.deps.report(stream);
-    return this.deps.store.endStream(stream.id, now, (s) => streamEnded(s.channel, s.id, by, { ...report, endedAt: now }, now));
+    // the peak is known only to the live dashboards: recorded with the end, for the channel overview
+    const peak = typeof report.peakConnected === 'number' ? report.peakConnected : undefined;
+    return this.deps.store.endStream(stream.id, now, (s) => streamEnded(s.channel, s.id, by, { ...report, endedAt: now }, now), peak);
   }
 
   /** called every second or so; does its work once a minute */

@@ -1687,6 +1687,115 @@ describe.each(harnesses)('store contract: $name', (h) => {
     });
   });
 
+  describe('the channel overview: its key, its streams, the tiers recorded at their ends', () => {
+    const ended = (st: { id: string; channel: string }) => ({ id: uid('evt'), type: 'stream.ended' as const, channel: st.channel, viewerId: null, at: T0, data: {} });
+    const digest = () => randomBytes(32).toString('hex');
+    const tiers = (s: Fixture, t: Record<string, Tier>) =>
+      store.setTiers(Object.entries(t).map(([viewerId, tier]) => ({ channel: s.channel, viewerId, tier, explain: [] })));
+
+    it("rotates a channel's read-only key: the replaced digest is found during its grace period, then not", async () => {
+      const s = await newStream(store);
+      const [k1, k2, k3, k4] = [digest(), digest(), digest(), digest()];
+      expect(await store.channelForKey(k1, T0)).toBeNull();
+      expect(await store.rotateChannelKey(s.channel, k1, null, T0)).toBe(true);
+      expect(await store.channelForKey(k1, T0)).toBe(s.channel);
+
+      const until = T0 + 10 * MINUTE;
+      expect(await store.rotateChannelKey(s.channel, k2, until, T0 + 1)).toBe(true);
+      expect(await store.channelForKey(k2, T0 + 2)).toBe(s.channel);
+      expect(await store.channelForKey(k1, until - 1)).toBe(s.channel);
+      expect(await store.channelForKey(k1, until)).toBeNull();
+      // a second rotation during the grace period: the key it replaces is the previous one now, the first stops
+      expect(await store.rotateChannelKey(s.channel, k3, T0 + 20 * MINUTE, T0 + MINUTE)).toBe(true);
+      expect(await store.channelForKey(k1, T0 + 2 * MINUTE)).toBeNull();
+      expect(await store.channelForKey(k2, T0 + 2 * MINUTE)).toBe(s.channel);
+      // without a grace period (or one already over) the replaced key stops at once
+      expect(await store.rotateChannelKey(s.channel, k4, T0 + 2 * MINUTE, T0 + 3 * MINUTE)).toBe(true);
+      expect(await store.channelForKey(k3, T0 + 3 * MINUTE)).toBeNull();
+      expect(await store.channelForKey(k4, T0 + 3 * MINUTE)).toBe(s.channel);
+      // another channel's key is its own; an unknown channel gets none and is not created
+      const other = await newStream(store);
+      expect(await store.rotateChannelKey(other.channel, k1, null, T0)).toBe(true);
+      expect(await store.channelForKey(k1, T0)).toBe(other.channel);
+      const unknown = uid('ch');
+      expect(await store.rotateChannelKey(unknown, digest(), null, T0)).toBe(false);
+      expect(await store.channelExists(unknown)).toBe(false);
+    });
+
+    it("lists a channel's newest streams first, and only that channel's", async () => {
+      const channel = uid('ch');
+      const made: Fixture[] = [];
+      for (const at of [T0, T0 + 2 * HOUR, T0 + HOUR]) {
+        const row = { ...newStreamRow(channel), createdAt: at };
+        expect(await store.createStream(row, 'secret')).toBe(true);
+        made.push(row);
+      }
+      await newStream(store); // another channel
+      const listed = await store.channelStreams(channel, 10);
+      expect(listed.map((r) => r.id)).toEqual([made[1]!.id, made[2]!.id, made[0]!.id]);
+      expect(listed[0]).toEqual({ ...made[1]!, endedAt: null, atEnd: null });
+      expect((await store.channelStreams(channel, 2)).map((r) => r.id)).toEqual([made[1]!.id, made[2]!.id]);
+      expect(await store.channelStreams(uid('ch'), 10)).toEqual([]);
+    });
+
+    it("records each viewer's tier at a stream's end, and the moves since their previous stream", async () => {
+      const s1 = await newStream(store);
+      await store.ingest(['a', 'b', 'c', 'd'].map((v) => join(s1, v, T0)));
+      await tiers(s1, { a: 'high', b: 'mid' });
+      expect(await store.tierMovesNow(s1.channel, s1.id)).toEqual({ high: 1, mid: 1, potential: 2, movedUp: 0, movedDown: 0 });
+      expect(await store.endStream(s1.id, T0 + HOUR, ended, 7)).toEqual({ endedAt: T0 + HOUR, now: true });
+      const first = { peakConnected: 7, high: 1, mid: 1, potential: 2, movedUp: 0, movedDown: 0 };
+      expect((await store.channelStreams(s1.channel, 1))[0]).toMatchObject({ id: s1.id, endedAt: T0 + HOUR, atEnd: first });
+
+      // the next stream: a falls to mid, b rises to high, c stays, e is new (no earlier stream: no move)
+      const s2 = { ...newStreamRow(s1.channel), createdAt: T0 + 2 * HOUR };
+      expect(await store.createStream(s2, 'secret')).toBe(true);
+      await store.ingest(['a', 'b', 'c', 'e'].map((v) => join(s2, v, T0 + 2 * HOUR)));
+      await tiers(s2, { a: 'mid', b: 'high', e: 'high' });
+      const moves = { high: 2, mid: 1, potential: 1, movedUp: 1, movedDown: 1 };
+      expect(await store.tierMovesNow(s2.channel, s2.id)).toEqual(moves);
+      expect(await store.channelTiers(s1.channel)).toEqual({ high: 2, mid: 1, potential: 2 });
+      expect(await store.endStream(s2.id, T0 + 3 * HOUR, ended)).toMatchObject({ now: true });
+      // a repeated end records nothing again; the first stream's record is untouched
+      await tiers(s2, { a: 'potential' });
+      expect(await store.endStream(s2.id, T0 + 4 * HOUR, ended, 99)).toEqual({ endedAt: T0 + 3 * HOUR, now: false });
+      const listed = await store.channelStreams(s1.channel, 10);
+      expect(listed.map((r) => [r.id, r.atEnd])).toEqual([[s2.id, { peakConnected: null, ...moves }], [s1.id, first]]);
+
+      // a third stream compares with each viewer's latest record: a (potential now) was mid at s2's end
+      const s3 = { ...newStreamRow(s1.channel), createdAt: T0 + 5 * HOUR };
+      expect(await store.createStream(s3, 'secret')).toBe(true);
+      await store.ingest([join(s3, 'a', T0 + 5 * HOUR), join(s3, 'd', T0 + 5 * HOUR)]);
+      await tiers(s3, { a: 'high' });
+      expect(await store.tierMovesNow(s3.channel, s3.id)).toEqual({ high: 1, mid: 0, potential: 1, movedUp: 1, movedDown: 0 });
+
+      // the export carries what was recorded; erasure takes it away (b, back as someone new, moved nowhere)
+      const streams = (await store.exportViewer(s1.channel, 'b'))!.streams.map((r: any) => [r.stream_id, r.tier_at_end, r.previous_tier_at_end]);
+      expect(streams.sort()).toEqual([[s1.id, 'mid', null], [s2.id, 'high', 'mid']].sort());
+      expect(await store.eraseViewer(s1.channel, 'b', `erased:${uid('x')}`)).toBe(true);
+      await store.ingest([join(s3, 'b', T0 + 5 * HOUR)]);
+      await tiers(s3, { b: 'potential' });
+      expect(await store.tierMovesNow(s3.channel, s3.id)).toMatchObject({ movedUp: 1, movedDown: 0 });
+      // the recorded counts are the stream's, not a person's: they stay
+      expect((await store.channelStreams(s1.channel, 10)).find((r) => r.id === s2.id)!.atEnd).toEqual({ peakConnected: null, ...moves });
+    });
+
+    it('moves the tiers recorded for an anonymous viewer to the verified one it is aliased to', async () => {
+      const s1 = await newStream(store);
+      await store.ingest([join(s1, 'anon:x', T0), join(s1, 'w', T0)]);
+      await tiers(s1, { w: 'mid' });
+      await store.endStream(s1.id, T0 + HOUR, ended, 2);
+      expect((await store.alias(s1.channel, 'anon:x', 'v', T0 + 2 * HOUR)).merged).toBe(true);
+      const streams = (await store.exportViewer(s1.channel, 'v'))!.streams as any[];
+      expect(streams.map((r) => [r.stream_id, r.tier_at_end])).toEqual([[s1.id, 'potential']]);
+      const s2 = { ...newStreamRow(s1.channel), createdAt: T0 + 3 * HOUR };
+      expect(await store.createStream(s2, 'secret')).toBe(true);
+      await store.ingest([join(s2, 'v', T0 + 3 * HOUR, true)]);
+      await tiers(s2, { v: 'high' });
+      expect(await store.tierMovesNow(s2.channel, s2.id)).toEqual({ high: 1, mid: 0, potential: 0, movedUp: 1, movedDown: 0 });
+    });
+  });
+
   describe('retention and closing (each test a store of its own)', () => {
     const OLD = Date.UTC(2000, 0, 1, 12);
     const CUTOFF = Date.UTC(2000, 0, 3);

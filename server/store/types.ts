@@ -376,6 +376,27 @@ export interface StreamEngagement {
   returning: number;
 }
 
+/** a stream's viewers by their tier, and how many of them moved since their previous stream in the channel */
+export interface TierMoves {
+  high: number;
+  mid: number;
+  potential: number;
+  /** viewers whose tier is higher than at the end of the previous stream they watched in the channel */
+  movedUp: number;
+  /** viewers whose tier is lower than then (viewers with no earlier stream count in neither) */
+  movedDown: number;
+}
+
+/** one stream of a channel, as the channel overview compares it */
+export interface ChannelStreamRow extends StreamRow {
+  /**
+   * what was recorded when the stream ended: the most viewers connected at once (null when the
+   * end did not know it) and its viewers' tiers then. null while it is live, and for streams that
+   * ended before this was recorded.
+   */
+  atEnd: (TierMoves & { peakConnected: number | null }) | null;
+}
+
 /** A merchant's webhook endpoint (admin-managed, per channel). */
 export interface WebhookRow {
   id: string;
@@ -589,6 +610,22 @@ export interface Store {
   campaignCounts(streamId: string): Promise<CampaignCounts[]>;
   topBuyers(streamId: string, limit: number): Promise<{ viewerId: string; orders: number; spend: number }[]>;
 
+  // the channel overview and its read-only key (routes/channel-overview.ts)
+  /**
+   * replaces the digest of the channel's read-only key; the replaced one keeps working until
+   * `previousValidUntil` (null: it stops now). A key replaced by an earlier rotation stops.
+   * False for an unknown channel.
+   */
+  rotateChannelKey(channel: string, keyHash: string, previousValidUntil: number | null, now: number): Promise<boolean>;
+  /** the channel whose read-only key (current, or replaced and still in its grace period at `now`) has this digest */
+  channelForKey(keyHash: string, now: number): Promise<string | null>;
+  /** the channel's newest `limit` streams (by creation, then id descending), each with what was recorded at its end */
+  channelStreams(channel: string, limit: number): Promise<ChannelStreamRow[]>;
+  /** a stream's viewers by their tier now, and the moves since each one's latest recorded stream end (a live stream's) */
+  tierMovesNow(channel: string, streamId: string): Promise<TierMoves>;
+  /** the channel's viewers by their tier now */
+  channelTiers(channel: string): Promise<Record<Tier, number>>;
+
   // the lifecycle sweep (services/lifecycle-sweep.ts)
   /** every channel's id, in id order */
   listChannels(): Promise<string[]>;
@@ -613,9 +650,11 @@ export interface Store {
   /**
    * Ends the stream once (a conditional update: of concurrent calls on any process one wins, and
    * only the winner's `event` is fanned out, in the same transaction); `now: false` when it had
-   * ended before. null: no such stream.
+   * ended before. null: no such stream. The winner also records, in that transaction, the tier of
+   * each of the stream's viewers then (beside the tier at the end of their previous stream in the
+   * channel), the counts of those (`ChannelStreamRow.atEnd`) and `peakConnected`.
    */
-  endStream(streamId: string, now: number, event: (s: StreamRow) => WebhookEvent): Promise<{ endedAt: number; now: boolean } | null>;
+  endStream(streamId: string, now: number, event: (s: StreamRow) => WebhookEvent, peakConnected?: number): Promise<{ endedAt: number; now: boolean } | null>;
 
   // webhooks (webhooks/events.ts). Besides these, the stores fan out, in the transaction of the
   // change: purchase.recorded and offer.redeemed (recordPurchase), purchase.refunded (refund, when

@@ -1,8 +1,8 @@
 /**
  * The access matrix: every REST endpoint, the raw feed and both socket.io namespaces, against
  * every kind of credential: none, admin, this stream's host and ingest keys, another stream's
- * keys (same channel), another channel's keys, an expired viewer token, a tampered token and a
- * tampered key. Each gets exactly the answer it should. A route nobody put in the matrix fails
+ * keys (same channel), another channel's keys, this channel's and another channel's read-only
+ * keys, an expired viewer token, a tampered token and a tampered key. Each gets exactly the answer it should. A route nobody put in the matrix fails
  * the test, so new endpoints cannot skip it. Key rotation with a grace period is here too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,11 +15,14 @@ import { ADMIN_KEY, testDatabase, until, type StreamKeys, type TestDatabase } fr
 import { httpApi } from '../helpers/http.js';
 import { withSql } from '../helpers/sql.js';
 
-type Need = 'admin' | 'host' | 'ingest';
+type Need = 'admin' | 'host' | 'ingest' | 'channel';
 type Cred =
   | 'none' | 'admin' | 'host' | 'ingest' | 'otherStreamHost' | 'otherStreamIngest' | 'otherChannelHost' | 'otherChannelIngest'
-  | 'expiredToken' | 'tamperedToken' | 'tamperedKey';
-const CREDS: Cred[] = ['none', 'admin', 'host', 'ingest', 'otherStreamHost', 'otherStreamIngest', 'otherChannelHost', 'otherChannelIngest', 'expiredToken', 'tamperedToken', 'tamperedKey'];
+  | 'channelKey' | 'otherChannelKey' | 'expiredToken' | 'tamperedToken' | 'tamperedKey';
+const CREDS: Cred[] = [
+  'none', 'admin', 'host', 'ingest', 'otherStreamHost', 'otherStreamIngest', 'otherChannelHost', 'otherChannelIngest', 'channelKey', 'otherChannelKey',
+  'expiredToken', 'tamperedToken', 'tamperedKey',
+];
 
 let app: ReturnType<typeof Fastify>;
 let url: string;
@@ -55,6 +58,7 @@ beforeAll(async () => {
   C = await stream({ channel: 'shop-c' });
   validToken = (await api('POST', '/v1/viewer-tokens', { viewerId: 'vera' }, A.ingestKey)).body.token;
   otherChannelToken = (await api('POST', '/v1/viewer-tokens', { viewerId: 'vera' }, C.ingestKey)).body.token;
+  const channelKeys = await Promise.all(['shop-a', 'shop-c'].map(async (c) => (await api('POST', `/v1/channels/${c}/keys/rotate`, {}, ADMIN_KEY)).body.channelKey as string));
   const secret = (await app.store.getChannelSecret('shop-a'))!;
   const [h, payload, sig] = validToken.split('.');
   const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), sub: 'someone-else' })).toString('base64url');
@@ -67,6 +71,8 @@ beforeAll(async () => {
     otherStreamIngest: B.ingestKey,
     otherChannelHost: C.hostKey,
     otherChannelIngest: C.ingestKey,
+    channelKey: channelKeys[0],
+    otherChannelKey: channelKeys[1],
     expiredToken: signViewerToken(secret, 'shop-a', 'vera', Date.now() - 2 * 86400_000, 60),
     tamperedToken: `${h}.${forged}.${sig}`,
     tamperedKey: A.hostKey.slice(0, -1) + (A.hostKey.endsWith('A') ? 'B' : 'A'),
@@ -87,6 +93,9 @@ const ENDPOINTS: { method: string; route: string; need: Need; path: () => string
   { method: 'PUT', route: '/v1/channels/:channel/tier-rules', need: 'admin', path: () => '/v1/channels/shop-a/tier-rules', body: () => ({ mode: 'absolute' }) },
   // an unknown channel: the admin's call is a 404 (rotating shop-a would end the tokens the later tests sign)
   { method: 'POST', route: '/v1/channels/:channel/token-secret/rotate', need: 'admin', path: () => '/v1/channels/no-such-channel/token-secret/rotate', body: () => ({ graceSeconds: 60 }) },
+  // an unknown channel again: rotating shop-a's read-only key would end the one this matrix holds
+  { method: 'POST', route: '/v1/channels/:channel/keys/rotate', need: 'admin', path: () => '/v1/channels/no-such-channel/keys/rotate', body: () => ({ graceSeconds: 60 }) },
+  { method: 'GET', route: '/v1/channels/:channel/overview', need: 'channel', path: () => '/v1/channels/shop-a/overview' },
   // webhooks: a refused target (no traffic leaves the machine) and unknown endpoints, so nothing is sent
   { method: 'POST', route: '/v1/channels/:channel/webhooks', need: 'admin', path: () => '/v1/channels/shop-a/webhooks', body: () => ({ url: 'https://10.0.0.5/hook', events: ['purchase.recorded'] }) },
   { method: 'GET', route: '/v1/channels/:channel/webhooks', need: 'admin', path: () => '/v1/channels/shop-a/webhooks' },
@@ -125,7 +134,7 @@ const ENDPOINTS: { method: string; route: string; need: Need; path: () => string
   { method: 'POST', route: '/v1/coupons/:code/redeem', need: 'ingest', path: () => '/v1/coupons/ABCDEFGHJK/redeem', body: () => ({ orderId: 'o', viewerId: 'vera' }) },
 ];
 /** Routes open to anyone, each covered elsewhere: static assets and pages, health, the beacon (authenticated like the socket, below), CORS preflights (test/integration/cors.test.ts). */
-const PUBLIC = ['GET /', 'GET /healthz', 'GET /readyz', 'GET /favicon.ico', 'GET /:name', 'GET /demo/*', 'GET /host/:streamId', 'GET /host/:streamId/report', 'POST /v1/collect', 'OPTIONS *'];
+const PUBLIC = ['GET /', 'GET /healthz', 'GET /readyz', 'GET /favicon.ico', 'GET /:name', 'GET /demo/*', 'GET /host/:streamId', 'GET /host/:streamId/report', 'GET /channel/:channel', 'POST /v1/collect', 'OPTIONS *'];
 /** The API documentation (server/openapi.ts): the OpenAPI document and @fastify/swagger-ui's pages and assets, open to anyone (test/integration/openapi.test.ts). */
 const DOCS = ['GET /openapi.json', 'GET /docs', 'GET /docs/static/index.html', 'GET /docs/static/swagger-initializer.js', 'GET /docs/json', 'GET /docs/yaml', 'GET /docs/static/*'];
 /** Covered by its own matrix below (a WebSocket upgrade). */
@@ -133,9 +142,13 @@ const FEED = 'GET /v1/streams/:id/feed';
 
 /** What each credential must get on an endpoint needing `need`: a status, or 'ok' (not 401/403, below 500). */
 function expected(need: Need, cred: Cred): number | 'ok' {
-  if (need === 'admin') return cred === 'admin' ? 'ok' : 401;
+  const channelKey = cred === 'channelKey' || cred === 'otherChannelKey';
+  // admin-only routes know channel keys (403: valid, but not for this) and nothing else but the admin key
+  if (need === 'admin') return cred === 'admin' ? 'ok' : channelKey ? 403 : 401;
   const unknown = cred === 'none' || cred === 'expiredToken' || cred === 'tamperedToken' || cred === 'tamperedKey';
   if (unknown) return 401;
+  // a channel's overview: the admin key or that channel's read-only key
+  if (need === 'channel') return cred === 'admin' || cred === 'channelKey' ? 'ok' : 403;
   if (need === 'host') return cred === 'host' ? 'ok' : 403;
   // ingest: any stream's ingest key acts for its own stream and channel (checked below); other kinds are 403
   return cred === 'ingest' || cred === 'otherStreamIngest' || cred === 'otherChannelIngest' ? 'ok' : 403;
@@ -200,7 +213,8 @@ describe('socket.io namespaces and the raw feed', () => {
   it('/viewer: anonymous or a valid token of this channel; any other token is refused', async () => {
     const want: Record<Cred, string> = {
       none: 'ok', admin: 'unauthorized', host: 'unauthorized', ingest: 'unauthorized', otherStreamHost: 'unauthorized', otherStreamIngest: 'unauthorized',
-      otherChannelHost: 'unauthorized', otherChannelIngest: 'unauthorized', expiredToken: 'unauthorized', tamperedToken: 'unauthorized', tamperedKey: 'unauthorized',
+      otherChannelHost: 'unauthorized', otherChannelIngest: 'unauthorized', channelKey: 'unauthorized', otherChannelKey: 'unauthorized',
+      expiredToken: 'unauthorized', tamperedToken: 'unauthorized', tamperedKey: 'unauthorized',
     };
     for (const cred of CREDS) {
       const auth = { streamId: A.id, viewerId: 'someone', ...(key[cred] ? { token: key[cred] } : {}) };

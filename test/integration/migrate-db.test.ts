@@ -77,7 +77,7 @@ describe.skipIf(TEST_STORE !== 'postgres')('migrate-db (the PostgreSQL half only
     // every table gets rows: channels, streams, viewers, viewer_streams, events, purchases, offers,
     // campaigns, campaign_assignments, polls, retired_keys, channel_rules, viewer_aliases, jobs (carts
     // waiting for a cart campaign), job_effects (the offers purchases earned), webhooks and
-    // webhook_deliveries (the events of all that)
+    // webhook_deliveries (the events of all that), stream_tiers (the viewers' tiers at the stream's end)
     const stream = await createStream(a, { title: 'Moving house', channel: 'mover' });
     const hook = await a.api('POST', '/v1/channels/mover/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['purchase.recorded', 'offer.issued'] }, ADMIN_KEY);
     expect(hook.status).toBe(201);
@@ -139,7 +139,11 @@ describe.skipIf(TEST_STORE !== 'postgres')('migrate-db (the PostgreSQL half only
       report: stable((await srv.api('GET', `/v1/streams/${stream.id}/report`, undefined, keys.host)).body),
       rules: (await srv.api('GET', '/v1/channels/mover/tier-rules', undefined, ADMIN_KEY)).body,
       model: (await srv.api('GET', `/v1/streams/${stream.id}/model`, undefined, keys.host)).body,
+      overview: stable((await srv.api('GET', '/v1/channels/mover/overview', undefined, channelKey)).body),
     });
+    // the stream ends (its viewers' tiers then are recorded), and the channel gets a read-only key
+    expect((await a.api('POST', `/v1/streams/${stream.id}/end`, undefined, keys.host)).status).toBe(200);
+    const channelKey = (await a.api('POST', '/v1/channels/mover/keys/rotate', {}, ADMIN_KEY)).body.channelKey as string;
     closeAllClients();
     await until(async () => (await a.api('GET', `/v1/streams/${stream.id}/summary`, undefined, keys.host)).body.connected === 0, 5000, 'viewers gone');
     const before = await read(a);

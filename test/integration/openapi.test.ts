@@ -169,9 +169,9 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(doc).filter((k) => !k.startsWith('x-')).sort()).toEqual(
       expect.arrayContaining(['components', 'info', 'openapi', 'paths']),
     );
-    // the three bearer keys (and the feed's ?key=)
+    // the four bearer keys (and the feed's ?key=)
     const schemes: Json = doc.components.securitySchemes;
-    for (const k of ['adminKey', 'hostKey', 'ingestKey']) expect(schemes[k]).toMatchObject({ type: 'http', scheme: 'bearer' });
+    for (const k of ['adminKey', 'hostKey', 'ingestKey', 'channelKey']) expect(schemes[k]).toMatchObject({ type: 'http', scheme: 'bearer' });
     for (const [name, s] of Object.entries<Json>(schemes)) {
       expect(['http', 'apiKey', 'oauth2', 'openIdConnect', 'mutualTLS'], name).toContain(s.type);
       if (s.type === 'apiKey') expect(['query', 'header', 'cookie'], name).toContain(s.in);
@@ -285,7 +285,9 @@ describe('the OpenAPI document', () => {
 
 describe('every status the server answers is documented', () => {
   it('for keys, bodies, parameters and ids that are wrong', async () => {
-    const keys: (string | undefined)[] = [undefined, 'lt_host_not-a-key', ADMIN_KEY, V.hostKey, V.ingestKey, O.hostKey];
+    // V's channel's read-only key: refused everywhere but that channel's overview
+    const channelKey = (await send('POST', `/v1/channels/${V.channel}/keys/rotate`, { key: ADMIN_KEY })).body.channelKey as string;
+    const keys: (string | undefined)[] = [undefined, 'lt_host_not-a-key', ADMIN_KEY, V.hostKey, V.ingestKey, O.hostKey, channelKey];
     const bodies: ({ body?: string; type?: string })[] = [
       {},
       { body: '{}' },
@@ -436,6 +438,15 @@ describe('every status the server answers is documented', () => {
     for (const p of ['/healthz', '/readyz']) if (ops.has(`GET ${p}`)) expect((await api('GET', p)).status).toBe(200);
     if (ops.has('GET /metrics')) expect((await api('GET', '/metrics', undefined, ADMIN_KEY)).status).toBe(200);
     expect((await api('GET', OPENAPI_PATH)).status).toBe(200);
+    // the channel overview, with the admin key and the channel's read-only key
+    expect((await api('GET', `/v1/channels/${s.channel}/overview?limit=5`, undefined, ADMIN_KEY)).status).toBe(200);
+    expect((await api('GET', `/v1/channels/${s.channel}/overview?limit=500`, undefined, ADMIN_KEY)).status).toBe(400);
+    expect((await api('GET', '/v1/channels/no-such-channel/overview', undefined, ADMIN_KEY)).status).toBe(404);
+    const channelKey = await api('POST', `/v1/channels/${s.channel}/keys/rotate`, { graceSeconds: 60 }, ADMIN_KEY);
+    expect(channelKey.status).toBe(200);
+    expect((await api('GET', `/v1/channels/${s.channel}/overview`, undefined, channelKey.body.channelKey)).status).toBe(200);
+    expect((await api('GET', `/v1/channels/${O.channel}/overview`, undefined, channelKey.body.channelKey)).status).toBe(403);
+    expect((await api('POST', '/v1/channels/no-such-channel/keys/rotate', {}, ADMIN_KEY)).status).toBe(404);
     // keys last: rotating them ends this stream's tour
     expect((await api('POST', `/v1/channels/${s.channel}/token-secret/rotate`, { graceSeconds: 60 }, ADMIN_KEY)).status).toBe(200);
     expect((await api('POST', `/v1/streams/${s.id}/keys/rotate`, undefined, ADMIN_KEY)).status).toBe(200);

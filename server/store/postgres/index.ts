@@ -24,6 +24,7 @@ import { historyOps } from './history.js';
 import { webhookOps } from './webhooks.js';
 import { lifecycleOps } from './lifecycle.js';
 import { modelOps } from './models.js';
+import { overviewOps } from './overview.js';
 
 export { DEFAULT_POOL_SIZE } from './pool.js';
 export { DEDUP_WINDOW_DAYS } from './ingest.js';
@@ -66,6 +67,7 @@ export async function createPostgresStore(url: string, opts: PostgresStoreOption
     ...webhookOps(db),
     ...lifecycleOps(db),
     ...modelOps(db),
+    ...overviewOps(db),
 
     setTiers: (rows) => setTiers(db, rows),
     listViewers: (q) => listViewers(db, q),

@@ -348,6 +348,33 @@ export const MIGRATIONS: string[] = [
      so the viewer's widget shows them in its language, re-sends after a reconnect included */ `
   ALTER TABLE offers ADD COLUMN i18n ${T};
   `,
+  /* 11: the channel overview (as SQLite's migration of the same name): a read-only key per channel
+     as a digest, with the one a rotation replaced valid until previous_key_valid_until; what a
+     stream's end records (each viewer's tier then and at the end of their previous stream; the
+     counts and the peak on the stream row); a channel's streams newest first by an index */ `
+  ALTER TABLE channels ADD COLUMN key_hash ${T};
+  ALTER TABLE channels ADD COLUMN previous_key_hash ${T};
+  ALTER TABLE channels ADD COLUMN previous_key_valid_until BIGINT;
+  CREATE UNIQUE INDEX channels_key ON channels (key_hash) WHERE key_hash IS NOT NULL;
+  CREATE INDEX channels_previous_key ON channels (previous_key_hash) WHERE previous_key_hash IS NOT NULL;
+  ALTER TABLE streams ADD COLUMN end_peak_connected INTEGER;
+  ALTER TABLE streams ADD COLUMN end_high INTEGER;
+  ALTER TABLE streams ADD COLUMN end_mid INTEGER;
+  ALTER TABLE streams ADD COLUMN end_potential INTEGER;
+  ALTER TABLE streams ADD COLUMN end_moved_up INTEGER;
+  ALTER TABLE streams ADD COLUMN end_moved_down INTEGER;
+  CREATE INDEX streams_created ON streams (channel, created_at, id);
+  CREATE TABLE stream_tiers (
+    stream_id      ${T} NOT NULL,
+    viewer_id      ${T} NOT NULL,
+    channel        ${T} NOT NULL,
+    ended_at       BIGINT NOT NULL,
+    tier           ${T} NOT NULL,
+    previous_tier  ${T},
+    PRIMARY KEY (stream_id, viewer_id)
+  );
+  CREATE INDEX stream_tiers_viewer ON stream_tiers (channel, viewer_id, ended_at);
+  `,
 ];
 
 /** Brings the schema up to date; returns the number of migrations the code knows. */

@@ -118,8 +118,11 @@ export async function exportViewer(db: Db, channel: string, viewerId: string): P
     const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
     const [streams, events, purchases, offers, aliases] = await sequential(c, [
       // the columns SQLite has (last_credit_at is the servers' bookkeeping, not the viewer's data)
-      [`SELECT stream_id, viewer_id, watch_ms, comments, likes, product_views, add_to_carts, checkouts, browser_purchases, first_seen_at, last_seen_at
-        FROM viewer_streams WHERE viewer_id = $2 AND ${IN_CHANNEL} ORDER BY first_seen_at, stream_id`, [channel, viewerId]],
+      // with the tier recorded at the stream's end (and at the end of the viewer's stream before), if it ended
+      [`SELECT vs.stream_id, vs.viewer_id, vs.watch_ms, vs.comments, vs.likes, vs.product_views, vs.add_to_carts, vs.checkouts, vs.browser_purchases,
+          vs.first_seen_at, vs.last_seen_at, st.tier AS tier_at_end, st.previous_tier AS previous_tier_at_end
+        FROM viewer_streams vs LEFT JOIN stream_tiers st ON st.stream_id = vs.stream_id AND st.viewer_id = vs.viewer_id
+        WHERE vs.viewer_id = $2 AND vs.${IN_CHANNEL} ORDER BY vs.first_seen_at, vs.stream_id`, [channel, viewerId]],
       [`SELECT stream_id, id, type, client_ts, received_at, credit_ms, data FROM events
         WHERE viewer_id = $2 AND ${IN_CHANNEL} ORDER BY received_at, seq`, [channel, viewerId]],
       ['SELECT * FROM purchases WHERE channel = $1 AND viewer_id = $2 ORDER BY at, order_id', [channel, viewerId]],
@@ -145,8 +148,8 @@ async function sequential(c: Sql, statements: [string, unknown[]][]): Promise<Re
 }
 
 /**
- * Erases a viewer (viewers.ts erase): their row, per-stream rows, events, aliases and holdout
- * assignments are deleted; purchases and offers stay under `erasedId` (purchases without items).
+ * Erases a viewer (viewers.ts erase): their row, per-stream rows (and tiers recorded at streams'
+ * ends), events, aliases and holdout assignments are deleted; purchases and offers stay under `erasedId` (purchases without items).
  */
 export function eraseViewer(db: Db, channel: string, viewerId: string, erasedId: string): Promise<boolean> {
   return db.tx(async (c) => {
@@ -157,6 +160,7 @@ export function eraseViewer(db: Db, channel: string, viewerId: string, erasedId:
     await c.query('UPDATE offers SET viewer_id = $3 WHERE channel = $1 AND viewer_id = $2', [channel, viewerId, erasedId]);
     await c.query('DELETE FROM viewer_aliases WHERE channel = $1 AND (viewer_id = $2 OR anon_id = $2)', [channel, viewerId]);
     await c.query('DELETE FROM campaign_assignments WHERE channel = $1 AND viewer_id = $2', [channel, viewerId]);
+    await c.query('DELETE FROM stream_tiers WHERE channel = $1 AND viewer_id = $2', [channel, viewerId]);
     await c.query('DELETE FROM jobs WHERE channel = $1 AND viewer_id = $2', [channel, viewerId]);
     await c.query(`DELETE FROM host_activity WHERE viewer_id = $2 AND ${IN_CHANNEL}`, [channel, viewerId]);
     await eraseViewerDeliveries(c, channel, viewerId);
@@ -226,6 +230,13 @@ export function alias(db: Db, channel: string, from: string, into: string, now: 
          AND NOT EXISTS (SELECT 1 FROM campaign_assignments x WHERE x.stream_id = a.stream_id AND x.campaign_id = a.campaign_id AND x.viewer_id = $3)`,
       p,
     );
+    // the tiers recorded at the end of the streams it watched follow the viewer, as its per-stream rows do
+    await c.query(
+      `UPDATE stream_tiers t SET viewer_id = $3 WHERE t.channel = $1 AND t.viewer_id = $2
+         AND NOT EXISTS (SELECT 1 FROM stream_tiers x WHERE x.stream_id = t.stream_id AND x.viewer_id = $3)`,
+      p,
+    );
+    await c.query('DELETE FROM stream_tiers WHERE channel = $1 AND viewer_id = $2', [channel, from]);
     await c.query('UPDATE viewer_aliases SET events = $3 WHERE channel = $1 AND anon_id = $2', [channel, from, events]);
     return { merged: true, viewerId: into, events };
   });

@@ -11,6 +11,7 @@ import type { ClaimedDelivery, DeliveryRow, Store, WebhookEvent, WebhookRow } fr
 import { webhookBody } from '../../webhooks/events.js';
 import type { Db, Sql } from './pool.js';
 import { columns, streamFrom } from './rows.js';
+import { recordEnd } from './overview.js';
 
 type Row = Record<string, any>;
 
@@ -85,10 +86,11 @@ export function webhookOps(db: Db): WebhookOps {
       );
       return rows.map(streamFrom);
     },
-    endStream(streamId, now, event) {
+    endStream(streamId, now, event, peakConnected) {
       return db.tx(async (c) => {
         const won = await c.query('UPDATE streams SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL RETURNING *', [streamId, now]);
         if (won.rows.length) {
+          await recordEnd(c, streamId, won.rows[0].channel, now, peakConnected ?? null);
           await fanOut(c, [event(streamFrom(won.rows[0]))], now);
           return { endedAt: now, now: true };
         }

@@ -2,8 +2,8 @@
  * The alias statements: `identify(viewerId, token)` links the history a browser made while
  * anonymous to the verified viewer, once per anonymous id, like Segment's `alias`.
  *
- * One transaction moves the anonymous viewer's events, per-stream counters, channel counters and
- * unredeemed offers onto the verified viewer, then records the link in `viewer_aliases`, so a
+ * One transaction moves the anonymous viewer's events, per-stream counters (and the tiers recorded
+ * at those streams' ends), channel counters and unredeemed offers onto the verified viewer, then records the link in `viewer_aliases`, so a
  * second call with the same anonymous id changes nothing. Purchases are never moved: money only
  * enters through the merchant's backend, which already names the real viewer.
  */
@@ -60,6 +60,10 @@ function prepare(db: DB) {
     // holdout assignments follow the viewer, so their later purchases count for the arm they were in
     // (one already assigned to the same campaign as the verified viewer keeps that arm)
     assignments: db.prepare('UPDATE OR IGNORE campaign_assignments SET viewer_id = @into WHERE channel = @channel AND viewer_id = @from'),
+    // the tiers recorded at the end of the streams it watched follow the viewer, as its per-stream
+    // rows do (where the verified viewer has one for that stream, theirs stays and the anonymous one goes)
+    tiers: db.prepare('UPDATE OR IGNORE stream_tiers SET viewer_id = @into WHERE channel = @channel AND viewer_id = @from'),
+    dropTiers: db.prepare('DELETE FROM stream_tiers WHERE channel = @channel AND viewer_id = @from'),
   };
 }
 
@@ -81,6 +85,8 @@ export function mergeViewers(db: DB, channel: string, from: string, into: string
     q.dropEvents.run(p);
     q.offers.run(p);
     q.assignments.run(p);
+    q.tiers.run(p);
+    q.dropTiers.run(p);
     q.link.run({ ...p, events, now });
     return { merged: true, viewerId: into, events };
   })();

@@ -1,7 +1,7 @@
 /**
  * The SQLite store: the `Store` contract (../types.ts) over one better-sqlite3 connection, composed
  * from the statement modules beside this file (repo, viewers, campaigns, dashboard, alias, keys,
- * retention).
+ * retention, overview).
  *
  * Atomicity comes from better-sqlite3 being synchronous. Every operation is written below as a
  * plain synchronous function, one statement or one `db.transaction(...)()`, and exposed as an
@@ -24,6 +24,7 @@ import { createHistoryStore } from './history.js';
 import { createWebhookStore } from './webhooks.js';
 import { createLifecycleReads } from './lifecycle.js';
 import { createModelStore } from './models.js';
+import { createOverviewStore } from './overview.js';
 import type { ChannelModel, StoredPrediction } from '../../predict/channel-model.js';
 import { streamFrom } from './repo.js';
 import { offerIssued, offerRedeemed, purchaseRecorded, purchaseRefunded } from '../../webhooks/events.js';
@@ -108,6 +109,7 @@ export function createSqliteStore(db: DB): SqliteStore {
   const hooks = createWebhookStore(db);
   const lifecycle = createLifecycleReads(db);
   const models = createModelStore(db);
+  const overview = createOverviewStore(db);
   const ping = db.prepare('SELECT 1');
 
   /** a read of several statements, as one snapshot */
@@ -294,6 +296,7 @@ export function createSqliteStore(db: DB): SqliteStore {
       jobs.eraseViewer(channel, viewerId);
       history.eraseViewer(channel, viewerId);
       hooks.eraseViewer(channel, viewerId);
+      overview.erase(channel, viewerId);
       return viewers.erase(channel, viewerId, erasedId);
     }),
     alias: (channel, from, into, now) => mergeViewers(db, channel, from, into, now),
@@ -378,11 +381,20 @@ export function createSqliteStore(db: DB): SqliteStore {
 
     touchStreams: (ids, now) => hooks.touchStreams(ids, now),
     idleStreams: (before, limit) => hooks.idleStreams(before, limit, streamFrom),
-    endStream: db.transaction((streamId: string, now: number, event: Parameters<Store['endStream']>[2]) => {
+    endStream: db.transaction((streamId: string, now: number, event: Parameters<Store['endStream']>[2], peakConnected?: number) => {
       const r = hooks.end(streamId, now);
-      if (r?.now) hooks.fanOut([event(repo.getStream(streamId)!)], now);
+      if (r?.now) {
+        overview.snapshot(streamId, now, peakConnected ?? null);
+        hooks.fanOut([event(repo.getStream(streamId)!)], now);
+      }
       return r;
     }),
+
+    rotateChannelKey: (channel, hash, until, now) => overview.rotateKey(channel, hash, until, now),
+    channelForKey: (hash, now) => overview.channelForKey(hash, now),
+    channelStreams: (channel, limit) => overview.streams(channel, limit),
+    tierMovesNow: (channel, streamId) => overview.movesNow(channel, streamId),
+    channelTiers: (channel) => overview.channelTiers(channel),
     createWebhook: (w) => hooks.create(w),
     listWebhooks: (channel) => hooks.list(channel),
     getWebhook: (channel, id) => hooks.get(channel, id),

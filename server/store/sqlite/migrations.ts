@@ -355,4 +355,32 @@ export const MIGRATIONS: string[] = [
      so the viewer's widget shows them in its language, re-sends after a reconnect included */ `
   ALTER TABLE offers ADD COLUMN i18n TEXT;
   `,
+  /* the channel overview: a read-only key per channel (its SHA-256 digest; the one a rotation
+     replaced stays valid until previous_key_valid_until); what a stream's end records: each viewer's
+     tier then beside their tier at the end of their previous stream in the channel (stream_tiers,
+     found per viewer by channel_viewer), and on the stream the counts of those and its peak, so the
+     overview reads one row per ended stream; a channel's streams newest first by an index */ `
+  ALTER TABLE channels ADD COLUMN key_hash TEXT;
+  ALTER TABLE channels ADD COLUMN previous_key_hash TEXT;
+  ALTER TABLE channels ADD COLUMN previous_key_valid_until INTEGER;
+  CREATE UNIQUE INDEX channels_key ON channels(key_hash) WHERE key_hash IS NOT NULL;
+  CREATE INDEX channels_previous_key ON channels(previous_key_hash) WHERE previous_key_hash IS NOT NULL;
+  ALTER TABLE streams ADD COLUMN end_peak_connected INTEGER;
+  ALTER TABLE streams ADD COLUMN end_high INTEGER;
+  ALTER TABLE streams ADD COLUMN end_mid INTEGER;
+  ALTER TABLE streams ADD COLUMN end_potential INTEGER;
+  ALTER TABLE streams ADD COLUMN end_moved_up INTEGER;
+  ALTER TABLE streams ADD COLUMN end_moved_down INTEGER;
+  CREATE INDEX streams_created ON streams(channel, created_at, id);
+  CREATE TABLE stream_tiers (
+    stream_id      TEXT NOT NULL,
+    viewer_id      TEXT NOT NULL,
+    channel        TEXT NOT NULL,
+    ended_at       INTEGER NOT NULL,
+    tier           TEXT NOT NULL,
+    previous_tier  TEXT,
+    PRIMARY KEY (stream_id, viewer_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX stream_tiers_viewer ON stream_tiers(channel, viewer_id, ended_at);
+  `,
 ];

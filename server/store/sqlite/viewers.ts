@@ -44,7 +44,10 @@ export function createViewerStore(db: DB) {
       WHERE channel = @channel AND id = @id`),
     streamIds: db.prepare('SELECT id FROM streams WHERE channel = ?'),
     exportViewer: db.prepare('SELECT * FROM viewers WHERE channel = ? AND id = ?'),
-    exportStreams: db.prepare(`SELECT vs.* FROM streams s CROSS JOIN viewer_streams vs WHERE vs.viewer_id = ? AND s.channel = ? AND vs.stream_id = s.id`),
+    // with the tier recorded at the stream's end (and at the end of the viewer's stream before), if it ended
+    exportStreams: db.prepare(`SELECT vs.*, st.tier AS tier_at_end, st.previous_tier AS previous_tier_at_end
+      FROM streams s CROSS JOIN viewer_streams vs LEFT JOIN stream_tiers st ON st.stream_id = vs.stream_id AND st.viewer_id = vs.viewer_id
+      WHERE vs.viewer_id = ? AND s.channel = ? AND vs.stream_id = s.id`),
     exportEvents: db.prepare(`SELECT e.stream_id, e.id, e.type, e.client_ts, e.received_at, e.credit_ms, e.data
       FROM streams s CROSS JOIN events e INDEXED BY events_key WHERE e.viewer_id = ? AND s.channel = ? AND e.stream_id = s.id ORDER BY +e.received_at`),
     exportPurchases: db.prepare('SELECT * FROM purchases INDEXED BY purchases_viewer WHERE channel = ? AND viewer_id = ? ORDER BY at'),
