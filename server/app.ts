@@ -271,6 +271,7 @@ async function app(fastify: FastifyInstance, opts: AppOptions) {
     onFitted: (channel) => void engine.tiering.modelFitted(channel).catch((err) => fastify.log.error({ err, channel }, 're-tiering after a model fit failed')),
   });
   engine.tiering.valueModel = (channel) => models.peek(channel);
+  engine.campaigns.crossSellRules = async (channel) => (await models.get(channel))?.crossSell?.rules ?? [];
   fastify.decorate('models', models);
   await fastify.register(modelRoutes);
   await fastify.register(webhookRoutes);

@@ -7,7 +7,7 @@ import Type, { type Static, type TObject } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { Tier } from '../realtime/events.js';
 
-export const TRIGGER_TYPES = ['manual', 'tier_entered', 'watch_milestone', 'cart_abandoned', 'purchase'] as const;
+export const TRIGGER_TYPES = ['manual', 'tier_entered', 'watch_milestone', 'cart_abandoned', 'purchase', 'cross_sell'] as const;
 export type TriggerType = (typeof TRIGGER_TYPES)[number];
 
 /** lifecycle stages of the tiering model (issue 3); an audience may name any of them */
@@ -22,6 +22,7 @@ export const Trigger = Type.Object(
   {
     type: Type.Union([
       Type.Literal('manual'), Type.Literal('tier_entered'), Type.Literal('watch_milestone'), Type.Literal('cart_abandoned'), Type.Literal('purchase'),
+      Type.Literal('cross_sell'),
     ]),
     /** tier_entered: the tier the viewer moves up into */
     tier: Type.Optional(TierName),
@@ -31,6 +32,10 @@ export const Trigger = Type.Object(
     afterSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
     /** purchase: only purchases that contain one of these SKUs */
     skus: Type.Optional(Type.Array(Sku, { minItems: 1, maxItems: 100 })),
+    /** cross_sell: the least confidence a rule needs (0–1, default 0.3, the least the miner keeps) */
+    minConfidence: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    /** cross_sell: the least lift a rule needs (default 1: the items sell together more than by chance) */
+    minLift: Type.Optional(Type.Number({ minimum: 0, maximum: 1000 })),
   },
   { additionalProperties: false },
 );
@@ -159,6 +164,11 @@ export function checkCampaign(doc: CampaignDoc): CampaignDoc {
     if (t.type !== type && t[field] !== undefined) throw new CampaignError(`trigger.${field}`, `applies only to ${type}`);
   }
   if (t.skus && t.type !== 'purchase') throw new CampaignError('trigger.skus', 'applies only to purchase');
+  for (const f of ['minConfidence', 'minLift'] as const) {
+    if (t[f] !== undefined && t.type !== 'cross_sell') throw new CampaignError(`trigger.${f}`, 'applies only to cross_sell');
+  }
+  // a cross-sell offer is for the rule's consequent: the rule sets its SKUs
+  if (t.type === 'cross_sell' && doc.offer.skus) throw new CampaignError('offer.skus', "is set by the cross-sell rule (its consequent); leave it out");
   const d = doc.offer.discount;
   if (d.kind === 'percent' && d.value > 100) throw new CampaignError('offer.discount.value', 'must be at most 100 for a percent discount');
   if (d.kind === 'amount' && doc.offer.maxDiscount !== undefined) throw new CampaignError('offer.maxDiscount', 'applies only to percent discounts');

@@ -3,7 +3,7 @@ import {
   applyPatch, CampaignError, committedValue, DEFAULT_CAMPAIGNS, parseCampaign, type CampaignDoc,
 } from './campaign.js';
 import {
-  armOf, cartDue, decide, DEFAULT_CAP, holdoutBucket, inAudience, purchaseMatches, tierEntered, watchCrossed,
+  armOf, cartDue, crossSellRule, decide, DEFAULT_CAP, holdoutBucket, inAudience, purchaseMatches, tierEntered, watchCrossed,
   type ViewerHistory,
 } from './rules.js';
 import { rate, uplift } from './uplift.js';
@@ -200,5 +200,45 @@ describe('uplift', () => {
     });
     expect(rate({ n: 3, conversions: 1 })).toBe(0.3333);
     expect(rate({ n: 0, conversions: 0 })).toBeNull();
+  });
+});
+
+describe('cross_sell campaigns', () => {
+  const offer = { title: 'x', discount: { kind: 'amount' as const, value: 100 }, ttlSeconds: 600 };
+  it('take minConfidence and minLift, which no other trigger takes; the rule sets the offer\'s SKUs', () => {
+    expect(parseCampaign({ name: 'c', trigger: { type: 'cross_sell', minConfidence: 0.5, minLift: 1.2 }, offer }).trigger).toEqual({ type: 'cross_sell', minConfidence: 0.5, minLift: 1.2 });
+    expect(() => parseCampaign({ name: 'c', trigger: { type: 'purchase', minConfidence: 0.5 }, offer })).toThrow('trigger.minConfidence applies only to cross_sell');
+    expect(() => parseCampaign({ name: 'c', trigger: { type: 'cross_sell', minConfidence: 2 }, offer })).toThrow(/trigger\.minConfidence/);
+    expect(() => parseCampaign({ name: 'c', trigger: { type: 'cross_sell' }, offer: { ...offer, skus: ['CUP-02'] } })).toThrow(/offer\.skus/);
+  });
+});
+
+describe('crossSellRule', () => {
+  const rule = (a: string[], b: string[], confidence: number, lift = 2, orders = 10) => ({ if: a, then: b, support: 0.1, confidence, lift, orders });
+  const rules = [rule(['TEA-01'], ['CUP-02'], 0.65), rule(['TEA-01'], ['POT-01'], 0.4, 3), rule(['TEA-01', 'POT-01'], ['CUP-02'], 0.9), rule(['PEN-03'], ['INK-04'], 0.5, 0.8)];
+  const cs = (extra: Record<string, number> = {}) => ({ type: 'cross_sell' as const, ...extra });
+
+  it('answers an order holding the antecedent and none of the consequent, the most confident rule first', () => {
+    expect(crossSellRule(cs(), rules, ['TEA-01'])).toMatchObject({ then: ['CUP-02'], confidence: 0.65 });
+    // both antecedents held: the surer rule, but its consequent must not be in the order already
+    expect(crossSellRule(cs(), rules, ['TEA-01', 'POT-01'])).toMatchObject({ if: ['TEA-01', 'POT-01'], then: ['CUP-02'] });
+    expect(crossSellRule(cs(), rules, ['TEA-01', 'CUP-02'])).toMatchObject({ then: ['POT-01'] });
+    expect(crossSellRule(cs(), rules, ['CAKE-9'])).toBeNull();
+    expect(crossSellRule(cs(), rules, [])).toBeNull();
+  });
+
+  it('holds to minConfidence and minLift (default 0.3 and 1), and to its own trigger type', () => {
+    expect(crossSellRule(cs({ minConfidence: 0.7 }), rules, ['TEA-01'])).toBeNull();
+    expect(crossSellRule(cs({ minLift: 2.5 }), rules, ['TEA-01'])).toMatchObject({ then: ['POT-01'] });
+    // lift below 1: the items sell together less than by chance, no reason to offer
+    expect(crossSellRule(cs(), rules, ['PEN-03'])).toBeNull();
+    expect(crossSellRule(cs({ minLift: 0 }), rules, ['PEN-03'])).toMatchObject({ then: ['INK-04'] });
+    expect(crossSellRule({ type: 'purchase' }, rules, ['TEA-01'])).toBeNull();
+  });
+
+  it('breaks ties the same way on every server', () => {
+    const tied = [rule(['A'], ['C'], 0.5), rule(['A'], ['B'], 0.5)];
+    expect(crossSellRule(cs(), tied, ['A'])!.then).toEqual(['B']);
+    expect(crossSellRule(cs(), [...tied].reverse(), ['A'])!.then).toEqual(['B']);
   });
 });

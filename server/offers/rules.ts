@@ -27,6 +27,46 @@ export function purchaseMatches(trigger: CampaignDoc['trigger'], skus: readonly 
   return !trigger.skus || trigger.skus.some((s) => skus.includes(s));
 }
 
+/** a frequently-bought-together rule, as the channel's model mined it (predict/channel-model.ts CrossSellRule) */
+export interface BoughtTogether {
+  if: string[];
+  then: string[];
+  support: number;
+  confidence: number;
+  lift: number;
+  orders: number;
+}
+
+export const CROSS_SELL_DEFAULT_MIN_CONFIDENCE = 0.3;
+export const CROSS_SELL_DEFAULT_MIN_LIFT = 1;
+
+/**
+ * `cross_sell`: the rule a verified order answers, or null. A rule applies when the order holds
+ * all of its antecedent and none of its consequent (nobody is offered what they just bought), and
+ * it is as confident and lifts as much as the trigger asks. The most confident wins; then the
+ * higher lift, the more orders, and the SKUs' order, so every server picks the same.
+ */
+export function crossSellRule(trigger: CampaignDoc['trigger'], rules: readonly BoughtTogether[], skus: readonly string[]): BoughtTogether | null {
+  if (trigger.type !== 'cross_sell' || !skus.length) return null;
+  const minConfidence = trigger.minConfidence ?? CROSS_SELL_DEFAULT_MIN_CONFIDENCE;
+  const minLift = trigger.minLift ?? CROSS_SELL_DEFAULT_MIN_LIFT;
+  const held = new Set(skus);
+  let best: BoughtTogether | null = null;
+  for (const r of rules) {
+    if (r.confidence < minConfidence || r.lift < minLift) continue;
+    if (!r.if.every((s) => held.has(s)) || r.then.some((s) => held.has(s))) continue;
+    if (!best || better(r, best)) best = r;
+  }
+  return best;
+}
+
+function better(a: BoughtTogether, b: BoughtTogether): boolean {
+  if (a.confidence !== b.confidence) return a.confidence > b.confidence;
+  if (a.lift !== b.lift) return a.lift > b.lift;
+  if (a.orders !== b.orders) return a.orders > b.orders;
+  return `${a.if.join(',')}>${a.then.join(',')}` < `${b.if.join(',')}>${b.then.join(',')}`;
+}
+
 /** `cart_abandoned`: `afterSeconds` have passed since the last add-to-cart with no purchase since. */
 export function cartDue(trigger: CampaignDoc['trigger'], cartAt: number, now: number): boolean {
   return trigger.type === 'cart_abandoned' && trigger.afterSeconds !== undefined && now - cartAt >= trigger.afterSeconds * 1000;
@@ -79,7 +119,7 @@ export const DEFAULT_CAP: FrequencyCap = { minIntervalSeconds: 120, maxPerStream
  * skip the minimum interval: they are rewards, not interruptions. They still count toward
  * `maxPerStream`, and toward the interval of the offers after them.
  */
-export const INTERVAL_EXEMPT: readonly TriggerType[] = ['tier_entered', 'purchase'];
+export const INTERVAL_EXEMPT: readonly TriggerType[] = ['tier_entered', 'purchase', 'cross_sell'];
 
 /** What the store knows about one viewer's offers, read inside the issuing transaction. */
 export interface ViewerHistory {

@@ -12,9 +12,10 @@ import {
   applyPatch, DEFAULT_ATTRIBUTION_HOURS, DEFAULT_CAMPAIGNS, DEFAULT_PER_VIEWER, withShippedTranslations, type CampaignDoc, type CampaignPatch,
 } from './campaign.js';
 import {
-  armOf, cartDue, decide, DEFAULT_CAP, inAudience, purchaseMatches, tierEntered, watchCrossed,
-  type FrequencyCap, type SkipReason,
+  armOf, cartDue, crossSellRule, decide, DEFAULT_CAP, inAudience, purchaseMatches, tierEntered, watchCrossed,
+  type BoughtTogether, type FrequencyCap, type SkipReason,
 } from './rules.js';
+import { explainText, reason, type Explain } from '../tiering/explain.js';
 import { rate, uplift, type Uplift } from './uplift.js';
 import type { IssueResult, JobRow } from '../store/types.js';
 import { effectKey, type TrackTriggers } from '../jobs/due.js';
@@ -102,6 +103,12 @@ export class OfferService {
   private readonly cap: FrequencyCap;
   /** per stream: its campaigns that fire by themselves (not manual), loaded once */
   private readonly triggered = new Map<string, Promise<Map<string, CampaignRow>>>();
+
+  /**
+   * the channel's frequently-bought-together rules, for `cross_sell` campaigns (app.ts sets it to
+   * the channel model's, services/models.ts; none until then)
+   */
+  crossSellRules: (channel: string) => Promise<readonly BoughtTogether[]> = async () => [];
 
   constructor(private readonly deps: OfferServiceDeps) {
     this.store = deps.store;
@@ -220,14 +227,14 @@ export class OfferService {
    * and the viewer's history as they are inside its transaction) and issues atomically. The
    * offers are pushed after the commit.
    */
-  private async fire(stream: StreamRow, c: CampaignRow, viewerIds: string[], now: number, once?: string, here = false): Promise<IssueResult[]> {
+  private async fire(stream: StreamRow, c: CampaignRow, viewerIds: string[], now: number, once?: string, here = false, variant?: OfferVariant): Promise<IssueResult[]> {
     if (c.status !== 'active' || viewerIds.length === 0) return [];
     if (viewerIds.length > FANOUT_CHUNK && once === undefined) {
       // a push to thousands: a transaction per chunk, each chunk's offers sent as soon as it commits,
       // so the first viewers have theirs while the last are still being issued (the stock is
       // checked in each transaction, so the caps hold the same)
       const out: IssueResult[] = [];
-      for (let i = 0; i < viewerIds.length; i += FANOUT_CHUNK) out.push(...(await this.fire(stream, c, viewerIds.slice(i, i + FANOUT_CHUNK), now, once, here)));
+      for (let i = 0; i < viewerIds.length; i += FANOUT_CHUNK) out.push(...(await this.fire(stream, c, viewerIds.slice(i, i + FANOUT_CHUNK), now, once, here, variant)));
       return out;
     }
     const facts = new Map<string, { tier: Tier; lifecycle?: string | null; currency: string }>();
@@ -248,7 +255,7 @@ export class OfferService {
         const arm = armOf(stream.id, campaign.id, viewerId, campaign.doc.holdoutPercent ?? 0);
         return decide(campaign.doc, { issued: campaign.issued, committed: campaign.committed }, history, arm, now, cap);
       },
-      offer: (campaign, viewerId, currency, value) => offerFor(stream, campaign, viewerId, currency, value, now),
+      offer: (campaign, viewerId, currency, value) => offerFor(stream, campaign, viewerId, currency, value, now, variant),
     });
     for (const r of results) if (r.offer) this.deps.issued(r.offer, here);
     return results;
@@ -372,8 +379,18 @@ export class OfferService {
     // a verified purchase: tier_entered on the move it caused, then the purchase campaigns its SKUs match
     const { fromTier, skus } = job.payload as { fromTier: Tier; skus: string[] };
     await this.tierChanged(stream, viewerId, fromTier, await this.deps.tierNow(stream.channel, viewerId, now), now, once);
+    let rules: readonly BoughtTogether[] | undefined;
     for (const c of (await this.auto(stream)).values()) {
       if (purchaseMatches(c.doc.trigger, skus)) await this.fire(stream, c, [viewerId], now, once);
+      else if (c.doc.trigger.type === 'cross_sell' && c.status === 'active' && skus.length) {
+        // "buyers of what you just bought also buy …": the rule's consequent, offered
+        rules ??= await this.crossSellRules(stream.channel);
+        const rule = crossSellRule(c.doc.trigger, rules, skus);
+        if (rule) {
+          const why = reason('crossSell.rule', { if: rule.if, then: rule.then, confidence: rule.confidence });
+          await this.fire(stream, c, [viewerId], now, once, false, { skus: rule.then, explain: why });
+        }
+      }
     }
     return null;
   }
@@ -406,9 +423,32 @@ export function campaignView(c: CampaignRow, stats?: CampaignStats): CampaignVie
   };
 }
 
+/**
+ * What one trigger makes of a campaign's offer: a cross-sell offer is for the rule's consequent
+ * (its `skus`), and its description says why, in every language the widget speaks.
+ */
+export interface OfferVariant {
+  skus: string[];
+  explain: Explain;
+}
+
+/** the offer's text with the reason first in each language (the merchant's description, if any, after it) */
+function withReason(o: CampaignDoc['offer'], why: Explain): Pick<CampaignDoc['offer'], 'description' | 'i18n'> {
+  const say = (lang: 'en' | 'zh-CN', description: string | undefined) => [explainText(why, lang), description].filter(Boolean).join(' · ');
+  return {
+    description: say('en', o.description),
+    i18n: {
+      ...o.i18n,
+      en: { ...o.i18n?.en, description: say('en', o.i18n?.en?.description ?? o.description) },
+      'zh-CN': { ...o.i18n?.['zh-CN'], description: say('zh-CN', o.i18n?.['zh-CN']?.description) },
+    },
+  };
+}
+
 /** the offer a campaign issues to one viewer (the store sets its code); it keeps the campaign's translations of its text */
-function offerFor(stream: StreamRow, c: CampaignRow, viewerId: string, currency: string, value: number, now: number) {
-  const o = withShippedTranslations(c.id, c.doc).offer;
+function offerFor(stream: StreamRow, c: CampaignRow, viewerId: string, currency: string, value: number, now: number, variant?: OfferVariant) {
+  const shipped = withShippedTranslations(c.id, c.doc).offer;
+  const o = variant ? { ...shipped, ...withReason(shipped, variant.explain), skus: variant.skus } : shipped;
   return {
     id: randomUUID(),
     channel: stream.channel,

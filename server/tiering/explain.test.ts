@@ -24,6 +24,7 @@ const SAMPLES: { [C in ReasonCode]: ReasonParams[C][] } = {
   'lifecycle.atRisk': [{ noVisitDays: 30 }, { abandonedCheckouts: 2, ignoredOffers: 3 }, { noVisitDays: 31, pAlive: 0.32, atRiskPAlive: 0.5 }],
   'lifecycle.new': [{ days: 0 }, { days: 1 }, { days: 3 }],
   'lifecycle.active': [{ days: 6 }],
+  'crossSell.rule': [{ if: ['TEA-01'], then: ['CUP-02'], confidence: 0.65 }, { if: ['TEA-01', 'POT-01'], then: ['CUP-02'], confidence: 0.5 }],
   'segment.traits': [{ share: 0.15, gmvShare: 0.4, ordersPerMonth: 2.5, spendRatio: 2, recencyDays: 12 }, { share: 0.6, gmvShare: 0.2, ordersPerMonth: 0.25, spendRatio: 0.33, recencyDays: 40 }],
   text: [{ text: 'spent ¥500' }],
 };

@@ -38,6 +38,8 @@ export interface ReasonParams {
   'lifecycle.active': { days: number };
   /** a segment of buyers in words (server/predict/segments.ts): shares 0–1, purchase days a month, spend ÷ the average */
   'segment.traits': { share: number; gmvShare: number; ordersPerMonth: number; spendRatio: number; recencyDays: number };
+  /** a cross-sell offer's rule (server/predict/channel-model.ts): `confidence` of the orders holding `if` also hold `then` */
+  'crossSell.rule': { if: string[]; then: string[]; confidence: number };
   /** a reason stored before reasons were codes: shown as it was written, in every language */
   text: { text: string };
 }
@@ -150,6 +152,7 @@ const en: Words = {
       `${pct(p.share, 'en')} of buyers, ${pct(p.gmvShare, 'en')} of GMV: ` +
       (p.ordersPerMonth >= 1 ? (p.ordersPerMonth === 1 ? 'buy once a month' : `buy ${num(p.ordersPerMonth, 'en')} times a month`) : `buy about every ${plural(Math.max(1, Math.round(1 / Math.max(p.ordersPerMonth, 1 / 12))), 'month')}`) +
       `, spend ${num(p.spendRatio, 'en')}× the average, last bought ${agoEn(p.recencyDays)}`,
+    'crossSell.rule': (p) => `${pct(p.confidence, 'en')} of buyers of ${p.if.join(' + ')} also buy ${p.then.join(' + ')}`,
     text: (p) => p.text,
   },
 };
@@ -202,6 +205,7 @@ const zh: Words = {
       `占买家 ${pct(p.share, 'zh-CN')}，贡献 GMV 的 ${pct(p.gmvShare, 'zh-CN')}：` +
       (p.ordersPerMonth >= 1 ? `每月购买 ${num(p.ordersPerMonth, 'zh-CN')} 次` : `大约每 ${Math.max(1, Math.round(1 / Math.max(p.ordersPerMonth, 1 / 12)))} 个月购买一次`) +
       `，消费是平均的 ${num(p.spendRatio, 'zh-CN')} 倍，最近一次购买在${agoZh(p.recencyDays)}`,
+    'crossSell.rule': (p) => `购买 ${p.if.join(' + ')} 的买家中有 ${pct(p.confidence, 'zh-CN')} 也买了 ${p.then.join(' + ')}`,
     text: (p) => p.text,
   },
 };

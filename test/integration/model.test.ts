@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ModelFitter } from '../../server/predict/fitter.js';
 import { fitChannel } from '../../server/predict/channel-model.js';
-import { ADMIN_KEY, closeAllClients, connectViewer, createStream, startServer, until, viewerToken, type TestServer } from '../helpers/server.js';
+import { ADMIN_KEY, closeAllClients, collect, connectViewer, createStream, startServer, until, viewerToken, type TestServer } from '../helpers/server.js';
 
 let srv: TestServer;
 beforeEach(async () => {
@@ -107,6 +107,60 @@ describe("the channel's predictive model", () => {
     expect(cs).toMatchObject({ orders: 40, fittedAt: expect.any(Number) });
     expect(cs.rules).toContainEqual({ if: ['TEA-01'], then: ['CUP-02'], support: 0.325, confidence: 0.65, lift: 2, orders: 13 });
     expect((await srv.api('GET', path)).status).toBe(401);
+  });
+
+  it('a cross_sell campaign offers the rule\'s consequent after a verified purchase of its antecedent, saying why', async () => {
+    const s = await createStream(srv, { channel: 'cross-shop' });
+    // 40 past orders: TEA-01 in 20 of them, CUP-02 with it in 13 (65%, lift 2); PEN-03 alone in 20
+    const orders = Array.from({ length: 40 }, (_, i) => ({
+      orderId: `cx-${i}`, viewerId: `h${i}`, amount: 1000, currency: 'CNY', at: Date.now() - (i + 1) * DAY,
+      items: i < 20 ? [{ sku: 'TEA-01' }, ...(i < 13 ? [{ sku: 'CUP-02' }] : [])] : [{ sku: 'PEN-03' }],
+    }));
+    expect((await srv.api('POST', '/v1/purchases/batch', { orders }, s.ingestKey)).body.recorded).toBe(40);
+    await srv.app.models.refit('cross-shop');
+    const created = await srv.api('POST', `/v1/streams/${s.id}/campaigns`, {
+      name: 'Bought together', trigger: { type: 'cross_sell', minConfidence: 0.5 },
+      offer: { title: 'A bundle price for you', discount: { kind: 'percent', value: 15 }, ttlSeconds: 600 },
+    }, s.hostKey);
+    expect(created.status).toBe(201);
+    const campaign = created.body.id as string;
+
+    const v = await connectViewer(srv, { streamId: s.id, viewerId: 'x', token: await viewerToken(srv, s.ingestKey, 'newcomer') });
+    const offers = collect<any>(v.socket, 'offer');
+    const mine = () => offers.filter((o) => o.campaign === campaign);
+    const buy = (orderId: string, skus: string[]) =>
+      srv.api('POST', '/v1/purchases', { orderId, viewerId: 'newcomer', amount: 2000, currency: 'CNY', items: skus.map((sku) => ({ sku })) }, s.ingestKey);
+    // a pen has no rule; tea and a cup together: the consequent is already in the basket
+    expect((await buy('n-1', ['PEN-03'])).status).toBe(201);
+    expect((await buy('n-2', ['TEA-01', 'CUP-02'])).status).toBe(201);
+    // tea alone: the cup is offered, with the rule in the viewer's words
+    expect((await buy('n-3', ['TEA-01'])).status).toBe(201);
+    await until(() => mine().length === 1, 5000, 'the cross-sell offer');
+    expect(mine()[0]).toMatchObject({
+      title: 'A bundle price for you', skus: ['CUP-02'], discount: { kind: 'percent', value: 15 },
+      description: '65% of buyers of TEA-01 also buy CUP-02',
+      i18n: { 'zh-CN': { description: '购买 TEA-01 的买家中有 65% 也买了 CUP-02' } },
+    });
+    const stored = await srv.api('GET', `/v1/streams/${s.id}/campaigns/${campaign}`, undefined, s.hostKey);
+    expect(stored.body).toMatchObject({ issued: 1, trigger: { type: 'cross_sell', minConfidence: 0.5 } });
+
+    // a rule below the campaign's confidence is no reason: the same order under minConfidence 0.7 offers nothing
+    const strict = await srv.api('POST', `/v1/streams/${s.id}/campaigns`, {
+      name: 'Only the surest', trigger: { type: 'cross_sell', minConfidence: 0.7 },
+      offer: { title: 'Strict', discount: { kind: 'amount', value: 100 }, ttlSeconds: 600 },
+    }, s.hostKey);
+    expect((await buy('n-4', ['TEA-01'])).status).toBe(201);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(offers.filter((o) => o.campaign === strict.body.id)).toHaveLength(0);
+
+    // bad documents name the field
+    const bad = async (doc: Record<string, unknown>) => (await srv.api('POST', `/v1/streams/${s.id}/campaigns`, {
+      name: 'Bad', offer: { title: 'x', discount: { kind: 'amount', value: 100 }, ttlSeconds: 600 }, ...doc,
+    }, s.hostKey)).body;
+    expect(await bad({ trigger: { type: 'cross_sell', minConfidence: 1.5 } })).toMatchObject({ statusCode: 400, message: expect.stringContaining('minConfidence') });
+    expect(await bad({ trigger: { type: 'purchase', minLift: 2 } })).toMatchObject({ statusCode: 400, message: 'body.trigger.minLift applies only to cross_sell' });
+    expect(await bad({ trigger: { type: 'cross_sell' }, offer: { title: 'x', discount: { kind: 'amount', value: 100 }, skus: ['CUP-02'], ttlSeconds: 600 } }))
+      .toMatchObject({ statusCode: 400, message: expect.stringContaining('offer.skus') });
   });
 
   it('finds segments of buyers with each fit, described in the language asked', async () => {
