@@ -73,7 +73,7 @@ describe('the reason catalogue', () => {
     expect(explainText(reason('rfm.needs', { tier: 'mid', rule: {} }))).toBe('mid needs any purchase');
     expect(explainAll(SAMPLES['segment.traits'].map((p) => reason('segment.traits', p)))).toEqual([
       '15% of buyers, 40% of GMV: buy 2.5 times a month, spend 2× the average, last bought 12 days ago',
-      '60% of buyers, 20% of GMV: buy about every 4 months, spend 0.3× the average, last bought 40 days ago',
+      '60% of buyers, 20% of GMV: buy about every 4 months, spend 0.33× the average, last bought 40 days ago',
     ]);
     expect(explainText(reason('lifecycle.atRisk', { abandonedCheckouts: 2, ignoredOffers: 3 }))).toBe('at risk: 2 abandoned checkouts in a row, last 3 offers ignored');
   });

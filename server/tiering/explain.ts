@@ -101,6 +101,8 @@ const joinRule = (r: ScoreRule, engagement: string, and: string, any: string, to
 };
 
 const num = (v: number, locale: ReasonLang) => new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(v);
+/** a ratio: one decimal from 1 up, two significant digits below (0.012×, not 0×) */
+const ratio = (v: number, locale: ReasonLang) => new Intl.NumberFormat(locale, v < 1 ? { maximumSignificantDigits: 2 } : { maximumFractionDigits: 1 }).format(v);
 const pct = (share: number, locale: ReasonLang) => new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0 }).format(share);
 
 const agoEn = (days: number) => (days <= 0 ? 'today' : days === 1 ? 'yesterday' : `${days} days ago`);
@@ -151,7 +153,7 @@ const en: Words = {
     'segment.traits': (p) =>
       `${pct(p.share, 'en')} of buyers, ${pct(p.gmvShare, 'en')} of GMV: ` +
       (p.ordersPerMonth >= 1 ? (p.ordersPerMonth === 1 ? 'buy once a month' : `buy ${num(p.ordersPerMonth, 'en')} times a month`) : `buy about every ${plural(Math.max(1, Math.round(1 / Math.max(p.ordersPerMonth, 1 / 12))), 'month')}`) +
-      `, spend ${num(p.spendRatio, 'en')}× the average, last bought ${agoEn(p.recencyDays)}`,
+      `, spend ${ratio(p.spendRatio, 'en')}× the average, last bought ${agoEn(p.recencyDays)}`,
     'crossSell.rule': (p) => `${pct(p.confidence, 'en')} of buyers of ${p.if.join(' + ')} also buy ${p.then.join(' + ')}`,
     text: (p) => p.text,
   },
@@ -204,7 +206,7 @@ const zh: Words = {
     'segment.traits': (p) =>
       `占买家 ${pct(p.share, 'zh-CN')}，贡献 GMV 的 ${pct(p.gmvShare, 'zh-CN')}：` +
       (p.ordersPerMonth >= 1 ? `每月购买 ${num(p.ordersPerMonth, 'zh-CN')} 次` : `大约每 ${Math.max(1, Math.round(1 / Math.max(p.ordersPerMonth, 1 / 12)))} 个月购买一次`) +
-      `，消费是平均的 ${num(p.spendRatio, 'zh-CN')} 倍，最近一次购买在${agoZh(p.recencyDays)}`,
+      `，消费是平均的 ${ratio(p.spendRatio, 'zh-CN')} 倍，最近一次购买在${agoZh(p.recencyDays)}`,
     'crossSell.rule': (p) => `购买 ${p.if.join(' + ')} 的买家中有 ${pct(p.confidence, 'zh-CN')} 也买了 ${p.then.join(' + ')}`,
     text: (p) => p.text,
   },

@@ -3,6 +3,7 @@
  * with `sort`), a viewer's detail, campaigns with their stats, and pause / resume (issue 4).
  * Only the fields the panel shows are typed; the server may send more.
  */
+import type { SegmentsData } from './segments.js';
 import type { Tier } from '../../server/realtime/events.js';
 import type { Explain } from '../../server/tiering/explain.js';
 import type { Translations } from '../locale.js';
@@ -108,6 +109,11 @@ export class HostApi {
   /** the campaigns, without the host's pushes (they are `pushes()`) */
   async campaigns(): Promise<CampaignItem[]> {
     return (await this.call<{ campaigns: CampaignItem[] }>('GET', '/campaigns?adhoc=false')).campaigns;
+  }
+
+  /** the segments the channel's model found (traits in `lang`) */
+  segments(lang: string): Promise<SegmentsData> {
+    return this.call<SegmentsData>('GET', `/segments?lang=${encodeURIComponent(lang)}`);
   }
 
   /** the newest pushes with their funnel and uplift */

@@ -282,6 +282,7 @@ export const styles = css`
     gap: 12px;
   }
   .top ol,
+  .segments,
   .activity,
   .reasons-list {
     display: grid;
@@ -289,6 +290,20 @@ export const styles = css`
     margin: 0;
     padding: 0;
     list-style: none;
+  }
+  .segments li {
+    display: grid;
+    gap: 2px;
+    padding: 6px 8px;
+    border-radius: 6px;
+    background: color-mix(in srgb, var(--_fg) 4%, transparent);
+  }
+  .segments .shares {
+    font-variant-numeric: tabular-nums;
+  }
+  .segments .reasons,
+  .note {
+    color: var(--_muted);
   }
   button.viewer {
     display: grid;

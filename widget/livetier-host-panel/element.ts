@@ -20,6 +20,7 @@ import { formatMoney, resolveLang, textIn, type Lang } from '../locale.js';
 import { HostConnection, type HostStatus } from './connection.js';
 import { buildPushRequest, DEFAULT_PUSH_HOLDOUT } from './push.js';
 import { renderPushes, upliftCell } from './pushes.js';
+import { renderSegments, type SegmentsData } from './segments.js';
 import { styles } from './element.styles.js';
 import { FUNNEL_STEPS, LIFECYCLES, TEXT, type HostText } from './text.js';
 import { HostApi, type CampaignItem, type PushItem, type ViewerDetail, type ViewerListItem } from './api.js';
@@ -113,6 +114,7 @@ export class LiveTierHostPanel extends LitElement {
     topByValue: { attribute: false },
     topByEngagement: { attribute: false },
     topByPredicted: { attribute: false },
+    segments: { attribute: false },
     campaigns: { attribute: false },
     pushes: { attribute: false },
     viewer: { attribute: false },
@@ -151,6 +153,8 @@ export class LiveTierHostPanel extends LitElement {
   declare topByEngagement: ViewerListItem[] | null;
   /** top viewers by predicted 12-month value (those with a prediction) */
   declare topByPredicted: ViewerListItem[] | null;
+  /** the segments the channel's model found (REST) */
+  declare segments: SegmentsData | null;
   /** the stream's campaigns with their stats (REST) */
   declare campaigns: CampaignItem[] | null;
   /** the host's pushes, newest first, with their funnel and uplift (REST) */
@@ -204,6 +208,7 @@ export class LiveTierHostPanel extends LitElement {
     this.topByValue = null;
     this.topByEngagement = null;
     this.topByPredicted = null;
+    this.segments = null;
     this.campaigns = null;
     this.pushes = null;
     this.viewer = null;
@@ -249,9 +254,10 @@ export class LiveTierHostPanel extends LitElement {
   async refreshLists() {
     const api = this.api();
     if (!api) return;
-    const [value, engagement, campaigns, pushes, predicted] = await Promise.allSettled([
-      api.topViewers('value'), api.topViewers('engagement'), api.campaigns(), api.pushes(), api.topViewers('predicted'),
+    const [value, engagement, campaigns, pushes, predicted, segments] = await Promise.allSettled([
+      api.topViewers('value'), api.topViewers('engagement'), api.campaigns(), api.pushes(), api.topViewers('predicted'), api.segments(resolveLang(this.lang)),
     ]);
+    if (segments.status === 'fulfilled') this.segments = segments.value;
     if (value.status === 'fulfilled') this.topByValue = value.value;
     if (engagement.status === 'fulfilled') this.topByEngagement = engagement.value;
     if (predicted.status === 'fulfilled') this.topByPredicted = predicted.value.filter((v) => v.predicted);
@@ -290,6 +296,7 @@ export class LiveTierHostPanel extends LitElement {
       ${this.renderAudience(t, lang)}
       <div class="grid">
         ${this.renderTrend(t, lang)} ${this.renderFunnel(t, lang)} ${this.renderTop(t, lang)} ${this.viewer ? this.renderViewer(t, lang) : nothing}
+        ${renderSegments(this.segments, t, lang)}
         ${this.renderCampaigns(t, lang)} ${renderPushes(this.pushes, t, lang, (m) => this.money(m, lang))} ${this.renderActivity(t, lang)}
         ${this.renderForm(t)} ${this.renderPoll(t, lang)}
       </div>

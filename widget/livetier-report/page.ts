@@ -7,14 +7,16 @@
  * a wrong key is forgotten and asked again with a clear message. `?lang=zh-CN|en` picks the
  * language (default: the browser's), `?currency=` the currency when the report does not carry one.
  *
- * It reads the report, the campaigns (for their uplift), the pushes and the live summary (for
- * lifecycle counts while the stream is live) with the key, and renders them with renderReport.
+ * It reads the report, the campaigns (for their uplift), the pushes, the live summary (for
+ * lifecycle counts while the stream is live), and the channel model's segments and the stream's
+ * viewers by predicted value with the key, and renders them with renderReport.
  * Nothing inline: the page runs under a Content-Security-Policy allowing only this server's
  * scripts, styles and connections.
  */
 import { render } from 'lit';
 import type { CampaignItem, PushItem } from '../livetier-host-panel/api.js';
-import { renderReport, PUSHES_SHOWN, type ReportData } from './view.js';
+import { renderReport, PUSHES_SHOWN, PREDICTED_SHOWN, type PredictedViewer, type ReportData } from './view.js';
+import type { SegmentsData } from '../livetier-host-panel/segments.js';
 import { REPORT_TEXT } from './text.js';
 import type { Lang } from '../locale.js';
 
@@ -84,15 +86,18 @@ async function open(key: string) {
     }
     return;
   }
-  const [campaigns, pushes, summary] = await Promise.all([
+  const [campaigns, pushes, summary, segments, predicted] = await Promise.all([
     optional(get<{ campaigns: CampaignItem[] }>(key, '/campaigns?adhoc=false').then((r) => r.campaigns)),
     optional(get<{ pushes: PushItem[] }>(key, `/pushes?limit=${PUSHES_SHOWN}`).then((r) => r.pushes)),
     report.endedAt === null ? optional(get<{ lifecycle?: Record<string, number> }>(key, '/summary')) : Promise.resolve(null),
+    // the channel model's: shown once it has found them
+    optional(get<SegmentsData>(key, `/segments?lang=${lang}`)),
+    optional(get<{ viewers: PredictedViewer[] }>(key, `/viewers?sort=predicted&limit=${PREDICTED_SHOWN}`).then((r) => r.viewers)),
   ]);
   const currency = report.currency ?? params.get('currency') ?? 'CNY';
   document.title = t.documentTitle(report.title || report.streamId);
   status.textContent = '';
-  render(renderReport({ report, lang, currency, campaigns, pushes, lifecycleNow: summary?.lifecycle ?? null }), $('report'));
+  render(renderReport({ report, lang, currency, campaigns, pushes, lifecycleNow: summary?.lifecycle ?? null, segments, predicted }), $('report'));
   scrollBoxes();
   addEventListener('resize', scrollBoxes);
   $('print').hidden = false;

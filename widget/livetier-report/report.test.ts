@@ -119,21 +119,38 @@ describe('renderReport', () => {
     expect(text('[data-meta="ended"] dd')).toBe('still live');
   });
 
-  it('shows segments and predicted value when the report carries them, and says when a section is empty (zh-CN)', () => {
-    const report = {
-      ...REPORT,
-      topBuyers: [],
-      polls: [],
-      segments: [{ label: '高频买家', viewers: 30 }, { label: '新客', viewers: 90 }],
-      predicted: { clv365d: 500_000, expectedOrders90d: 12.34 },
+  it('shows segments and predicted value once the channel model has them, and says when a section is empty (zh-CN)', () => {
+    const report = { ...REPORT, topBuyers: [], polls: [] };
+    const segments = {
+      fittedAt: START, buyers: 120, k: 2, silhouette: 0.6,
+      segments: [
+        { id: 1, buyers: 90, share: 0.75, gmvShare: 0.2, ordersPerMonth: 0.25, spend: 2000, spendRatio: 0.33, recencyDays: 40, engagement: 1, description: 'ignored: the codes say it',
+          explain: [{ code: 'segment.traits' as const, params: { share: 0.75, gmvShare: 0.2, ordersPerMonth: 0.25, spendRatio: 0.33, recencyDays: 40 } }] },
+        { id: 0, buyers: 30, share: 0.25, gmvShare: 0.8, ordersPerMonth: 4, spend: 90000, spendRatio: 3, recencyDays: 3, engagement: 9, description: '…', explain: [] },
+      ],
     };
-    const { root, text } = show({ report, lang: 'zh-CN' });
+    const predicted = [
+      { id: 'vip-1', tier: 'high' as const, predicted: { pAlive: 0.97, expectedOrders90d: 12.34, expectedOrderValue: 20_000, clv365d: 500_000, currency: 'CNY' } },
+      { id: 'nobody', tier: 'potential' as const, predicted: null },
+    ];
+    const { root, text } = show({ report, lang: 'zh-CN', segments, predicted });
     expect([...root.querySelectorAll('section h2')].map((h) => h.textContent)).toEqual([
       '概览', '核心指标', '分层与生命周期', '转化漏斗', '优惠活动', '消费排行', '投票', '人群细分', '预测价值',
     ]);
-    expect(text('[data-part="segments"] tbody tr:nth-of-type(2) td:nth-of-type(2)')).toBe('75%');
-    expect(text('[data-section="predicted"] [data-stat="clv365d"] dd')).toBe('¥5,000');
+    expect(text('[data-part="segments"] tbody tr:nth-of-type(1) th')).toBe('人群 1');
+    expect(text('[data-part="segments"] tbody tr:nth-of-type(1) td:nth-of-type(2)')).toBe('75%');
+    // the traits in the page's language, from the codes; without codes, the API's own words
+    expect(text('[data-part="segments"] tbody tr:nth-of-type(1) td:nth-of-type(4)')).toMatch(/^占买家 75%，贡献 GMV 的 20%/);
+    expect(text('[data-part="segments"] tbody tr:nth-of-type(2) td:nth-of-type(4)')).toBe('…');
+    // only viewers with a prediction
+    expect(root.querySelectorAll('[data-part="predicted"] tbody tr').length).toBe(1);
+    expect(text('[data-part="predicted"] tr[data-viewer="vip-1"] td:nth-of-type(5)')).toBe('¥5,000');
+    expect(text('[data-part="predicted"] tr[data-viewer="vip-1"] td:nth-of-type(3)')).toBe('97%');
     expect(text('[data-section="buyers"] p')).toBe('本场直播暂无已验证购买。');
     expect(text('[data-section="polls"] p')).toBe('本场直播没有投票。');
+    // no model yet: neither section
+    const bare = show({ report, lang: 'zh-CN', segments: { fittedAt: null, buyers: 0, k: 0, silhouette: null, segments: [] }, predicted: [] });
+    expect(bare.root.querySelector('[data-section="segments"]')).toBeNull();
+    expect(bare.root.querySelector('[data-section="predicted"]')).toBeNull();
   });
 });

@@ -50,8 +50,11 @@ const en = {
   noBuyers: 'No verified purchase in this stream.',
   pollCols: { question: 'Question', opened: 'Opened', answers: 'Answers', average: 'Average (of 5)', ratings: 'Ratings 1–5' },
   noPolls: 'No polls in this stream.',
-  segmentCols: { segment: 'Segment', viewers: 'Viewers', share: 'Share' },
-  predictedStats: { clv365d: 'Predicted value, next 12 months', expectedOrders90d: 'Expected orders, next 90 days' },
+  segmentCols: { segment: 'Segment', buyers: 'Buyers', share: 'Share of buyers', gmvShare: 'Share of GMV', traits: 'Traits' },
+  segmentName: (n: number) => `Segment ${n}`,
+  segmentsNote: (buyers: number) => `K-means over recency, frequency, spend and engagement of the channel’s ${buyers} buyers of the last 12 months, found with its model.`,
+  predictedCols: { tier: 'Tier', pAlive: 'Chance of buying again', expectedOrders90d: 'Orders, next 90 days', clv365d: 'Value, next 12 months' },
+  predictedNote: 'The stream’s viewers with the highest predicted value, from the channel’s model (BG/NBD and Gamma-Gamma on its verified purchases).',
 };
 
 export type ReportText = typeof en;
@@ -96,8 +99,11 @@ const zh: ReportText = {
   noBuyers: '本场直播暂无已验证购买。',
   pollCols: { question: '问题', opened: '发起时间', answers: '作答人数', average: '平均分（满分 5）', ratings: '1–5 分分布' },
   noPolls: '本场直播没有投票。',
-  segmentCols: { segment: '人群', viewers: '观众', share: '占比' },
-  predictedStats: { clv365d: '未来 12 个月预测价值', expectedOrders90d: '未来 90 天预计订单数' },
+  segmentCols: { segment: '人群', buyers: '买家', share: '占买家', gmvShare: '占成交额', traits: '特征' },
+  segmentName: (n) => `人群 ${n}`,
+  segmentsNote: (buyers) => `基于频道近 12 个月 ${buyers} 位买家的最近购买、频次、消费与互动，由频道模型以 K-means 细分。`,
+  predictedCols: { tier: '分层', pAlive: '再次购买的可能性', expectedOrders90d: '未来 90 天订单数', clv365d: '未来 12 个月价值' },
+  predictedNote: '本场直播中预测价值最高的观众，来自频道模型（基于已核实购买的 BG/NBD 与 Gamma-Gamma）。',
 };
 
 export const REPORT_TEXT: Record<Lang, ReportText> = { en, 'zh-CN': zh };

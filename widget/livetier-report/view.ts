@@ -13,6 +13,7 @@ import type { FunnelCounts, StreamKpis, Tier } from '../../server/realtime/event
 import { formatMoney, type Lang } from '../locale.js';
 import type { CampaignItem, PushItem } from '../livetier-host-panel/api.js';
 import { renderPushes, upliftCell } from '../livetier-host-panel/pushes.js';
+import { segmentTraits, type SegmentsData } from '../livetier-host-panel/segments.js';
 import { FUNNEL_STEPS, LIFECYCLES, TEXT as HOST_TEXT } from '../livetier-host-panel/text.js';
 import { formatCount, formatDateTime, formatLength, formatShare, formatTime, shareOf } from './format.js';
 import { REPORT_TEXT } from './text.js';
@@ -46,32 +47,19 @@ export interface ReportData {
     redeemed: number;
     byCampaign: { campaign: string; title: string; issued: number; delivered: number; seen: number; clicked: number; redeemed: number }[];
   };
-  topBuyers: { viewerId: string; orders: number; spend: number; predicted?: Predicted | null }[];
+  topBuyers: { viewerId: string; orders: number; spend: number }[];
   polls: { id: string; question: string; openedAt: number; closesAt: number; counts: number[]; answers: number; average: number | null }[];
   /** the channel's currency (ISO 4217), when the report carries it */
   currency?: string;
   /** the stream's viewers by lifecycle stage, when the report carries them */
   lifecycle?: Record<string, number>;
-  segments?: Segment[];
-  predicted?: Predicted | null;
 }
 
-/** a customer segment, as far as the page needs one */
-export interface Segment {
-  id?: string;
-  name?: string;
-  label?: string;
-  viewers?: number;
-  size?: number;
-  share?: number;
-}
-
-/** predicted value (the channel model's), for one viewer or summed over the stream's buyers */
-export interface Predicted {
-  clv365d?: number;
-  expectedOrders90d?: number;
-  pAlive?: number;
-  currency?: string;
+/** a viewer with the channel model's prediction (GET …/viewers?sort=predicted) */
+export interface PredictedViewer {
+  id: string;
+  tier: Tier;
+  predicted?: { pAlive: number; expectedOrders90d: number; expectedOrderValue: number; clv365d: number; currency: string } | null;
 }
 
 export interface ReportView {
@@ -84,6 +72,10 @@ export interface ReportView {
   pushes: PushItem[] | null;
   /** viewers connected now by lifecycle stage (the summary's), shown while some are watching */
   lifecycleNow: Record<string, number> | null;
+  /** the segments the channel's model found (null: none, or could not be read: no section) */
+  segments?: SegmentsData | null;
+  /** the stream's viewers with the highest predicted value (null or empty: no model yet, no section) */
+  predicted?: PredictedViewer[] | null;
 }
 
 type Ctx = ReportView & { t: (typeof REPORT_TEXT)[Lang]; h: (typeof HOST_TEXT)[Lang]; money: (minor: number) => string };
@@ -302,9 +294,10 @@ function campaigns(c: Ctx) {
 
 /** the most pushes the page lists (the newest; GET …/pushes pages beyond that) */
 export const PUSHES_SHOWN = 100;
+/** the stream's viewers the page lists by predicted value */
+export const PREDICTED_SHOWN = 10;
 
 function buyers({ report: r, lang, t, money }: Ctx) {
-  const withPrediction = r.topBuyers.some((b) => b.predicted?.clv365d !== undefined);
   return section(
     'buyers',
     t.sections.buyers,
@@ -316,7 +309,6 @@ function buyers({ report: r, lang, t, money }: Ctx) {
               <th scope="col">${t.buyerCols.viewer}</th>
               <th scope="col" class="num">${t.buyerCols.orders}</th>
               <th scope="col" class="num">${t.buyerCols.spend}</th>
-              ${withPrediction ? html`<th scope="col" class="num">${t.buyerCols.predicted}</th>` : nothing}
             </tr>
           </thead>
           <tbody>
@@ -326,7 +318,6 @@ function buyers({ report: r, lang, t, money }: Ctx) {
                 <th scope="row">${b.viewerId}</th>
                 <td class="num" data-value=${b.orders}>${formatCount(b.orders, lang)}</td>
                 <td class="num" data-value=${b.spend}>${money(b.spend)}</td>
-                ${withPrediction ? html`<td class="num">${b.predicted?.clv365d === undefined ? '–' : money(b.predicted.clv365d)}</td>` : nothing}
               </tr>`,
             )}
           </tbody>
@@ -367,46 +358,69 @@ function polls({ report: r, lang, t }: Ctx) {
   );
 }
 
-function segments({ report: r, lang, t }: Ctx) {
-  if (!Array.isArray(r.segments) || r.segments.length === 0) return nothing;
-  const total = r.segments.reduce((a, s) => a + (s.viewers ?? s.size ?? 0), 0);
+function segments({ segments: data, lang, t }: Ctx) {
+  if (!data || data.k === 0 || !data.segments.length) return nothing;
   return section(
     'segments',
     t.sections.segments,
     html`<div class="scroll" role="region" aria-label=${t.sections.segments}><table class="data" data-part="segments">
-      <thead>
-        <tr>
-          <th scope="col">${t.segmentCols.segment}</th>
-          <th scope="col" class="num">${t.segmentCols.viewers}</th>
-          <th scope="col" class="num">${t.segmentCols.share}</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${r.segments.map((s, i) => {
-          const size = s.viewers ?? s.size ?? 0;
-          return html`<tr>
-            <th scope="row">${s.label ?? s.name ?? s.id ?? String(i + 1)}</th>
-            <td class="num">${formatCount(size, lang)}</td>
-            <td class="num">${formatShare(s.share ?? shareOf(size, total), lang)}</td>
-          </tr>`;
-        })}
-      </tbody>
-    </table></div>`,
+        <thead>
+          <tr>
+            <th scope="col">${t.segmentCols.segment}</th>
+            <th scope="col" class="num">${t.segmentCols.buyers}</th>
+            <th scope="col" class="num">${t.segmentCols.share}</th>
+            <th scope="col" class="num">${t.segmentCols.gmvShare}</th>
+            <th scope="col">${t.segmentCols.traits}</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${data.segments.map(
+            (s, i) => html`<tr data-segment=${s.id}>
+              <th scope="row">${t.segmentName(i + 1)}</th>
+              <td class="num" data-value=${s.buyers}>${formatCount(s.buyers, lang)}</td>
+              <td class="num" data-value=${s.share}>${formatShare(s.share, lang)}</td>
+              <td class="num" data-value=${s.gmvShare}>${formatShare(s.gmvShare, lang)}</td>
+              <td>${segmentTraits(s, lang)}</td>
+            </tr>`,
+          )}
+        </tbody>
+      </table></div>
+      <p class="note">${t.segmentsNote(data.buyers)}</p>`,
   );
 }
 
-function predicted({ report: r, lang, t, currency }: Ctx) {
-  const p = r.predicted;
-  if (!p) return nothing;
-  const money = (minor: number) => formatMoney(minor, p.currency ?? currency, lang);
+function predicted({ predicted: viewers, lang, t, h, currency }: Ctx) {
+  const shown = (viewers ?? []).filter((v) => v.predicted);
+  if (!shown.length) return nothing;
+  const money = (minor: number, code?: string) => formatMoney(minor, code ?? currency, lang);
   return section(
     'predicted',
     t.sections.predicted,
-    html`<dl class="stats">
-      ${p.clv365d === undefined ? nothing : stat('clv365d', t.predictedStats.clv365d, money(p.clv365d), p.clv365d)}
-      ${p.expectedOrders90d === undefined
-        ? nothing
-        : stat('expectedOrders90d', t.predictedStats.expectedOrders90d, new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(p.expectedOrders90d), p.expectedOrders90d)}
-    </dl>`,
+    html`<div class="scroll" role="region" aria-label=${t.sections.predicted}><table class="data" data-part="predicted">
+        <thead>
+          <tr>
+            <th scope="col" class="num rank">${t.buyerCols.rank}</th>
+            <th scope="col">${t.buyerCols.viewer}</th>
+            <th scope="col">${t.predictedCols.tier}</th>
+            <th scope="col" class="num">${t.predictedCols.pAlive}</th>
+            <th scope="col" class="num">${t.predictedCols.expectedOrders90d}</th>
+            <th scope="col" class="num">${t.predictedCols.clv365d}</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${shown.map((v, i) => {
+            const p = v.predicted!;
+            return html`<tr data-viewer=${v.id}>
+              <td class="num rank">${formatCount(i + 1, lang)}</td>
+              <th scope="row">${v.id}</th>
+              <td><span class="badge ${v.tier}">${h.tiers[v.tier] ?? v.tier}</span></td>
+              <td class="num" data-value=${p.pAlive}>${formatShare(p.pAlive, lang)}</td>
+              <td class="num" data-value=${p.expectedOrders90d}>${new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(p.expectedOrders90d)}</td>
+              <td class="num" data-value=${p.clv365d}>${money(p.clv365d, p.currency || undefined)}</td>
+            </tr>`;
+          })}
+        </tbody>
+      </table></div>
+      <p class="note">${t.predictedNote}</p>`,
   );
 }
