@@ -281,6 +281,7 @@ export class Engine {
   /** Commits what is queued; call before closing the store. */
   async close(): Promise<void> {
     this.tiering.stopRefresh();
+    await this.commerce.close(); // purchases first: their profiles' writes go through the ingest writer
     await this.ingest.writer.close();
     await this.cluster?.stop();
   }

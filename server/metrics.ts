@@ -197,11 +197,21 @@ function countRedemptions(store: Store, redeemed: () => void) {
     if (r.status === 'redeemed' && r.now) redeemed();
     return r;
   };
+  const count = (r: Awaited<ReturnType<Store['recordPurchase']>>) => {
+    if (r.inserted && r.coupon?.status === 'redeemed' && r.coupon.now !== false) redeemed();
+  };
   const recordPurchase = store.recordPurchase.bind(store);
   store.recordPurchase = async (...args) => {
     const r = await recordPurchase(...args);
-    if (r.inserted && r.coupon?.status === 'redeemed' && r.coupon.now !== false) redeemed();
+    count(r);
     return r;
+  };
+  // the merchant API's group commit (services/commerce.ts) records purchases many at a time
+  const recordPurchases = store.recordPurchases.bind(store);
+  store.recordPurchases = async (...args) => {
+    const rs = await recordPurchases(...args);
+    rs.forEach(count);
+    return rs;
   };
 }
 

@@ -10,6 +10,7 @@ import { signViewerToken, TOKEN_TTL_SECONDS } from '../auth/tokens.js';
 import { normalizeCode } from '../offers/codes.js';
 import { checkCurrency, Currency, documented, errorReply, PurchaseBody, RedeemBody, ViewerTokenBody } from './schemas.js';
 import { HttpError, requireIngest } from './guards.js';
+import type { PurchaseInput, PurchaseResult } from '../services/commerce.js';
 
 /** purchases dated more than this far in the future are refused (clock skew allowance) */
 const FUTURE_SKEW_MS = 10 * 60_000;
@@ -44,7 +45,8 @@ const PURCHASE_EXAMPLE = {
 export const merchantRoutes: FastifyPluginAsyncTypebox = async (app) => {
   /** one order, as POST /v1/purchases takes it; `prefix` names its fields in messages (`body`, `body.orders.3`) */
   type One = { status: 400 | 409; message: string } | { status: 200 | 201; purchase: Static<typeof Purchase> };
-  async function recordOne(streamId: string, b: Static<typeof PurchaseBody>, prefix: string, history: boolean): Promise<One> {
+  /** an order's body as the engine takes it; a bad `at` or currency is a 400 naming the field */
+  function inputOf(b: Static<typeof PurchaseBody>, prefix: string, history: boolean): PurchaseInput {
     let at: number | undefined;
     if (b.at !== undefined) {
       at = typeof b.at === 'number' ? b.at : Date.parse(b.at);
@@ -52,7 +54,7 @@ export const merchantRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (at > Date.now() + FUTURE_SKEW_MS) throw new HttpError(400, 'bad_request', `${prefix}.at is in the future`);
     }
     checkCurrency(b.currency, `${prefix}.currency`);
-    const r = await app.engine.recordPurchase(streamId, {
+    return {
       orderId: b.orderId,
       viewerId: b.viewerId,
       amount: b.amount,
@@ -61,7 +63,11 @@ export const merchantRoutes: FastifyPluginAsyncTypebox = async (app) => {
       couponCode: b.couponCode ? normalizeCode(b.couponCode) : undefined,
       at,
       history,
-    });
+    };
+  }
+
+  /** the engine's answer for one order, its messages naming the order's fields */
+  function answerOf(r: PurchaseResult, prefix: string): One {
     if ('message' in r) return { status: r.status, message: r.message.replace(/^body\./, `${prefix}.`) };
     const p = r.purchase;
     return {
@@ -71,6 +77,10 @@ export const merchantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         couponCode: p.couponCode, at: p.at, streamId: p.streamId, ...(r.coupon ? { coupon: r.coupon } : {}),
       },
     };
+  }
+
+  async function recordOne(streamId: string, b: Static<typeof PurchaseBody>, prefix: string, history: boolean): Promise<One> {
+    return answerOf(await app.engine.recordPurchase(streamId, inputOf(b, prefix, history)), prefix);
   }
 
   app.post(
@@ -172,21 +182,33 @@ export const merchantRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const streamId = req.keyStream!.id;
       const results: { index: number; orderId: string | null; status: 200 | 201 | 400 | 409; message?: string }[] = [];
       const count = { recorded: 0, duplicates: 0, conflicts: 0, rejected: 0 };
-      // one after the other: an order's viewer may be the next one's, and each is its own commit
+      // each order checked on its own; the good ones committed together (services/commerce.ts
+      // recordHistory: in order, so an order's viewer may be the next one's), answered in order
+      const answers: (One | null)[] = [];
+      const valid: { index: number; input: PurchaseInput }[] = [];
       for (const [index, raw] of req.body.orders.entries()) {
         const prefix = `body.orders.${index}`;
-        const orderId = raw && typeof raw === 'object' && typeof (raw as { orderId?: unknown }).orderId === 'string' ? ((raw as { orderId: string }).orderId).slice(0, 128) : null;
-        let r: One;
         if (!checkPurchase.Check(raw)) {
-          r = { status: 400, message: firstError(checkPurchase.Errors(raw), prefix) };
-        } else {
-          try {
-            r = await recordOne(streamId, raw, prefix, true);
-          } catch (err) {
-            if (!(err instanceof HttpError) || err.statusCode !== 400) throw err; // the store is out of reach: the whole call fails (nothing half-answered)
-            r = { status: 400, message: err.message };
-          }
+          answers.push({ status: 400, message: firstError(checkPurchase.Errors(raw), prefix) });
+          continue;
         }
+        try {
+          valid.push({ index, input: inputOf(raw, prefix, true) });
+          answers.push(null);
+        } catch (err) {
+          if (!(err instanceof HttpError) || err.statusCode !== 400) throw err;
+          answers.push({ status: 400, message: err.message });
+        }
+      }
+      const recorded = await app.engine.commerce.recordHistory(streamId, valid.map((v) => v.input));
+      for (const [i, r] of recorded.entries()) {
+        // the store is out of reach: the whole call fails (nothing half-answered; sending it again records nothing twice)
+        if ('failed' in r) throw r.failed;
+        answers[valid[i]!.index] = answerOf(r, `body.orders.${valid[i]!.index}`);
+      }
+      for (const [index, raw] of req.body.orders.entries()) {
+        const r = answers[index]!;
+        const orderId = raw && typeof raw === 'object' && typeof (raw as { orderId?: unknown }).orderId === 'string' ? ((raw as { orderId: string }).orderId).slice(0, 128) : null;
         if ('message' in r) {
           results.push({ index, orderId, status: r.status, message: r.message });
           if (r.status === 409) count.conflicts++;

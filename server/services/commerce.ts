@@ -1,9 +1,11 @@
 /**
  * Money, as the merchant's backend reports it: verified purchases (with the coupon they carry),
- * refunds and coupon redemptions. Each is one atomic store operation; afterwards the stream's
- * totals, the viewer's profile and tier, and the campaigns that answer a purchase follow.
+ * refunds and coupon redemptions. Each is atomic in the store (purchases share transactions
+ * through a group commit, each still all or nothing); afterwards the stream's totals, the
+ * viewer's profile and tier, and the campaigns that answer a purchase follow.
  */
-import type { OfferRow, PurchaseRow, RedeemResult, Store } from '../store/types.js';
+import type { OfferRow, PurchaseRecord, PurchaseRow, RecordPurchaseResult, RedeemResult, Store } from '../store/types.js';
+import { GroupCommitWriter } from '../ingest/writer.js';
 import { addPurchase, offerEngaged, refundPurchase } from '../tiering/state.js';
 import type { Clock, Hooks } from './hooks.js';
 import type { LiveStreams } from './live.js';
@@ -48,12 +50,124 @@ export interface CommerceDeps {
   jobs: Jobs;
 }
 
+/** a purchase ready to commit: what the store records, and what the reply and the profile need after */
+interface Prepared {
+  input: PurchaseInput;
+  streamId: string;
+  channel: string;
+  now: number;
+  record: PurchaseRecord;
+}
+
+/** a record the store could not write (its batch failed, and so did it alone) */
+interface Failed {
+  failed: unknown;
+}
+
 export class Commerce {
-  constructor(private readonly deps: CommerceDeps) {}
+  /**
+   * Group commit for purchases, as for events (ingest/writer.ts): the purchases reported while one
+   * transaction commits go together in the next, so a flash sale's thousands of orders a second
+   * cost a few commits, not thousands. A purchase's reply still waits for its own commit.
+   */
+  readonly writer: GroupCommitWriter<PurchaseRecord, RecordPurchaseResult | Failed>;
+  /** a channel's currency once set (it never changes after), so most purchases skip the claim */
+  private readonly currencies = new Map<string, string>();
+
+  constructor(private readonly deps: CommerceDeps) {
+    this.writer = new GroupCommitWriter((records) => this.commit(records), { maxBatch: 1000 });
+  }
+
+  /** one transaction for the batch; if it fails, each record alone, so one bad record fails only itself */
+  private async commit(records: PurchaseRecord[]): Promise<(RecordPurchaseResult | Failed)[]> {
+    try {
+      return await this.deps.store.recordPurchases(records);
+    } catch (err) {
+      if (records.length === 1) return [{ failed: err }];
+      const out: (RecordPurchaseResult | Failed)[] = [];
+      for (const r of records) {
+        try {
+          out.push((await this.deps.store.recordPurchases([r]))[0]!);
+        } catch (e) {
+          out.push({ failed: e });
+        }
+      }
+      return out;
+    }
+  }
+
+  /** Commits the purchases queued; call before closing the store. */
+  async close(): Promise<void> {
+    await this.writer.close();
+  }
 
   /** A verified purchase reported by the merchant's backend (ingest key of `streamId`). */
   async recordPurchase(streamId: string, input: PurchaseInput): Promise<PurchaseResult> {
-    const { store, clock, live: lives, tiering, hooks } = this.deps;
+    const p = await this.prepare(streamId, input);
+    if ('status' in p) return p;
+    const r = await this.writer.submit(p.record);
+    if ('failed' in r) throw r.failed;
+    return this.finish(p, r);
+  }
+
+  /**
+   * Orders of a shop's history (POST /v1/purchases/batch), answered in order: all committed
+   * together (one or two transactions), then each viewer's profile learns of all of theirs at once
+   * and is re-tiered once, however many of the batch's orders are theirs.
+   */
+  async recordHistory(streamId: string, inputs: PurchaseInput[]): Promise<(PurchaseResult | { failed: unknown })[]> {
+    const { live: lives, tiering, hooks } = this.deps;
+    const prepared: (Prepared | PurchaseResult)[] = [];
+    for (const input of inputs) prepared.push(await this.prepare(streamId, { ...input, history: true }));
+    const committed = await Promise.all(prepared.map((p) => ('status' in p ? null : this.writer.submit(p.record))));
+    fault('after-purchase-commit');
+    const out: (PurchaseResult | { failed: unknown })[] = [];
+    /** each viewer's new purchases, in order */
+    const bought = new Map<string, { channel: string; viewerId: string; now: number; purchases: PurchaseRow[] }>();
+    for (const [i, p] of prepared.entries()) {
+      const r = committed[i];
+      if ('status' in p) out.push(p);
+      else if (!r || 'failed' in r) out.push(r ?? { failed: new Error('not committed') });
+      else if (!r.inserted) out.push(this.again(p.input, r.existing));
+      else {
+        if (r.coupon?.status === 'redeemed' && r.coupon.offer && r.coupon.now !== false) this.redeemed(r.coupon.offer);
+        const k = `${p.channel}\u0000${p.input.viewerId}`;
+        let b = bought.get(k);
+        if (!b) bought.set(k, (b = { channel: p.channel, viewerId: p.input.viewerId, now: p.now, purchases: [] }));
+        b.purchases.push(r.purchase);
+        out.push({ status: 201, purchase: r.purchase, ...(r.coupon ? { coupon: { code: p.input.couponCode!, status: r.coupon.status } } : {}) });
+      }
+    }
+    const live = lives.get(streamId);
+    for (const b of bought.values()) {
+      if (live) {
+        live.orders += b.purchases.length;
+        live.gmv += b.purchases.reduce((a, x) => a + x.amount, 0);
+      }
+      const p = await tiering.profile(b.channel, b.viewerId);
+      for (const x of b.purchases) addPurchase(p, { orderId: x.orderId, amount: x.amount, at: x.at });
+      p.stored = true;
+      p.currency = b.purchases.at(-1)!.currency;
+      hooks.viewer(b.channel, b.viewerId);
+      await tiering.retier(p, b.now, []);
+    }
+    if (bought.size) hooks.changed(streamId);
+    // the profiles' writes (their new tiers), all at once rather than one commit after another
+    await Promise.all([...bought.values()].map((b) => tiering.written(b.channel, b.viewerId)));
+    return out;
+  }
+
+  /** the same order again: 200 with the stored row, or 409 when it differs */
+  private again(input: PurchaseInput, e: PurchaseRow): PurchaseResult {
+    if (e.viewerId !== input.viewerId || e.amount !== input.amount || e.currency !== input.currency) {
+      return { status: 409, message: `order ${input.orderId} was already recorded with a different viewer, amount or currency` };
+    }
+    return { status: 200, purchase: e };
+  }
+
+  /** the checks before the commit (the channel's currency) and the record to commit */
+  private async prepare(streamId: string, input: PurchaseInput): Promise<Prepared | PurchaseResult> {
+    const { store, clock, live: lives, tiering } = this.deps;
     const live = await lives.require(streamId);
     const { channel } = live.stream;
     const now = clock();
@@ -71,26 +185,38 @@ export class Commerce {
     };
     // a channel has one currency: the first verified purchase sets it if no stream did (one
     // conditional statement, so of two first purchases in two currencies one is refused)
-    const currency = await store.claimChannelCurrency(channel, input.currency);
+    let currency: string | null | undefined = this.currencies.get(channel);
+    if (currency === undefined) {
+      currency = await store.claimChannelCurrency(channel, input.currency);
+      if (currency) this.currencies.set(channel, currency);
+    }
     if (currency !== input.currency) {
       return { status: 400, message: `body.currency ${input.currency} is not channel ${channel}'s currency ${currency} (a channel keeps one currency)` };
     }
-    // the offers a purchase earns are a job written with it (jobs/due.ts): run below, or after a
-    // crash by whichever process claims it; the tier it moves from is the one held before it
-    const before = await tiering.profile(channel, input.viewerId);
     const skus = (input.items ?? []).flatMap((i) => (i && typeof (i as { sku?: unknown }).sku === 'string' ? [(i as { sku: string }).sku] : []));
-    const r = await store.recordPurchase({ purchase, now, ...(input.history ? {} : { outbox: { fromTier: before.tier, skus } }) });
-    fault('after-purchase-commit');
-    if (!r.inserted) {
-      const e = r.existing;
-      if (e.viewerId !== input.viewerId || e.amount !== input.amount || e.currency !== input.currency) {
-        return { status: 409, message: `order ${input.orderId} was already recorded with a different viewer, amount or currency` };
-      }
-      return { status: 200, purchase: e };
+    let outbox: PurchaseRecord['outbox'];
+    if (!input.history) {
+      // the offers a purchase earns are a job written with it (jobs/due.ts): run below, or after a
+      // crash by whichever process claims it; the tier it moves from is the one held before it
+      const before = await tiering.profile(channel, input.viewerId);
+      outbox = { fromTier: before.tier, skus };
     }
+    return { input, streamId, channel, now, record: { purchase, now, ...(outbox ? { outbox } : {}) } };
+  }
+
+  /** after the commit: the reply, the stream's totals, the viewer's profile and tier, the offers it earned */
+  private async finish(prep: Prepared, r: RecordPurchaseResult): Promise<PurchaseResult> {
+    const { live: lives, tiering, hooks } = this.deps;
+    const { input, streamId, channel, now } = prep;
+    const purchase = prep.record.purchase;
+    fault('after-purchase-commit');
+    if (!r.inserted) return this.again(input, r.existing);
     if (r.coupon?.status === 'redeemed' && r.coupon.offer && r.coupon.now !== false) this.redeemed(r.coupon.offer);
-    live.orders++;
-    live.gmv += purchase.amount;
+    const live = lives.get(streamId);
+    if (live) {
+      live.orders++;
+      live.gmv += purchase.amount;
+    }
     if (!input.history) hooks.activity(streamId, { type: 'purchase', at: now, viewerId: input.viewerId, orderId: input.orderId, amount: purchase.amount, currency: purchase.currency });
     // the profile learns of the purchase (idempotent by order id, so a profile loaded after the commit is not counted twice)
     const p = await tiering.profile(channel, input.viewerId);

@@ -777,6 +777,31 @@ describe.each(harnesses)('store contract: $name', (h) => {
       expect(await store.getPurchase(uid('ch'), p.purchase.orderId)).toBeNull();
     });
 
+    it('records many purchases in one transaction as one by one: an order id twice, several of a viewer, results in order', async () => {
+      const s = await newStream(store);
+      const a1 = purchase(s, 'ann', 1000, { at: T0 + 1 });
+      const b1 = purchase(s, 'bob', 2000, { at: T0 + 2 });
+      const a2 = purchase(s, 'ann', 3000, { at: T0 + 3 });
+      const again = { ...a1, purchase: { ...a1.purchase, amount: 7 } };
+      const rs = await store.recordPurchases([a1, b1, a2, again]);
+      expect(rs).toEqual([
+        { inserted: true, purchase: { ...a1.purchase, refunded: 0 } },
+        { inserted: true, purchase: { ...b1.purchase, refunded: 0 } },
+        { inserted: true, purchase: { ...a2.purchase, refunded: 0 } },
+        { inserted: false, existing: { ...a1.purchase, refunded: 0 } },
+      ]);
+      // each viewer's value columns count all of theirs in the batch
+      expect(await store.buyers(s.channel, T0 - MINUTE, T0 + MINUTE)).toEqual([
+        { viewerId: 'ann', orders: 2, spend: 4000, lastAt: T0 + 3 },
+        { viewerId: 'bob', orders: 1, spend: 2000, lastAt: T0 + 2 },
+      ]);
+      // the value columns the viewer list sorts by (of the stream's viewers: ann joins it)
+      await store.ingest([{ kind: 'join', streamId: s.id, channel: s.channel, viewerId: 'ann', verified: true, now: T0 }]);
+      const listed = await store.listViewers({ channel: s.channel, streamId: s.id, tier: null, lifecycle: null, sort: 'value', limit: 10, after: null });
+      expect(listed.find((r) => r.id === 'ann')).toMatchObject({ orders: 2, spend: 4000, lastPurchaseAt: T0 + 3 });
+      expect(await store.recordPurchases([])).toEqual([]);
+    });
+
     it("lists a viewer's purchases oldest first, net of refunds; buyers within the window; where they bought", async () => {
       const s = await newStream(store);
       const other = await newStream(store, s.channel);

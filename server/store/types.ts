@@ -548,6 +548,12 @@ export interface Store {
   getPurchase(channel: string, orderId: string): Promise<PurchaseRow | null>;
   /** the purchase, its viewer (verified), its coupon redemption and the viewer's value columns, in one transaction */
   recordPurchase(r: PurchaseRecord): Promise<RecordPurchaseResult>;
+  /**
+   * Many purchases in one transaction, each exactly as `recordPurchase` records it, in order (an
+   * order id twice: the second sees the first); one result per record. A failure fails them all
+   * (the caller retries each alone).
+   */
+  recordPurchases(records: PurchaseRecord[]): Promise<RecordPurchaseResult[]>;
   /** sets an order's refunded total and the viewer's value columns */
   refund(channel: string, orderId: string, refundedTotal: number): Promise<void>;
   /** whether the viewer has a verified purchase (not fully refunded) in this stream */

@@ -37,8 +37,8 @@ const quick = process.argv.includes('--quick');
 const sockets = Number(process.argv.find((a) => a.startsWith('--ingest-sockets='))?.slice(17) ?? NaN);
 
 const P = quick
-  ? { ingestProcs: 2, ingestSockets: 25, batch: 20, ingestMs: 3_000, ingestReps: 1, conns: 1_000, lagMs: 3_000, heartbeatMs: 10_000, fanout: 1_000, latency: 30, rounds: 2, profiles: 100_000, updates: 300_000 }
-  : { ingestProcs: 2, ingestSockets: 100, batch: 20, ingestMs: 10_000, ingestReps: 3, conns: 10_000, lagMs: 10_000, heartbeatMs: 10_000, fanout: 5_000, latency: 200, rounds: 3, profiles: 1_000_000, updates: 2_000_000 };
+  ? { ingestProcs: 2, ingestSockets: 25, batch: 20, ingestMs: 3_000, ingestReps: 1, conns: 1_000, lagMs: 3_000, heartbeatMs: 10_000, fanout: 1_000, latency: 30, rounds: 2, profiles: 100_000, updates: 300_000, cdnowReplicas: 1, mineOrders: 10_000, segmentViewers: 10_000, importOrders: 20_000 }
+  : { ingestProcs: 2, ingestSockets: 100, batch: 20, ingestMs: 10_000, ingestReps: 3, conns: 10_000, lagMs: 10_000, heartbeatMs: 10_000, fanout: 5_000, latency: 200, rounds: 3, profiles: 1_000_000, updates: 2_000_000, cdnowReplicas: 100, mineOrders: 100_000, segmentViewers: 100_000, importOrders: 100_000 };
 
 if (Number.isInteger(sockets) && sockets > 0) P.ingestSockets = sockets; // per generator process
 
@@ -416,6 +416,133 @@ async function tierPhase() {
   row(`Tier model: memory per cached profile at ${f0(P.profiles)} profiles`, `${f0(r.bytesPerProfile)} B`, '', '', `JS heap after GC (${r.api === 'computeTier' ? 'profiles' : 'ViewerStates + the channel model\'s registry'}); 30% of profiles with 1–5 purchases`);
 }
 
+/** A node child pinned to `cpu` when possible whose stdout's last line is one JSON object (test/bench/predict.mjs); resolves with it. */
+function jsonChild(file, args = [], { cpu, nodeArgs = [] } = {}) {
+  const node = [...nodeArgs, path.join(here, file), ...args];
+  const proc = taskset && cpu !== undefined
+    ? spawn('taskset', ['-c', cpu, process.execPath, ...node], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn(process.execPath, node, { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(proc);
+  let out = '';
+  proc.stdout.setEncoding('utf8');
+  proc.stdout.on('data', (d) => (out += d));
+  return new Promise((resolve, reject) => {
+    proc.once('error', reject);
+    proc.once('exit', (code) => {
+      children.delete(proc);
+      const last = out.trim().split('\n').pop();
+      try {
+        if (code !== 0) throw new Error(`exit code ${code}`);
+        resolve(JSON.parse(last));
+      } catch (err) {
+        reject(new Error(`${file}: ${err.message} (last line: ${last?.slice(0, 200) ?? 'none'})`));
+      }
+    });
+  });
+}
+
+/** concurrent POST /v1/purchases/batch calls */
+const IMPORT_CONCURRENCY = 4;
+/** orders per call (the route's maximum) */
+const IMPORT_BATCH = 1000;
+
+/**
+ * `P.importOrders` orders of history (2 years back, a fifth as many viewers as orders, 1–3 SKUs each),
+ * as JSON bodies of `IMPORT_BATCH` orders, built before the clock starts.
+ */
+function importBodies(n) {
+  const t = Date.now();
+  const bodies = [];
+  for (let i = 0; i < n; i += IMPORT_BATCH) {
+    const orders = [];
+    for (let j = i; j < Math.min(n, i + IMPORT_BATCH); j++) {
+      const h = Math.imul(j + 1, 2654435761) >>> 0;
+      const items = Array.from({ length: 1 + (h % 3) }, (_, k) => ({ sku: `sku-${(h >>> (4 + 3 * k)) % 500}`, quantity: 1 }));
+      orders.push({ orderId: `hist-${j}`, viewerId: `buyer-${h % Math.max(1, Math.floor(n / 5))}`, amount: 1_000 + (h % 90_000), currency: 'CNY', at: t - 3_600_000 - (h % (730 * 86_400)) * 1000, items });
+    }
+    bodies.push({ count: orders.length, body: JSON.stringify({ orders }) });
+  }
+  return bodies;
+}
+
+/** Historical import through a LiveTier server: orders/s of POST /v1/purchases/batch, every order answered 201 and stored. */
+async function importOn() {
+  const lt = await livetier();
+  const bodies = importBodies(P.importOrders);
+  const statuses = {};
+  let next = 0;
+  let recorded = 0;
+  await lt.ask({ probe: 'reset' });
+  const t0 = now();
+  await Promise.all(Array.from({ length: IMPORT_CONCURRENCY }, async () => {
+    while (next < bodies.length) {
+      const b = bodies[next++];
+      const res = await fetch(`${lt.url}/v1/purchases/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${lt.stream.ingestKey}` },
+        body: b.body,
+      });
+      if (res.status !== 200) throw new Error(`POST /v1/purchases/batch: ${res.status} ${(await res.text()).slice(0, 300)}`);
+      const r = await res.json();
+      if (r.results.length !== b.count) throw new Error(`POST /v1/purchases/batch answered ${r.results.length} results for ${b.count} orders`);
+      for (const x of r.results) statuses[x.status] = (statuses[x.status] ?? 0) + 1;
+      recorded += r.recorded;
+    }
+  }));
+  const ms = now() - t0;
+  const { cpu } = await lt.ask({ probe: 'stats' });
+  await lt.close();
+  const db = new Database(lt.db, { readonly: true });
+  let stored;
+  try {
+    stored = db.prepare("SELECT count(*) AS n FROM purchases WHERE stream_id = ? AND order_id LIKE 'hist-%'").get(lt.stream.id).n;
+  } finally {
+    db.close();
+  }
+  return { perSec: P.importOrders / (ms / 1000), ms, recorded, stored, statuses, cpu };
+}
+
+/**
+ * The predictive models (test/bench/predict.mjs: dist/server/predict alone, pinned to the server's core),
+ * then historical order import through a LiveTier server.
+ */
+async function predictPhase() {
+  const r = await jsonChild('predict.mjs', [`--replicas=${P.cdnowReplicas}`, `--orders=${P.mineOrders}`, `--viewers=${P.segmentViewers}`, `--lag-replicas=${P.cdnowReplicas}`],
+    { cpu: SERVER_CPU, nodeArgs: ['--expose-gc', '--max-old-space-size=4096'] });
+  const params = (m) => (m.bgnbd ? `r ${m.bgnbd.r.toFixed(4)}, α ${m.bgnbd.alpha.toFixed(4)}, a ${m.bgnbd.a.toFixed(4)}, b ${m.bgnbd.b.toFixed(4)}` : m.status);
+  const fits = [[r.fit, 'CDNOW (2,357 customers', 150]];
+  if (r.fitBig) fits.push([r.fitBig, `CDNOW ×${r.fitBig.replicas} (${f0(r.fit.model.buyers * r.fitBig.replicas)} customers, new ids`, 10_000]);
+  for (const [x, what, goal] of fits) {
+    row(`Predict: BG/NBD + Gamma-Gamma fit (\`fitChannelModel\`), ${what}, ${f0(x.purchases)} purchases, weeks, calibration to 1997-09-30) (ms, median of ${x.runs} after a warm-up)`,
+      f1(x.ms), '', '', `goal ≤ ${f0(goal)} ms: ${x.ms <= goal ? 'met' : '**not met**'}; first (cold) run ${f0(x.firstMs)} ms; ${params(x.model)}${x.model.penalizer ? `, penalizer ${x.model.penalizer}` : ''}; ${x.model.gammaGamma ? `Gamma-Gamma p ${x.model.gammaGamma.p.toFixed(2)}, q ${x.model.gammaGamma.q.toFixed(2)}, v ${f1(x.model.gammaGamma.v)}` : 'no Gamma-Gamma'}`);
+    if (x.model.status !== 'fitted') failures.push(`predict: the fit on ${what}) is ${x.model.status}`);
+  }
+  const c = r.crossSell;
+  row(`Predict: cross-sell rules (\`mineCrossSell\`, FP-growth) from ${f0(c.orders)} synthetic orders (${c.skus} SKUs, Zipf popularity, 1–4 items, ${f2(c.itemsPerOrder)} on average, ${c.planted} planted pairs) (ms, the second run)`,
+    f0(c.ms), '', '', `no goal stated; ${c.rules} rules (support ≥ 1%, confidence ≥ 0.3), ${c.plantedFound} of ${c.planted} planted pairs among them; first run ${f0(c.firstMs)} ms`);
+  if (c.plantedFound < c.planted) failures.push(`predict: the cross-sell rules found ${c.plantedFound} of ${c.planted} planted pairs`);
+  const s = r.segments;
+  row(`Predict: segments (\`findSegments\`, K-means, K from 2 to 8 by the silhouette) over ${f0(s.viewers)} synthetic buyers (${f0(s.purchases)} purchases) (ms, the second run)`,
+    f0(s.ms), '', '', `goal ≤ 2,000 ms: ${s.ms <= 2000 ? 'met' : '**not met**'}; K = ${s.k} (silhouette ${s.silhouette}), shares ${s.shares.map((x) => f2(x)).join(' / ')}; first run ${f0(s.firstMs)} ms`);
+  const l = r.lag;
+  // a histogram counts a stall of 300 ms as one sample among thousands: p99 never shows it, the stalls do
+  const changed = l.during.p99 > l.idle.p99 + 1;
+  const big = (xs) => xs.filter((x) => x.ms >= 50).length;
+  const stalled = big(l.stalls) > big(l.idleStalls);
+  const stallList = (xs) => (xs.length ? xs.map((x) => `${f0(x.ms)} ms at +${f0(x.atMs)} ms`).join(', ') : 'none');
+  row(`Predict: event-loop delay of the main thread p50 / p99 / max (ms, ${l.resolutionMs} ms resolution) while \`ModelFitter\` fits CDNOW ×${l.replicas} (${f0(l.purchases)} purchases) in its worker thread; baseline: the same thread idle ${f0(l.idleMs / 1000)} s`,
+    `${f1(l.during.p50)} / ${f1(l.during.p99)} / ${f1(l.during.max)}`, `${f1(l.idle.p50)} / ${f1(l.idle.p99)} / ${f1(l.idle.max)}`, f2(l.during.p99 / l.idle.p99),
+    `goal no change: p99 (within 1 ms of idle) ${changed ? '**not met**' : 'met'}, stalls (none of 50 ms or more beyond the idle window's) ${stalled ? '**not met**' : 'met'}; ${l.fits > 1 ? `${l.fits} fits one after the other, each` : 'one fit,'} the whole fit the server runs (model, rules, segments, ${f0(l.predictions)} predictions), ${f0(l.fitMs)} ms (median); ` +
+    `stalls of the main thread ≥ 20 ms while fitting: ${stallList(l.stalls)} (idle: ${stallList(l.idleStalls)}); the main thread's own part of a fit (V8 serializer): posting the purchases ≈ ${f0(l.postMs)} ms, reading the answer (${f1(l.answerBytes / 1048576)} MB) ≈ ${f0(l.answerMs)} ms; ` +
+    `worker and main thread share ${taskset ? 'core 0' : 'the cores'}`);
+  const im = await importOn();
+  const not201 = P.importOrders - (im.statuses[201] ?? 0);
+  row(`Predict: historical order import, orders/s through \`POST /v1/purchases/batch\` (${f0(P.importOrders)} orders, ${IMPORT_BATCH} a call, ${IMPORT_CONCURRENCY} calls in flight, 1–3 items each)`,
+    `${f0(im.perSec)} (server CPU ${f2(im.cpu)} cores)`, '', '', `goal ≥ 20,000 orders/s: ${im.perSec >= 20_000 ? 'met' : '**not met**'}; ${f1(im.ms / 1000)} s in all, ${f0((im.cpu * im.ms * 1000) / P.importOrders)} µs of server CPU an order; ${not201 ? `**${not201} orders not 201** (${JSON.stringify(im.statuses)})` : 'every order 201'}; ${f0(im.stored)} found in SQLite afterwards`);
+  if (not201) failures.push(`import: ${not201} of ${P.importOrders} orders were not answered 201 (${JSON.stringify(im.statuses)})`);
+  if (im.stored !== P.importOrders) failures.push(`import: ${im.stored} of ${P.importOrders} imported orders are in the database`);
+}
+
 /** Issue 8's flood run (test/bench/flood.mjs) on a server with its default limits. */
 async function floodPhase() {
   const lt = await livetier({ limits: true });
@@ -460,7 +587,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => {
   Promise.race([pgStore.dropAll(), sleep(3000)]).finally(() => process.exit(130));
 });
 
-// `--only=ingest,offers` runs some phases (names: ingest, offers, pg, cluster, connections, tier, flood, bundle); the report says so
+// `--only=ingest,offers` runs some phases (names: ingest, offers, pg, cluster, connections, tier, predict, flood, bundle); the report says so
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? null;
 const want = (name) => !only || only.includes(name);
 // `--soak MINUTES` (or --soak=MINUTES) adds the soak run; `--only=soak --soak 30` runs it alone
@@ -483,6 +610,7 @@ if (want('cluster')) {
 }
 if (want('connections')) await phase('connections', connectionsPhase);
 if (want('tier')) await phase('tier model', tierPhase);
+if (want('predict')) await phase('predict: model fits, rules, segments, fit lag, order import', predictPhase);
 if (want('flood')) await phase('flood (default limits)', floodPhase);
 if (want('bundle')) await phase('bundle sizes', async () => bundlePhase());
 if (soakMinutes > 0) await phase(`soak (${soakMinutes} min)`, () => soakPhase(soakMinutes));

@@ -13,7 +13,7 @@ import { Db, DEFAULT_POOL_SIZE } from './pool.js';
 import { migrate } from './migrations.js';
 import { DAY_MS, dayStart, Partitions } from './partitions.js';
 import { ingest } from './ingest.js';
-import { issueOffers, recordPurchase, redeem, refund } from './offers.js';
+import { issueOffers, recordPurchase, recordPurchases, redeem, refund } from './offers.js';
 import { alias, csvRows, eraseViewer, exportViewer, listViewers, setTiers } from './viewers.js';
 import { streamOps } from './streams.js';
 import { queries } from './queries.js';
@@ -79,6 +79,7 @@ export async function createPostgresStore(url: string, opts: PostgresStoreOption
     ingest: (jobs) => (jobs.length ? ingest(db, partitions, jobs) : Promise.resolve([])),
 
     recordPurchase: (r) => recordPurchase(db, r),
+    recordPurchases: (rs) => recordPurchases(db, rs),
     refund: (channel, orderId, refundedTotal) => refund(db, channel, orderId, refundedTotal),
     redeem: (channel, code, orderId, viewerId, now) => redeem(db, channel, code, orderId, viewerId, now),
     issueOffers: (req) => issueOffers(db, req),

@@ -223,8 +223,40 @@ async function refreshValue(c: Sql, channel: string, viewerId: string) {
  * coupon is redeemed, and the viewer's value columns follow, all in one transaction.
  */
 export function recordPurchase(db: Db, r: PurchaseRecord): Promise<RecordPurchaseResult> {
+  return db.tx((c) => recordIn(c, r));
+}
+
+/**
+ * Many purchases in one transaction (the merchant API's group commit). They are written by viewer,
+ * then order id (each viewer's in the order given), so two such transactions lock viewer rows in
+ * the same order and cannot deadlock on them; the results come back in the order given.
+ */
+export function recordPurchases(db: Db, records: PurchaseRecord[]): Promise<RecordPurchaseResult[]> {
+  const order = records.map((r, i) => ({ r, i }));
+  order.sort((a, b) => cmp(a.r.purchase.channel, b.r.purchase.channel) || cmp(a.r.purchase.viewerId, b.r.purchase.viewerId) || a.i - b.i);
+  return db.tx(async (c) => {
+    const out: RecordPurchaseResult[] = new Array(records.length);
+    const refreshed = new Set<string>();
+    for (const { r, i } of order) {
+      out[i] = await recordIn(c, r, false);
+      const k = `${r.purchase.channel}\u0000${r.purchase.viewerId}`;
+      if (out[i]!.inserted && !refreshed.has(k)) refreshed.add(k);
+    }
+    // each viewer's value columns once, after all of theirs (their row is locked since their first purchase here)
+    for (const k of refreshed) {
+      const [channel, viewerId] = k.split('\u0000') as [string, string];
+      await refreshValue(c, channel, viewerId);
+    }
+    return out;
+  });
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** one purchase, inside the caller's transaction; `refresh` false: the caller refreshes the viewer's value columns */
+async function recordIn(c: Sql, r: PurchaseRecord, refresh = true): Promise<RecordPurchaseResult> {
   const p = r.purchase;
-  return db.tx(async (c): Promise<RecordPurchaseResult> => {
+  {
     const ins = await c.query(
       `INSERT INTO purchases (channel, order_id, stream_id, viewer_id, amount, currency, items, coupon_code, at, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -248,13 +280,13 @@ export function recordPurchase(db: Db, r: PurchaseRecord): Promise<RecordPurchas
       const red = await redeemIn(c, p.channel, p.couponCode, p.orderId, p.viewerId, r.now);
       coupon = red.status === 'redeemed' ? { status: red.status, offer: red.offer, now: red.now } : { status: red.status };
     }
-    await refreshValue(c, p.channel, p.viewerId);
+    if (refresh) await refreshValue(c, p.channel, p.viewerId);
     await removeJobs(c, [cartJobId(p.channel, p.viewerId)]); // a purchase closes the viewer's cart
     // the offers the purchase is due, written with it (claimed for the caller, which runs them now)
     const [job] = r.outbox ? await createJobs(c, [purchaseJob(p.channel, p.streamId, p.viewerId, p.orderId, r.now, r.outbox)], r.now + JOB_LEASE_MS) : [];
     await fanOut(c, [purchaseRecorded(purchaseFrom(ins.rows[0]), r.now)], r.now);
     return { inserted: true, purchase: purchaseFrom(ins.rows[0]), ...(coupon ? { coupon } : {}), ...(job ? { job } : {}) };
-  });
+  }
 }
 
 /** Sets an order's refunded total and refreshes its viewer's value columns; an unknown order changes nothing. */

@@ -36,7 +36,7 @@ import type { SkipReason } from '../../offers/rules.js';
 import {
   issuedOffer, StoreUnavailableError,
   type CampaignOfferRow, type CampaignRow, type CsvViewerRow, type IngestJob, type IngestResult, type IssueRequest,
-  type IssueResult, type NewStream, type OfferRow, type PurchaseRecord, type RecordPurchaseResult, type RedeemResult, type Store,
+  type IssueResult, type NewStream, type OfferRow, type PurchaseRecord, type PurchaseRow, type RecordPurchaseResult, type RedeemResult, type Store,
 } from '../types.js';
 
 export interface SqliteStore extends Store {
@@ -111,6 +111,28 @@ export function createSqliteStore(db: DB): SqliteStore {
   const models = createModelStore(db);
   const overview = createOverviewStore(db);
   const ping = db.prepare('SELECT 1');
+
+  /**
+   * One purchase, inside the caller's transaction (recordPurchase, recordPurchases). `refresh`
+   * false: the caller refreshes the viewer's value columns (once per viewer of a batch).
+   */
+  const recordOne = ({ purchase: p, now, outbox }: PurchaseRecord, refresh = true): RecordPurchaseResult => {
+    const existing = repo.getPurchase(p.channel, p.orderId);
+    if (existing) return { inserted: false, existing };
+    repo.ensureViewer(p.channel, p.viewerId, p.at, now);
+    repo.insertPurchase(p);
+    jobs.remove(cartJobId(p.channel, p.viewerId)); // a purchase closes the viewer's cart
+    const job: JobRow | null = outbox ? jobs.create(purchaseJob(p.channel, p.streamId, p.viewerId, p.orderId, now, outbox), now + JOB_LEASE_MS) : null;
+    let coupon: { status: RedeemResult['status']; offer?: OfferRow; now?: boolean } | undefined;
+    if (p.couponCode) {
+      const r = redeemCode(p.channel, p.couponCode, p.orderId, p.viewerId, now);
+      coupon = r.status === 'redeemed' ? { status: r.status, offer: r.offer, now: r.now } : { status: r.status };
+    }
+    if (refresh) viewers.refreshValue(p.channel, p.viewerId);
+    const purchase: PurchaseRow = { ...p, items: p.items ?? null, refunded: 0 }; // as stored
+    hooks.fanOut([purchaseRecorded(purchase, now)], now);
+    return { inserted: true, purchase, ...(coupon ? { coupon } : {}), ...(job ? { job } : {}) };
+  };
 
   /** a read of several statements, as one snapshot */
   const read = <A extends unknown[], R>(fn: (...args: A) => R) => db.transaction(fn) as unknown as (...args: A) => R;
@@ -304,22 +326,19 @@ export function createSqliteStore(db: DB): SqliteStore {
     ingest: db.transaction((jobs: IngestJob[]) => jobs.map(applyJob)),
 
     getPurchase: (channel, orderId) => repo.getPurchase(channel, orderId),
-    recordPurchase: db.transaction(({ purchase: p, now, outbox }: PurchaseRecord): RecordPurchaseResult => {
-      const existing = repo.getPurchase(p.channel, p.orderId);
-      if (existing) return { inserted: false, existing };
-      repo.ensureViewer(p.channel, p.viewerId, p.at, now);
-      repo.insertPurchase(p);
-      jobs.remove(cartJobId(p.channel, p.viewerId)); // a purchase closes the viewer's cart
-      const job: JobRow | null = outbox ? jobs.create(purchaseJob(p.channel, p.streamId, p.viewerId, p.orderId, now, outbox), now + JOB_LEASE_MS) : null;
-      let coupon: { status: RedeemResult['status']; offer?: OfferRow; now?: boolean } | undefined;
-      if (p.couponCode) {
-        const r = redeemCode(p.channel, p.couponCode, p.orderId, p.viewerId, now);
-        coupon = r.status === 'redeemed' ? { status: r.status, offer: r.offer, now: r.now } : { status: r.status };
+    recordPurchase: db.transaction(recordOne),
+    // many purchases, one transaction (the merchant API's group commit, services/commerce.ts)
+    recordPurchases: db.transaction((records: PurchaseRecord[]) => {
+      const out = records.map((r) => recordOne(r, false));
+      const refreshed = new Set<string>();
+      for (const [i, r] of out.entries()) {
+        const p = records[i]!.purchase;
+        const k = `${p.channel}\u0000${p.viewerId}`;
+        if (!r.inserted || refreshed.has(k)) continue;
+        refreshed.add(k);
+        viewers.refreshValue(p.channel, p.viewerId);
       }
-      viewers.refreshValue(p.channel, p.viewerId);
-      const purchase = repo.getPurchase(p.channel, p.orderId)!;
-      hooks.fanOut([purchaseRecorded(purchase, now)], now);
-      return { inserted: true, purchase, ...(coupon ? { coupon } : {}), ...(job ? { job } : {}) };
+      return out;
     }),
     refund: db.transaction((channel: string, orderId: string, refundedTotal: number) => {
       const row = viewers.purchaseForRefund(channel, orderId);
