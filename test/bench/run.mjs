@@ -30,6 +30,7 @@ import { soak } from './soak.mjs';
 import { pgLabel, pgUnreachable, postgresStore } from './pg.mjs';
 import { f0, f1, f2, floor2, kb, median, now, pct, sleep, split } from './stats.mjs';
 import { clusterPhase } from './cluster.mjs';
+import autocannon from 'autocannon';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -37,8 +38,8 @@ const quick = process.argv.includes('--quick');
 const sockets = Number(process.argv.find((a) => a.startsWith('--ingest-sockets='))?.slice(17) ?? NaN);
 
 const P = quick
-  ? { ingestProcs: 2, ingestSockets: 25, batch: 20, ingestMs: 3_000, ingestReps: 1, conns: 1_000, lagMs: 3_000, heartbeatMs: 10_000, fanout: 1_000, latency: 30, rounds: 2, profiles: 100_000, updates: 300_000, cdnowReplicas: 1, mineOrders: 10_000, segmentViewers: 10_000, importOrders: 20_000 }
-  : { ingestProcs: 2, ingestSockets: 100, batch: 20, ingestMs: 10_000, ingestReps: 3, conns: 10_000, lagMs: 10_000, heartbeatMs: 10_000, fanout: 5_000, latency: 200, rounds: 3, profiles: 1_000_000, updates: 2_000_000, cdnowReplicas: 100, mineOrders: 100_000, segmentViewers: 100_000, importOrders: 100_000 };
+  ? { ingestProcs: 2, ingestSockets: 25, batch: 20, ingestMs: 3_000, ingestReps: 1, conns: 1_000, lagMs: 3_000, heartbeatMs: 10_000, fanout: 1_000, latency: 30, rounds: 2, profiles: 100_000, updates: 300_000, cdnowReplicas: 1, mineOrders: 10_000, segmentViewers: 10_000, importOrders: 20_000, merchantSec: 3, merchantReps: 1 }
+  : { ingestProcs: 2, ingestSockets: 100, batch: 20, ingestMs: 10_000, ingestReps: 3, conns: 10_000, lagMs: 10_000, heartbeatMs: 10_000, fanout: 5_000, latency: 200, rounds: 3, profiles: 1_000_000, updates: 2_000_000, cdnowReplicas: 100, mineOrders: 100_000, segmentViewers: 100_000, importOrders: 100_000, merchantSec: 10, merchantReps: 2 };
 
 if (Number.isInteger(sockets) && sockets > 0) P.ingestSockets = sockets; // per generator process
 
@@ -543,6 +544,65 @@ async function predictPhase() {
   if (im.stored !== P.importOrders) failures.push(`import: ${im.stored} of ${P.importOrders} imported orders are in the database`);
 }
 
+/** connections autocannon keeps open against the merchant API (issue 18's figure) */
+const MERCHANT_CONNECTIONS = 20;
+
+/**
+ * `POST /v1/purchases` under autocannon (an independent HTTP load tool, in the orchestrator on the
+ * load core): LiveTier against a bare Fastify route with the same body schema
+ * (test/bench/bare-merchant.mjs), runs alternating; every request a new order of one of 5,000
+ * buyers, so each is a real verified purchase (stored, tiered, its offers issued).
+ */
+async function merchantPhase() {
+  const fire = async (url, key, tag) => {
+    let n = 0;
+    const r = await autocannon({
+      url: `${url}/v1/purchases`,
+      connections: MERCHANT_CONNECTIONS,
+      duration: P.merchantSec,
+      requests: [{
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        setupRequest: (req) => {
+          const i = n++;
+          return { ...req, body: JSON.stringify({ orderId: `ac-${tag}-${i}`, viewerId: `buyer-${i % 5000}`, amount: 1_000 + (i % 9_000), currency: 'CNY' }) };
+        },
+      }],
+    });
+    return { perSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts, total: r.requests.total };
+  };
+  const runs = { lt: [], bare: [] };
+  const lt = await livetier();
+  const base = child('bare-merchant.mjs', [], { cpu: SERVER_CPU, nodeArgs: ['--expose-gc'] });
+  const { url: bareUrl } = await base.ready;
+  try {
+    await fire(lt.url, lt.stream.ingestKey, 'warm'); // JIT and caches, both sides, untimed
+    await fire(bareUrl, 'bare', 'warm');
+    for (let rep = 0; rep < P.merchantReps; rep++) {
+      await lt.ask({ probe: 'reset' });
+      const a = await fire(lt.url, lt.stream.ingestKey, `r${rep}`);
+      a.cpu = (await lt.ask({ probe: 'stats' })).cpu;
+      runs.lt.push(a);
+      await base.ask({ probe: 'reset' });
+      const b = await fire(bareUrl, 'bare', `r${rep}`);
+      b.cpu = (await base.ask({ probe: 'stats' })).cpu;
+      runs.bare.push(b);
+    }
+  } finally {
+    await lt.close();
+    await base.close();
+  }
+  const best = (xs) => xs.reduce((m, x) => (x.perSec > m.perSec ? x : m));
+  const a = best(runs.lt);
+  const b = best(runs.bare);
+  const bad = runs.lt.reduce((n, x) => n + x.non2xx + x.errors, 0);
+  const ratio = a.perSec / b.perSec;
+  row(`Merchant API: \`POST /v1/purchases\`/s at ${MERCHANT_CONNECTIONS} connections (autocannon, ${P.merchantSec} s runs, best of ${P.merchantReps}), p50 / p99 ms`,
+    `${f0(a.perSec)} (p50 ${f1(a.p50)}, p99 ${f1(a.p99)}; server CPU ${f2(a.cpu)} cores)`, `${f0(b.perSec)} (p50 ${f1(b.p50)}, p99 ${f1(b.p99)}; CPU ${f2(b.cpu)})`, f2(ratio),
+    `goal ≥ 0.3 and p99 ≤ 50 ms: ${ratio >= 0.3 && a.p99 <= 50 ? 'met' : '**not met**'}; baseline: a bare Fastify route with the same body schema that answers 201; every run (req/s): LiveTier ${runs.lt.map((x) => f0(x.perSec)).join(', ')}, bare ${runs.bare.map((x) => f0(x.perSec)).join(', ')}; LiveTier answers not 2xx or failed: ${bad}`);
+  if (bad) failures.push(`merchant: ${bad} LiveTier purchases were not answered 2xx`);
+}
+
 /** Issue 8's flood run (test/bench/flood.mjs) on a server with its default limits. */
 async function floodPhase() {
   const lt = await livetier({ limits: true });
@@ -587,7 +647,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => {
   Promise.race([pgStore.dropAll(), sleep(3000)]).finally(() => process.exit(130));
 });
 
-// `--only=ingest,offers` runs some phases (names: ingest, offers, pg, cluster, connections, tier, predict, flood, bundle); the report says so
+// `--only=ingest,offers` runs some phases (names: ingest, offers, merchant, pg, cluster, connections, tier, predict, flood, bundle); the report says so
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? null;
 const want = (name) => !only || only.includes(name);
 // `--soak MINUTES` (or --soak=MINUTES) adds the soak run; `--only=soak --soak 30` runs it alone
@@ -610,6 +670,7 @@ if (want('cluster')) {
 }
 if (want('connections')) await phase('connections', connectionsPhase);
 if (want('tier')) await phase('tier model', tierPhase);
+if (want('merchant')) await phase('merchant API (autocannon)', merchantPhase);
 if (want('predict')) await phase('predict: model fits, rules, segments, fit lag, order import', predictPhase);
 if (want('flood')) await phase('flood (default limits)', floodPhase);
 if (want('bundle')) await phase('bundle sizes', async () => bundlePhase());
