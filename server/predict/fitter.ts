@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { fitChannel, type ChannelModel, type ModelPurchase, type StoredPrediction } from './channel-model.js';
+import { decodePredictions, encodePurchases, type PredictionColumns } from './wire.js';
 
 /** a fit: the channel's model and every buyer's prediction under it */
 export interface Fit {
@@ -58,7 +59,9 @@ export class ModelFitter {
     const id = ++this.seq;
     return new Promise<Fit>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      w.postMessage({ id, purchases, engagement, now, minBuyers });
+      // as columns, their buffers transferred: a big history costs the event loop milliseconds, not a stall (./wire.ts)
+      const { columns, transfer } = encodePurchases(purchases, engagement);
+      w.postMessage({ id, columns, now, minBuyers }, transfer);
     }).finally(() => {
       if (!this.waiting.size) {
         this.idle = setTimeout(() => void this.close(), IDLE_MS);
@@ -71,11 +74,11 @@ export class ModelFitter {
     if (this.worker) return this.worker;
     const w = new Worker(this.file!);
     w.unref();
-    w.on('message', (m: { id: number; fit?: Fit; error?: string }) => {
+    w.on('message', (m: { id: number; fit?: { model: Fit['model']; predictions: PredictionColumns }; error?: string }) => {
       const p = this.waiting.get(m.id);
       if (!p) return;
       this.waiting.delete(m.id);
-      if (m.fit) p.resolve(m.fit);
+      if (m.fit) p.resolve({ model: m.fit.model, predictions: decodePredictions(m.fit.predictions) });
       else p.reject(new Error(`model fit failed: ${m.error}`));
     });
     const fail = (err: Error) => {

@@ -35,6 +35,7 @@ const { fitChannelModel, mineCrossSell } = await dist('channel-model.js');
 const { findSegments } = await dist('segments.js');
 const { ModelFitter } = await dist('fitter.js');
 const { seededRandom } = await dist('rng.js');
+const { encodePurchases, encodePredictions, decodePredictions } = await dist('wire.js');
 
 const log = (s) => process.stderr.write(`predict: ${s}\n`);
 const DAY = 86_400_000;
@@ -230,14 +231,15 @@ async function lagPhase() {
   clearInterval(ticker);
   h.disable();
   const during = lagOf(h);
-  // the main thread's share of a fit: serializing the request (postMessage) and deserializing the answer
-  // (before its 'message' event), estimated with V8's serializer, the one postMessage uses
+  // the main thread's share of a fit, as ModelFitter does it (server/predict/wire.ts): the request
+  // made columns and serialized (postMessage transfers the arrays; serializing copies them, an upper
+  // bound), the answer's columns deserialized and made objects again (before and in its 'message' event)
   const c0 = performance.now();
-  serialize({ id: 0, purchases, engagement: [], now: CDNOW_END });
+  serialize({ id: 0, columns: encodePurchases(purchases, []).columns, now: CDNOW_END });
   const postMs = performance.now() - c0;
-  const answer = serialize({ id: 1, fit: f });
+  const answer = serialize({ id: 1, fit: { model: f.model, predictions: encodePredictions(f.predictions).columns } });
   const c1 = performance.now();
-  deserialize(answer);
+  decodePredictions(deserialize(answer).fit.predictions);
   const answerMs = performance.now() - c1;
   await fitter.close();
   return {

@@ -534,7 +534,7 @@ async function predictPhase() {
   row(`Predict: event-loop delay of the main thread p50 / p99 / max (ms, ${l.resolutionMs} ms resolution) while \`ModelFitter\` fits CDNOW ×${l.replicas} (${f0(l.purchases)} purchases) in its worker thread; baseline: the same thread idle ${f0(l.idleMs / 1000)} s`,
     `${f1(l.during.p50)} / ${f1(l.during.p99)} / ${f1(l.during.max)}`, `${f1(l.idle.p50)} / ${f1(l.idle.p99)} / ${f1(l.idle.max)}`, f2(l.during.p99 / l.idle.p99),
     `goal no change: p99 (within 1 ms of idle) ${changed ? '**not met**' : 'met'}, stalls (none of 50 ms or more beyond the idle window's) ${stalled ? '**not met**' : 'met'}; ${l.fits > 1 ? `${l.fits} fits one after the other, each` : 'one fit,'} the whole fit the server runs (model, rules, segments, ${f0(l.predictions)} predictions), ${f0(l.fitMs)} ms (median); ` +
-    `stalls of the main thread ≥ 20 ms while fitting: ${stallList(l.stalls)} (idle: ${stallList(l.idleStalls)}); the main thread's own part of a fit (V8 serializer): posting the purchases ≈ ${f0(l.postMs)} ms, reading the answer (${f1(l.answerBytes / 1048576)} MB) ≈ ${f0(l.answerMs)} ms; ` +
+    `stalls of the main thread ≥ 20 ms while fitting: ${stallList(l.stalls)} (idle: ${stallList(l.idleStalls)}); the main thread's own part of a fit (columns, server/predict/wire.ts): posting the purchases ≈ ${f0(l.postMs)} ms, reading the answer (${f1(l.answerBytes / 1048576)} MB) ≈ ${f0(l.answerMs)} ms; ` +
     `worker and main thread share ${taskset ? 'core 0' : 'the cores'}`);
   const im = await importOn();
   const not201 = P.importOrders - (im.statuses[201] ?? 0);
