@@ -34,6 +34,45 @@ describe('KeyHistogram', () => {
     expect(() => h.remove(42)).toThrow(/not there/);
   });
 
+  it('answers as a plain sorted walk would, under random adds and removals over a growing range', () => {
+    // the walk the Fenwick tree replaced: nearest rank over the sorted keys
+    const walk = (counts: Map<number, number>, ps: number[]) => {
+      const n = [...counts.values()].reduce((a, b) => a + b, 0);
+      if (!n) return [];
+      const keys = [...counts.keys()].filter((k) => counts.get(k)! > 0).sort((a, b) => a - b);
+      return ps.map((p) => {
+        const target = Math.max(1, Math.ceil(p * n - 1e-9));
+        let cum = 0;
+        for (const k of keys) if ((cum += counts.get(k)!) >= target) return k;
+        return keys.at(-1)!;
+      });
+    };
+    let seed = 7;
+    const rand = (m: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % m);
+    const h = new KeyHistogram();
+    const counts = new Map<number, number>();
+    const ps = [0.2, 0.4, 0.6, 0.8];
+    for (let step = 0; step < 5_000; step++) {
+      const held = [...counts].filter(([, c]) => c > 0);
+      if (held.length && rand(3) === 0) {
+        const [k] = held[rand(held.length)]!;
+        h.remove(k);
+        counts.set(k, counts.get(k)! - 1);
+      } else {
+        // keys drift both ways (recency keys are negative day numbers), now and then far out
+        const k = rand(10) === 0 ? rand(40_000) - 20_000 : rand(400) - 200 - (step >> 4);
+        h.add(k);
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      }
+      if (step % 97 === 0) {
+        expect(h.quantiles(ps)).toEqual(walk(counts, ps));
+        const probe = rand(600) - 400;
+        expect(h.countAtLeast(probe)).toBe([...counts].reduce((a, [k, c]) => a + (k >= probe ? c : 0), 0));
+        expect(h.distinctKeys).toBe([...counts.values()].filter((c) => c > 0).length);
+      }
+    }
+  });
+
   it('money keys are 1% wide', () => {
     expect(moneyKey(10_000)).toBe(926);
     expect(moneyOfKey(926)).toBeGreaterThanOrEqual(10_000);
