@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { fitChannel, type ChannelModel, type ModelPurchase, type StoredPrediction } from './channel-model.js';
-import { decodePredictions, encodePurchases, type PredictionColumns } from './wire.js';
+import { decodePredictionsInSlices, encodePurchasesInSlices, type PredictionColumns } from './wire.js';
 
 /** a fit: the channel's model and every buyer's prediction under it */
 export interface Fit {
@@ -59,9 +59,15 @@ export class ModelFitter {
     const id = ++this.seq;
     return new Promise<Fit>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      // as columns, their buffers transferred: a big history costs the event loop milliseconds, not a stall (./wire.ts)
-      const { columns, transfer } = encodePurchases(purchases, engagement);
-      w.postMessage({ id, columns, now, minBuyers }, transfer);
+      // as columns made a slice at a time, their buffers transferred: a big history costs the event
+      // loop a few milliseconds at a time, not a stall (./wire.ts)
+      encodePurchasesInSlices(purchases, engagement).then(
+        ({ columns, transfer }) => w.postMessage({ id, columns, now, minBuyers }, transfer),
+        (err: Error) => {
+          this.waiting.delete(id);
+          reject(err);
+        },
+      );
     }).finally(() => {
       if (!this.waiting.size) {
         this.idle = setTimeout(() => void this.close(), IDLE_MS);
@@ -78,7 +84,10 @@ export class ModelFitter {
       const p = this.waiting.get(m.id);
       if (!p) return;
       this.waiting.delete(m.id);
-      if (m.fit) p.resolve({ model: m.fit.model, predictions: decodePredictions(m.fit.predictions) });
+      if (m.fit) {
+        const model = m.fit.model;
+        decodePredictionsInSlices(m.fit.predictions).then((predictions) => p.resolve({ model, predictions }), p.reject);
+      }
       else p.reject(new Error(`model fit failed: ${m.error}`));
     });
     const fail = (err: Error) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodePredictions, decodePurchases, encodePredictions, encodePurchases } from './wire.js';
+import { decodePredictions, decodePredictionsInSlices, decodePurchases, encodePredictions, encodePurchases, encodePurchasesInSlices } from './wire.js';
 import type { ModelPurchase } from './channel-model.js';
 
 describe('the fit messages as columns', () => {
@@ -17,6 +17,18 @@ describe('the fit messages as columns', () => {
     expect(back.purchases).toEqual(purchases);
     expect([...back.engagement]).toEqual([['ann', 3.5], ['watcher', 1]]);
     expect(decodePurchases(encodePurchases([], []).columns)).toEqual({ purchases: [], engagement: new Map() });
+  });
+
+  it('are the same made a slice at a time', async () => {
+    const purchases: ModelPurchase[] = Array.from({ length: 1003 }, (_, i) => ({
+      viewerId: `v${i % 97}`, amount: i, at: i * 1000, ...(i % 3 === 0 ? { skus: [`S${i % 7}`] } : i % 3 === 1 ? { skus: [] } : {}),
+    }));
+    const whole = encodePurchases(purchases, [['v1', 2]]).columns;
+    const sliced = (await encodePurchasesInSlices(purchases, [['v1', 2]], 100)).columns;
+    expect(sliced).toEqual(whole);
+    expect(decodePurchases(sliced).purchases).toEqual(purchases);
+    const preds = Array.from({ length: 257 }, (_, i) => ({ viewerId: `v${i}`, pAlive: i / 257, clv365d: i * 10 }));
+    expect(await decodePredictionsInSlices(encodePredictions(preds).columns, 50)).toEqual(preds);
   });
 
   it('carry predictions unchanged', () => {

@@ -31,42 +31,76 @@ const split = (s: string) => (s === '' ? [] : s.split(SEP));
 
 /** purchases and buyers' engagement as columns, and the buffers to transfer */
 export function encodePurchases(purchases: readonly ModelPurchase[], engagement: readonly [string, number][]): { columns: PurchaseColumns; transfer: ArrayBuffer[] } {
-  const ids = new Map<string, number>();
-  const idOf = (v: string) => {
-    let i = ids.get(v);
-    if (i === undefined) ids.set(v, (i = ids.size));
-    return i;
-  };
-  const skuIds = new Map<string, number>();
-  const n = purchases.length;
-  const viewer = new Int32Array(n);
-  const amount = new Float64Array(n);
-  const at = new Float64Array(n);
-  const skuStart = new Int32Array(n + 1);
-  const skuList: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const p = purchases[i]!;
-    viewer[i] = idOf(p.viewerId);
-    amount[i] = p.amount;
-    at[i] = p.at;
-    if (p.skus) {
-      skuStart[i] = skuList.length;
-      for (const s of p.skus) {
-        let k = skuIds.get(s);
-        if (k === undefined) skuIds.set(s, (k = skuIds.size));
-        skuList.push(k);
-      }
-    } else skuStart[i] = -1 - skuList.length; // no `skus` (not an empty list): kept apart
+  const e = new PurchaseEncoder(purchases.length);
+  e.add(purchases, 0, purchases.length);
+  return e.finish(engagement);
+}
+
+/**
+ * The same, a slice at a time with a turn of the event loop between slices (ModelFitter): no
+ * slice of a big history holds the loop for more than a few milliseconds.
+ */
+export async function encodePurchasesInSlices(purchases: readonly ModelPurchase[], engagement: readonly [string, number][], slice = 20_000) {
+  const e = new PurchaseEncoder(purchases.length);
+  for (let from = 0; from < purchases.length; from += slice) {
+    e.add(purchases, from, Math.min(purchases.length, from + slice));
+    if (from + slice < purchases.length) await new Promise((r) => setImmediate(r));
   }
-  skuStart[n] = skuList.length;
-  for (const [v] of engagement) idOf(v);
-  const eng = new Float64Array(ids.size).fill(NaN);
-  for (const [v, points] of engagement) eng[ids.get(v)!] = points;
-  const skuIndex = Int32Array.from(skuList);
-  const columns: PurchaseColumns = {
-    viewers: [...ids.keys()].join(SEP), viewer, amount, at, skus: JSON.stringify([...skuIds.keys()]), skuStart, skuIndex, engagement: eng,
-  };
-  return { columns, transfer: [viewer.buffer, amount.buffer, at.buffer, skuStart.buffer, skuIndex.buffer, eng.buffer] as ArrayBuffer[] };
+  return e.finish(engagement);
+}
+
+class PurchaseEncoder {
+  private readonly ids = new Map<string, number>();
+  private readonly skuIds = new Map<string, number>();
+  private readonly skuList: number[] = [];
+  private readonly viewer: Int32Array;
+  private readonly amount: Float64Array;
+  private readonly at: Float64Array;
+  private readonly skuStart: Int32Array;
+
+  constructor(private readonly n: number) {
+    this.viewer = new Int32Array(n);
+    this.amount = new Float64Array(n);
+    this.at = new Float64Array(n);
+    this.skuStart = new Int32Array(n + 1);
+  }
+
+  private idOf(v: string): number {
+    let i = this.ids.get(v);
+    if (i === undefined) this.ids.set(v, (i = this.ids.size));
+    return i;
+  }
+
+  add(purchases: readonly ModelPurchase[], from: number, to: number): void {
+    const { skuIds, skuList } = this;
+    for (let i = from; i < to; i++) {
+      const p = purchases[i]!;
+      this.viewer[i] = this.idOf(p.viewerId);
+      this.amount[i] = p.amount;
+      this.at[i] = p.at;
+      if (p.skus) {
+        this.skuStart[i] = skuList.length;
+        for (const s of p.skus) {
+          let k = skuIds.get(s);
+          if (k === undefined) skuIds.set(s, (k = skuIds.size));
+          skuList.push(k);
+        }
+      } else this.skuStart[i] = -1 - skuList.length; // no `skus` (not an empty list): kept apart
+    }
+  }
+
+  finish(engagement: readonly [string, number][]): { columns: PurchaseColumns; transfer: ArrayBuffer[] } {
+    this.skuStart[this.n] = this.skuList.length;
+    for (const [v] of engagement) this.idOf(v);
+    const eng = new Float64Array(this.ids.size).fill(NaN);
+    for (const [v, points] of engagement) eng[this.ids.get(v)!] = points;
+    const skuIndex = Int32Array.from(this.skuList);
+    const { viewer, amount, at, skuStart } = this;
+    const columns: PurchaseColumns = {
+      viewers: [...this.ids.keys()].join(SEP), viewer, amount, at, skus: JSON.stringify([...this.skuIds.keys()]), skuStart, skuIndex, engagement: eng,
+    };
+    return { columns, transfer: [viewer.buffer, amount.buffer, at.buffer, skuStart.buffer, skuIndex.buffer, eng.buffer] as ArrayBuffer[] };
+  }
 }
 
 /** where purchase i's SKUs start in skuIndex, and whether it has any list */
@@ -109,4 +143,16 @@ export function encodePredictions(predictions: readonly StoredPrediction[]): { c
 export function decodePredictions(c: PredictionColumns): StoredPrediction[] {
   const viewers = split(c.viewers);
   return viewers.map((viewerId, i) => ({ viewerId, pAlive: c.pAlive[i]!, clv365d: c.clv365d[i]! }));
+}
+
+/** the same, a slice at a time with a turn of the event loop between slices */
+export async function decodePredictionsInSlices(c: PredictionColumns, slice = 50_000): Promise<StoredPrediction[]> {
+  const viewers = split(c.viewers);
+  const out: StoredPrediction[] = new Array(viewers.length);
+  for (let from = 0; from < viewers.length; from += slice) {
+    const to = Math.min(viewers.length, from + slice);
+    for (let i = from; i < to; i++) out[i] = { viewerId: viewers[i]!, pAlive: c.pAlive[i]!, clv365d: c.clv365d[i]! };
+    if (to < viewers.length) await new Promise((r) => setImmediate(r));
+  }
+  return out;
 }
