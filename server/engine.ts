@@ -94,7 +94,7 @@ export class Engine {
     this.jobs = new Jobs({ store, clock, run: (job, now) => this.campaigns.runJob(job, now), onError });
     this.ingest = new Ingest({ store, clock, live: this.streams, tiering: this.tiering, hooks, campaigns, jobs: this.jobs, onError });
     this.commerce = new Commerce({ store, clock, live: this.streams, tiering: this.tiering, hooks, campaigns, jobs: this.jobs });
-    this.privacy = new Privacy({ store, clock, live: this.streams, tiering: this.tiering, ingest: this.ingest, hooks });
+    this.privacy = new Privacy({ store, clock, live: this.streams, tiering: this.tiering, ingest: this.ingest, hooks, purchases: this.commerce.writer });
   }
 
   /**

@@ -18,6 +18,8 @@ export interface PrivacyDeps {
   tiering: Tiering;
   ingest: Ingest;
   hooks: Hooks;
+  /** the purchases queued for their group commit (services/commerce.ts): part of a viewer's data too */
+  purchases?: { flushAll(): Promise<void> };
 }
 
 export class Privacy {
@@ -58,7 +60,8 @@ export class Privacy {
 
   /** Everything stored about a viewer in a channel (GDPR export); null when unknown. */
   async exportViewer(channel: string, viewerId: string) {
-    await this.deps.ingest.writer.flushAll(); // what is queued for them is part of their data
+    await this.deps.purchases?.flushAll(); // what is queued for them is part of their data
+    await this.deps.ingest.writer.flushAll();
     const data = await this.deps.store.exportViewer(channel, viewerId);
     if (!data) return null;
     const detail = (await this.viewerDetail(channel, viewerId))!;
@@ -73,6 +76,7 @@ export class Privacy {
   async erase(channel: string, viewerId: string): Promise<boolean> {
     const { store, live: lives, tiering, ingest, hooks } = this.deps;
     // commit what is queued first, so no job for this viewer lands (or reloads their profile) after the erasure
+    await this.deps.purchases?.flushAll();
     await ingest.writer.flushAll();
     const p = tiering.cached(channel, viewerId);
     if (p) {
