@@ -175,7 +175,8 @@ export class TrendChart {
             legend: { show: false },
             cursor: { drag: { x: false, y: false } },
             scales: {
-              x: { time: true },
+              // one point (or none yet): a two-minute window around it, not uPlot's default span of years
+              x: { time: true, range: (_u, min, max) => (min === max ? [min - 60, max + 60] : [min, max]) },
               y: { range: countRange },
               orders: { range: countRange },
               // GMV per minute goes below zero in a minute that refunded more than it sold
