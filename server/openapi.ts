@@ -89,7 +89,7 @@ const TAGS = [
   { name: 'merchant', description: "What the merchant's backend calls with the ingest key: viewer tokens, verified purchases, refunds, coupon redemptions." },
   { name: 'campaigns', description: 'Automatic and manual offer campaigns of a stream (host key).' },
   { name: 'viewers', description: "The stream's audience (host key); a viewer's data export and erasure (admin key)." },
-  { name: 'reports', description: 'What a host takes away: the report, the CSV of viewers, the raw live feed.' },
+  { name: 'reports', description: 'What a host takes away: the report, the CSVs of viewers and of the numbers hosts read (kpis.csv), the raw live feed.' },
   { name: 'channels', description: "A channel's tier rules, viewer-token secret and read-only key (admin key); its overview (admin or channel key)." },
   {
     name: 'webhooks',
