@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 // when running from dist/server, ROOT is dist/; the repo root is one more up
@@ -88,10 +88,9 @@ export const assetRoutes: FastifyPluginAsync = async (app) => {
     return buf;
   });
 
-  // the stream's printable report, with the same host key; a page that holds a key runs only
-  // this server's script and style and talks only to this server
-  app.get('/host/:streamId/report', async (_req, reply) => {
-    const buf = await file(DEMO_DIR, 'report.html');
+  /** a page that holds a key runs only this server's script and style and talks only to this server */
+  const keyedPage = (name: string) => async (_req: unknown, reply: FastifyReply) => {
+    const buf = await file(DEMO_DIR, name);
     if (!buf) return reply.callNotFound();
     reply
       .header('content-type', TYPES['.html']!)
@@ -99,18 +98,9 @@ export const assetRoutes: FastifyPluginAsync = async (app) => {
       .header('referrer-policy', 'no-referrer')
       .header('cache-control', 'no-store');
     return buf;
-  });
-
-  // the channel's overview page (its streams compared), with the admin or the channel's read-only
-  // key; as strict as the report page, for the same reason
-  app.get('/channel/:channel', async (_req, reply) => {
-    const buf = await file(DEMO_DIR, 'channel.html');
-    if (!buf) return reply.callNotFound();
-    reply
-      .header('content-type', TYPES['.html']!)
-      .header('content-security-policy', REPORT_CSP)
-      .header('referrer-policy', 'no-referrer')
-      .header('cache-control', 'no-store');
-    return buf;
-  });
+  };
+  // the stream's printable report, with the same host key
+  app.get('/host/:streamId/report', keyedPage('report.html'));
+  // the channel's overview page (its streams compared), with the admin or the channel's read-only key
+  app.get('/channel/:channel', keyedPage('channel.html'));
 };
