@@ -9,16 +9,15 @@
  * language. The channel's read-only key opens it; a wrong key and another channel's key get the
  * key form back with a message saying why. Screenshots go to test-results/screenshots/.
  */
-import { createRequire } from 'node:module';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startServer, createStream, viewerToken, connectViewer, closeAllClients, client, connect, until, ADMIN_KEY, type TestServer, type StreamKeys } from '../helpers/server.js';
 import { launch } from '../helpers/browser.js';
+import { seriousViolations } from '../helpers/axe.js';
 
 const SHOTS = path.resolve('test-results', 'screenshots');
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const CHINESE = /[\u4e00-\u9fff]/;
 const CHANNEL = 'e2e-tea';
 
@@ -102,18 +101,6 @@ async function openPage(lang: string, opts: { key?: string; wait?: boolean; widt
 
 const text = async (page: Page, sel: string) => (await page.locator(sel).first().textContent())?.replace(/\s+/g, ' ').trim();
 const value = (page: Page, sel: string) => page.locator(sel).first().getAttribute('data-value');
-
-/** axe-core's WCAG 2 A/AA rules (evaluated through the DevTools protocol: the CSP allows no injected script tag) */
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  const violations = (await page.evaluate(async () => {
-    const axe = (window as any).axe;
-    return (await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })).violations;
-  })) as { id: string; impact: string | null; help: string; nodes: { target: unknown[]; failureSummary?: string }[] }[];
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help}\n${v.nodes.slice(0, 5).map((n) => `  ${JSON.stringify(n.target)}: ${n.failureSummary?.split('\n').slice(1).join(' ')}`).join('\n')}`);
-}
 
 describe('the channel page', () => {
   it("shows the channel's streams compared and its viewers by tier, with the overview's numbers (en)", async () => {

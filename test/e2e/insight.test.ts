@@ -7,16 +7,15 @@
  * carries the segments and the viewers by predicted value. axe-core finds no serious or critical
  * violation on either page with those sections. Screenshots go to test-results/screenshots/.
  */
-import { createRequire } from 'node:module';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startServer, createStream, viewerToken, connectViewer, closeAllClients, until, type TestServer, type StreamKeys } from '../helpers/server.js';
 import { launch } from '../helpers/browser.js';
+import { seriousViolations } from '../helpers/axe.js';
 
 const SHOTS = path.resolve('test-results', 'screenshots');
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const CHINESE = /[\u4e00-\u9fff]/;
 const CHANNEL = 'e2e-insight';
 const DAY = 86_400_000;
@@ -53,17 +52,6 @@ afterAll(async () => {
   await browser?.close();
   await srv?.close();
 });
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  const violations = (await page.evaluate(async () => {
-    const axe = (window as any).axe;
-    return (await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })).violations;
-  })) as { id: string; impact: string | null; help: string; nodes: { target: unknown[]; failureSummary?: string }[] }[];
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help}\n${v.nodes.slice(0, 5).map((n) => `  ${JSON.stringify(n.target)}: ${n.failureSummary?.split('\n').slice(1).join(' ')}`).join('\n')}`);
-}
 
 const squash = (s: string | null | undefined) => s?.replace(/\s+/g, ' ').trim();
 

@@ -7,16 +7,15 @@
  * gone. A wrong key gets the key form back with a clear message. Screenshots (desktop, phone,
  * print media at A4 width) and the PDFs Chromium prints are kept in test-results/screenshots/.
  */
-import { createRequire } from 'node:module';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startServer, createStream, viewerToken, connectViewer, closeAllClients, eid, client, connect, type TestServer, type StreamKeys } from '../helpers/server.js';
 import { launch } from '../helpers/browser.js';
+import { seriousViolations } from '../helpers/axe.js';
 
 const SHOTS = path.resolve('test-results', 'screenshots');
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const CHINESE = /[\u4e00-\u9fff]/;
 
 let srv: TestServer;
@@ -100,26 +99,6 @@ async function openReport(lang: string, opts: { key?: string; wait?: boolean; wi
 
 const text = async (page: Page, sel: string) => (await page.locator(sel).first().textContent())?.replace(/\s+/g, ' ').trim();
 const attr = (page: Page, sel: string, name: string) => page.locator(sel).first().getAttribute(name);
-
-interface Violation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: unknown[]; failureSummary?: string }[];
-}
-
-/** axe-core's WCAG 2 A/AA rules on the page (evaluated through the DevTools protocol: the page's CSP allows no injected script tag) */
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  const violations = (await page.evaluate(async () => {
-    const axe = (window as any).axe;
-    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    return r.violations;
-  })) as Violation[];
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help}\n${v.nodes.slice(0, 5).map((n) => `  ${JSON.stringify(n.target)}: ${n.failureSummary?.split('\n').slice(1).join(' ')}`).join('\n')}`);
-}
 
 describe('the report page', () => {
   it('renders every section with the stream’s numbers while it is live (en)', async () => {
