@@ -144,17 +144,27 @@ export class Commerce {
         live.orders += b.purchases.length;
         live.gmv += b.purchases.reduce((a, x) => a + x.amount, 0);
       }
-      const p = await tiering.profile(b.channel, b.viewerId);
-      for (const x of b.purchases) addPurchase(p, { orderId: x.orderId, amount: x.amount, at: x.at });
-      p.stored = true;
-      p.currency = b.purchases.at(-1)!.currency;
-      hooks.viewer(b.channel, b.viewerId);
-      await tiering.retier(p, b.now, []);
+      await this.learn(b.channel, b.viewerId, b.purchases, b.now);
     }
     if (bought.size) hooks.changed(streamId);
     // the profiles' writes (their new tiers), all at once rather than one commit after another
     await Promise.all([...bought.values()].map((b) => tiering.written(b.channel, b.viewerId)));
     return out;
+  }
+
+  /**
+   * The viewer's profile learns of their new purchases (idempotent by order id, so a profile loaded
+   * after the commit is not counted twice), other processes are told, and the viewer is re-tiered
+   * once; campaigns fire from the purchases' jobs, not from this re-tier.
+   */
+  private async learn(channel: string, viewerId: string, purchases: readonly Pick<PurchaseRow, 'orderId' | 'amount' | 'at' | 'currency'>[], now: number) {
+    const { tiering, hooks } = this.deps;
+    const p = await tiering.profile(channel, viewerId);
+    for (const x of purchases) addPurchase(p, { orderId: x.orderId, amount: x.amount, at: x.at });
+    p.stored = true; // the purchase created the viewer's row if it was missing
+    p.currency = purchases.at(-1)!.currency;
+    hooks.viewer(channel, viewerId);
+    await tiering.retier(p, now, []);
   }
 
   /** the same order again: 200 with the stored row, or 409 when it differs */
@@ -218,13 +228,7 @@ export class Commerce {
       live.gmv += purchase.amount;
     }
     if (!input.history) hooks.activity(streamId, { type: 'purchase', at: now, viewerId: input.viewerId, orderId: input.orderId, amount: purchase.amount, currency: purchase.currency });
-    // the profile learns of the purchase (idempotent by order id, so a profile loaded after the commit is not counted twice)
-    const p = await tiering.profile(channel, input.viewerId);
-    addPurchase(p, { orderId: purchase.orderId, amount: purchase.amount, at: purchase.at });
-    p.stored = true; // the purchase created the viewer's row if it was missing
-    p.currency = purchase.currency;
-    hooks.viewer(channel, input.viewerId); // other processes holding the profile read the purchase too
-    await tiering.retier(p, now, []); // campaigns fire from the purchase's job, not from this re-tier
+    await this.learn(channel, input.viewerId, [purchase], now);
     if (r.job) await this.deps.jobs.run(r.job, now); // tier_entered on a move up, purchase campaigns
     hooks.changed(streamId);
     await tiering.written(channel, input.viewerId);
