@@ -15,12 +15,53 @@ import { TEXT as HOST_TEXT } from '../livetier-host-panel/text.js';
 import { formatCount, formatDateTime, formatShare } from '../livetier-report/format.js';
 import { barChart } from './chart.js';
 import { CHANNEL_TEXT } from './text.js';
-import type { ChannelOverview } from '../../server/services/overview.js';
 
 const TIERS = ['high', 'mid', 'potential'] as const satisfies readonly Tier[];
 
-/** GET /v1/channels/:channel/overview, as the server makes it */
-export type OverviewData = ChannelOverview;
+export interface UpliftData {
+  campaigns: number;
+  absolute: number | null;
+  ci95: [number, number] | null;
+  n: { treated: number; control: number };
+  conversions: { treated: number; control: number };
+  enoughData: boolean;
+}
+
+export interface StreamData {
+  id: string;
+  title: string;
+  startedAt: number;
+  endedAt: number | null;
+  lengthMs: number;
+  audience: number;
+  peak: number | null;
+  gmv: number;
+  orders: number;
+  gpm: number;
+  uvValue: number;
+  conversion: number;
+  returningShare: number;
+  offers: { issued: number; redeemed: number };
+  uplift: UpliftData;
+}
+
+export interface StreamTiersData {
+  streamId: string;
+  asOf: 'end' | 'now' | null;
+  high: number | null;
+  mid: number | null;
+  potential: number | null;
+  movedUp: number | null;
+  movedDown: number | null;
+}
+
+/** GET /v1/channels/:channel/overview */
+export interface OverviewData {
+  channel: string;
+  currency: string | null;
+  streams: StreamData[];
+  tiers: { now: Record<Tier, number>; perStream: StreamTiersData[] };
+}
 
 export interface OverviewView {
   data: OverviewData;

@@ -8,10 +8,18 @@ import { html, nothing } from 'lit';
 import { explainText, type Explain } from '../../server/tiering/explain.js';
 import type { Lang } from '../locale.js';
 import type { HostText } from './text.js';
-import type { Segment } from '../../server/predict/segments.js';
 
-/** a segment as the model found it (server/predict/segments.ts), with its traits in words and as codes */
-export interface SegmentItem extends Segment {
+export interface SegmentItem {
+  id: number;
+  buyers: number;
+  /** shares of the buyers and of the GMV of the last 365 days, 0–1 */
+  share: number;
+  gmvShare: number;
+  ordersPerMonth: number;
+  spend: number;
+  spendRatio: number;
+  recencyDays: number;
+  engagement: number;
   /** the traits in words, in the language the API was asked for */
   description: string;
   explain: Explain[];
