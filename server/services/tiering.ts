@@ -6,36 +6,21 @@
  * campaigns react; the new tier and reasons are written through the group-commit writer, one
  * queued write per viewer that always carries the newest values.
  */
-import type { IngestJob, Store } from '../store/types.js';
+import type { Store } from '../store/types.js';
+import { CachedProfile, ReasonsWrite, type Profile, type ReasonsJob } from './profile.js';
 import type { Lifecycle, Tier } from '../realtime/events.js';
 import { emptyEngagement, DEFAULT_RULES, type TierRules } from '../tiering/model.js';
-import { TierModel } from '../tiering/channel.js';
+import { Assessment, TierModel } from '../tiering/channel.js';
 import { rulesDoc, type TierRulesDoc } from '../tiering/rules.js';
-import { rfmValues, type Scores } from '../tiering/rfm.js';
-import { RECENT_KEPT, type ViewerState } from '../tiering/state.js';
+import { rfmValues } from '../tiering/rfm.js';
+import { RECENT_KEPT } from '../tiering/state.js';
 import { viewerKey, type Clock, type Hooks } from './hooks.js';
 import type { LiveStreams } from './live.js';
 import { lifecycleChanged, tierChanged, type WebhookEvent } from '../webhooks/events.js';
 import { explainAll, sameExplain, type Explain } from '../tiering/explain.js';
 import type { ChannelModel } from '../predict/channel-model.js';
 
-/** A viewer's cached state in one channel: the model's ViewerState plus the live results. */
-export interface Profile extends ViewerState {
-  channel: string;
-  viewerId: string;
-  tier: Tier;
-  lifecycle: Lifecycle;
-  scores: Scores;
-  /** why the tier and lifecycle, as codes (server/tiering/explain.ts) */
-  explain: Explain[];
-  currency: string;
-  /** streams this viewer has at least one socket in */
-  streams: Set<string>;
-  /** false while the viewer has no stored row (a first visit not committed yet) */
-  stored: boolean;
-}
-
-type ReasonsJob = Extract<IngestJob, { kind: 'reasons' }>;
+export type { Profile } from './profile.js';
 
 const MAX_CACHED_PROFILES = 100_000;
 /** viewers re-tiered per slice when rules change (between slices the event loop serves others) */
@@ -69,7 +54,7 @@ export class Tiering {
   private readonly models = new Map<string, TierModel>();
   private readonly modelLoading = new Map<string, Promise<TierModel>>();
   /** each viewer's queued tier write, updated in place until it commits (one write per viewer per commit) */
-  private readonly queued = new Map<string, { job: ReasonsJob; done: Promise<unknown> }>();
+  private readonly queued = new Map<string, { job: ReasonsWrite; done: Promise<unknown> }>();
   /** each viewer's latest tier write until it committed */
   private readonly inCommit = new Map<string, Promise<unknown>>();
   /** when each loaded channel's distribution was last read from the store (the clock's time of the read) */
@@ -126,7 +111,7 @@ export class Tiering {
     const raced = this.profiles.get(k);
     if (raced) return raced;
     const now = clock();
-    const p: Profile = {
+    const p: Profile = new CachedProfile({
       channel,
       viewerId,
       purchases: purchases.map(({ orderId, amount, at }) => ({ orderId, amount, at })),
@@ -140,12 +125,11 @@ export class Tiering {
       offers,
       tier: row?.tier ?? 'potential',
       lifecycle: (row?.lifecycle as Lifecycle | undefined) ?? 'new',
-      scores: { recency: null, frequency: null, monetary: null, engagement: 1 },
-      explain: row?.explain ?? [],
+      assessed: { explain: row?.explain ?? [] },
       currency: purchases[purchases.length - 1]?.currency ?? 'CNY',
       streams: new Set(),
       stored: row !== null,
-    };
+    });
     this.profiles.set(k, p);
     this.evict();
     return p;
@@ -319,20 +303,21 @@ export class Tiering {
     const vm = this.valueModel?.(p.channel) ?? null;
     if (model.valueModel !== vm) model.setValueModel(vm);
     const ev = model.assess(p.viewerId, p, now);
-    const { tier, explain, lifecycle } = ev;
-    p.scores = ev.scores;
+    const { tier, lifecycle } = ev;
     const before = { tier: p.tier, lifecycle: p.lifecycle };
-    const reasonsChanged = !sameExplain(explain, p.explain);
+    const prev = p.assessed;
+    // the numbers the reasons are made from, compared (no reasons made); reasons read from the row: compared as reasons
+    const reasonsChanged = prev instanceof Assessment ? !ev.sameAs(prev) : !sameExplain(ev.explain, prev.explain);
+    p.assessed = ev; // the scores may move without the reasons
     if (tier === before.tier && lifecycle === before.lifecycle && !reasonsChanged) return null;
     p.tier = tier;
     p.lifecycle = lifecycle;
-    p.explain = explain;
     // the merchant's systems hear of a move of tier or lifecycle in the transaction that stores it
     // (one process reports each change: the one that saw its cause, or that stored new rules)
     const events: WebhookEvent[] = [];
     if (report && p.stored) {
-      if (tier !== before.tier) events.push(tierChanged(p.channel, p.viewerId, before.tier, tier, explain, now));
-      if (lifecycle !== before.lifecycle) events.push(lifecycleChanged(p.channel, p.viewerId, before.lifecycle, lifecycle, tier, explain, now));
+      if (tier !== before.tier) events.push(tierChanged(p.channel, p.viewerId, before.tier, tier, ev.explain, now));
+      if (lifecycle !== before.lifecycle) events.push(lifecycleChanged(p.channel, p.viewerId, before.lifecycle, lifecycle, tier, ev.explain, now));
       if (eventId) for (const e of events) e.id = eventId(e.type, String(e.data.from), String(e.data.to));
     }
     this.write(p, events);
@@ -354,12 +339,13 @@ export class Tiering {
     const q = this.queued.get(k);
     if (q) {
       q.job.tier = p.tier;
-      q.job.explain = p.explain;
+      q.job.of = p.assessed;
       q.job.lifecycle = p.lifecycle;
       if (events.length) (q.job.webhooks ??= []).push(...events);
       return;
     }
-    const job: ReasonsJob = { kind: 'reasons', channel: p.channel, viewerId: p.viewerId, tier: p.tier, explain: p.explain, lifecycle: p.lifecycle, ...(events.length ? { webhooks: events } : {}) };
+    const job = new ReasonsWrite(p.channel, p.viewerId, p.tier, p.lifecycle, p.assessed);
+    if (events.length) job.webhooks = events;
     const entry = { job, done: Promise.resolve() as Promise<unknown> };
     this.queued.set(k, entry);
     const done = this.deps.submit(job);

@@ -7,6 +7,8 @@ import { computeLifecycle, abandonedInRow, ignoredInRow } from './lifecycle.js';
 import { engagementScore, engagementWeight, engagementPoints } from './engagement.js';
 import { addActivity, addCheckout, addOffer, addPurchase, emptyState, noActivity, offerEngaged, refundPurchase, seen, type ViewerState } from './state.js';
 import { runs } from '../../test/helpers/property.js';
+import { referenceEvaluate } from './evaluate.reference.js';
+import { sameExplain } from './explain.js';
 
 
 const DAY = 86_400_000;
@@ -382,6 +384,78 @@ describe('properties', () => {
           expect(replay(withDups)).toEqual(replay(inputs));
         },
       ),
+      { numRuns: runs(300) },
+    );
+  });
+});
+
+// ------------------------------------------------------------------ the lazy assessment against the straightforward one
+
+describe('the assessment gives exactly what the straightforward evaluation gave', () => {
+  const VALUE_MODEL = {
+    status: 'fitted' as const, fittedAt: NOW, buyers: 500, repeatBuyers: 200, bgnbd: { r: 0.24, alpha: 4.41, a: 0.79, b: 2.43, logLikelihood: -1 },
+    gammaGamma: null, meanOrderValue: 20_000, minBuyers: 200, fitMs: 1, clvPercentiles: Array.from({ length: 101 }, (_, q) => q * 400),
+  };
+  const DOCS: TierRulesDoc[] = [
+    DEFAULT_TIER_RULES,
+    SCORES,
+    { ...SCORES, minBuyers: 5, scores: { high: { minFrequency: 3, minEngagement: 3 }, mid: { minMonetary: 2 } } },
+    { ...SCORES, minBuyers: 5, scores: { high: { topPredictedPercent: 30 }, mid: { minEngagement: 2 } } },
+    { ...DEFAULT_TIER_RULES, absolute: { high: { minOrders: 1, minSpend: 30_000, windowDays: 30 }, mid: { minOrders: 1, windowDays: 400 } }, lifecycle: { ...DEFAULT_TIER_RULES.lifecycle, abandonedCheckouts: 1, ignoredOffers: 1, atRiskDays: 5 } },
+  ];
+  const arbViewer = fc.record({
+    purchases: fc.array(fc.record({ amount: fc.integer({ min: 0, max: 300_000 }), daysAgo: fc.integer({ min: -2, max: 420 }) }), { maxLength: 6 }),
+    firstDaysAgo: fc.integer({ min: 0, max: 400 }),
+    lastDaysAgo: fc.integer({ min: 0, max: 60 }),
+    watchMs: fc.integer({ min: 0, max: 3_600_000 }), comments: fc.nat(20), likes: fc.nat(20), productViews: fc.nat(5), addToCarts: fc.nat(3),
+    checkoutsHoursAgo: fc.array(fc.integer({ min: 0, max: 2000 }), { maxLength: 5 }),
+    offers: fc.array(fc.record({ hoursAgo: fc.integer({ min: -50, max: 500 }), engaged: fc.boolean() }), { maxLength: 5 }),
+  });
+  type V = typeof arbViewer extends fc.Arbitrary<infer T> ? T : never;
+  function stateOf(v: V): ViewerState {
+    const s = emptyState(NOW - v.firstDaysAgo * DAY);
+    s.lastSeenAt = NOW - v.lastDaysAgo * DAY;
+    v.purchases.forEach((p, i) => addPurchase(s, { orderId: `o${i}`, amount: p.amount, at: NOW - p.daysAgo * DAY }));
+    addActivity(s, { watchMs: v.watchMs, comments: v.comments, likes: v.likes, likeEvents: v.likes, productViews: v.productViews, addToCarts: v.addToCarts }, NOW - v.lastDaysAgo * DAY);
+    for (const h of v.checkoutsHoursAgo) addCheckout(s, NOW - h * 3_600_000);
+    v.offers.forEach((o, i) => addOffer(s, { id: `f${i}`, expiresAt: NOW - o.hoursAgo * 3_600_000, engaged: o.engaged }));
+    return s;
+  }
+
+  it('tier, lifecycle, scores, RFM values and every reason, in both modes, with and without a predictive model', () => {
+    fc.assert(
+      fc.property(fc.array(arbViewer, { minLength: 1, maxLength: 30 }), fc.nat(DOCS.length - 1), fc.boolean(), fc.array(fc.nat(5), { minLength: 1, maxLength: 8 }), (viewers, d, withModel, kinds) => {
+        const nudges = kinds.map((k) => (s: ViewerState) => {
+          if (k === 0) addActivity(s, { ...noActivity(), watchMs: 20_000 }, NOW);
+          else if (k === 1) addActivity(s, { ...noActivity(), likes: 1, likeEvents: 1 }, NOW);
+          else if (k === 2) addPurchase(s, { orderId: `n${s.purchases.length}`, amount: 1_000, at: NOW - 3 * DAY });
+          else if (k === 3) s.purchases.length && (s.purchases[0]!.amount += 500);
+          else if (k === 4) addCheckout(s, NOW - 2 * 3_600_000);
+          else addActivity(s, { ...noActivity(), comments: 1 }, NOW - 40 * DAY);
+        });
+        const m = new TierModel(DOCS[d]!);
+        if (withModel) m.setValueModel(VALUE_MODEL);
+        const states = viewers.map(stateOf);
+        states.forEach((s, i) => m.assess(`v${i}`, s, NOW)); // the channel's distribution
+        let prev: ReturnType<TierModel['assess']> | null = null;
+        let prevRef: ReturnType<typeof referenceEvaluate> | null = null;
+        states.forEach((s, i) => {
+          const got = m.assess(`v${i}`, s, NOW);
+          const want = referenceEvaluate(m, s, NOW);
+          expect({ tier: got.tier, lifecycle: got.lifecycle, scores: got.scores, rfm: got.rfm, explain: got.explain }).toEqual(want);
+          expect(JSON.stringify(got.explain)).toBe(JSON.stringify(want.explain)); // key order too: stored reasons compare as text
+          if (prev && prevRef) expect(got.sameAs(prev)).toBe(sameExplain(want.explain, prevRef.explain) && want.tier === prevRef.tier && want.lifecycle === prevRef.lifecycle);
+          prev = got;
+          prevRef = want;
+          // a small change to the same viewer: the comparison of numbers says what comparing the reasons says
+          const change = nudges[i % nudges.length]!;
+          change(s);
+          const after = m.assess(`v${i}`, s, NOW);
+          const afterRef = referenceEvaluate(m, s, NOW);
+          expect(after.explain).toEqual(afterRef.explain);
+          expect(after.sameAs(got)).toBe(sameExplain(afterRef.explain, want.explain) && afterRef.tier === want.tier && afterRef.lifecycle === want.lifecycle);
+        });
+      }),
       { numRuns: runs(300) },
     );
   });

@@ -5,32 +5,24 @@
  *
  *   const model = new TierModel(rules);
  *   model.register(viewerId, rfmValues(...));   // bulk load of the channel's buyers (optional)
- *   const r = model.assess(viewerId, state, now); // after any change to that viewer: O(distinct keys)
+ *   const r = model.assess(viewerId, state, now); // after any change to that viewer: O(log key range)
+ *
+ * An assessment decides in plain numbers and allocates only its result (server/tiering/assessment.ts):
+ * its reasons are made when read, and `r.sameAs(previous)` says whether they changed without making them.
  */
-import type { Lifecycle, Tier } from '../realtime/events.js';
-import { computeTier, engagementReason } from './model.js';
-import { explainAll, reason, type Explain } from './explain.js';
+import { absoluteFacts } from './model.js';
 import { pAliveOf, predictViewer, topPercentOf, type ChannelModel } from '../predict/channel-model.js';
 import { KeyHistogram, moneyKey, moneyOfKey } from './histogram.js';
-import { ABSOLUTE_CUTS, QUINTILES, daysBetween, rfmValues, scoreRecency, scoreUp, type Cuts, type RfmValues, type Scores } from './rfm.js';
-import { engagementScore } from './engagement.js';
-import { computeLifecycle } from './lifecycle.js';
+import { ABSOLUTE_CUTS, QUINTILES, daysBetween, scoreRecency, scoreUp, type Cuts, type RfmValues, type Scores } from './rfm.js';
+import { engagementWeight, scoreOfPoints } from './engagement.js';
+import { lifecycleFacts } from './lifecycle.js';
 import { DEFAULT_TIER_RULES, type ScoreRule, type TierRulesDoc } from './rules.js';
+import { Assessment } from './assessment.js';
 import type { ViewerState } from './state.js';
 
-const DAY_MS = 86_400_000;
+export { Assessment, type Evaluation } from './assessment.js';
 
-export interface Evaluation {
-  tier: Tier;
-  lifecycle: Lifecycle;
-  /** the tier's reasons, then the lifecycle's, as codes and parameters (server/tiering/explain.ts) */
-  explain: Explain[];
-  /** the same in English, made when read */
-  readonly reasons: string[];
-  scores: Scores;
-  /** the RFM values this viewer now counts for in the channel's distribution (null: not a buyer) */
-  rfm: RfmValues | null;
-}
+const DAY_MS = 86_400_000;
 
 interface KeyCuts {
   recency: number[];
@@ -85,15 +77,18 @@ export class TierModel {
    * was evicted from a cache and loaded again replaces its old values exactly.
    */
   register(viewerId: string, rfm: RfmValues | null): void {
+    this.registerKey(viewerId, rfm ? pack(rfm.lastAt, rfm.orders, rfm.spend) : undefined);
+  }
+
+  private registerKey(viewerId: string, next: number | undefined): void {
     const prev = this.registered.get(viewerId);
-    const next = rfm ? pack(rfm) : undefined;
     if (prev === next) return;
     if (prev !== undefined) {
       const k = unpack(prev);
       this.recency.remove(k.recency);
       this.frequency.remove(k.frequency);
       this.monetary.remove(k.monetary);
-      this.registered.delete(viewerId);
+      if (next === undefined) this.registered.delete(viewerId);
     }
     if (next !== undefined) {
       const k = unpack(next);
@@ -153,46 +148,92 @@ export class TierModel {
   /** RFM scores of these values under the cut points in force (null values: no scores). */
   scoreRfm(rfm: RfmValues | null, now: number): Pick<Scores, 'recency' | 'frequency' | 'monetary'> {
     if (!rfm) return { recency: null, frequency: null, monetary: null };
-    const days = daysBetween(rfm.lastAt, now);
-    if (!this.usesQuantiles()) {
-      return {
-        recency: scoreRecency(days, ABSOLUTE_CUTS.recency),
-        frequency: scoreUp(rfm.orders, ABSOLUTE_CUTS.frequency),
-        monetary: scoreUp(rfm.spend, ABSOLUTE_CUTS.monetary),
-      };
-    }
-    const k = this.quantileCuts();
-    return {
-      // compared as keys: the same day numbers the histogram holds
-      recency: scoreRecency(-Math.floor(rfm.lastAt / DAY_MS), k.recency),
-      frequency: scoreUp(rfm.orders, k.frequency),
-      monetary: scoreUp(moneyKey(rfm.spend), k.monetary),
-    };
+    const a = new Assessment(this.doc, 'CNY', now);
+    a.orders = rfm.orders;
+    a.spend = rfm.spend;
+    a.lastAt = rfm.lastAt;
+    this.score(a);
+    return { recency: a.recency, frequency: a.frequency, monetary: a.monetary };
   }
 
-  /** N of "top N% of spenders" when the channel has enough buyers and this one is in the top half */
-  private spenderRank(rfm: RfmValues | null): number | null {
-    if (!rfm || !this.usesQuantiles()) return null;
-    const pct = Math.max(1, Math.ceil((100 * this.monetary.countAtLeast(moneyKey(rfm.spend))) / this.buyers));
-    return pct <= 50 ? pct : null;
+  /** the RFM scores of `a`'s values under the cut points in force */
+  private score(a: Assessment): void {
+    if (!a.orders) {
+      a.recency = a.frequency = a.monetary = 0;
+    } else if (!this.usesQuantiles()) {
+      a.recency = scoreRecency(daysBetween(a.lastAt, a.now), ABSOLUTE_CUTS.recency);
+      a.frequency = scoreUp(a.orders, ABSOLUTE_CUTS.frequency);
+      a.monetary = scoreUp(a.spend, ABSOLUTE_CUTS.monetary);
+    } else {
+      const k = this.quantileCuts();
+      // compared as keys: the same day numbers the histogram holds
+      a.recency = scoreRecency(-Math.floor(a.lastAt / DAY_MS), k.recency);
+      a.frequency = scoreUp(a.orders, k.frequency);
+      a.monetary = scoreUp(moneyKey(a.spend), k.monetary);
+    }
   }
+
+  /** N of "top N% of spenders" when the channel has enough buyers and this one is in the top half (0: not named) */
+  private spenderRank(spend: number): number {
+    if (!this.usesQuantiles()) return 0;
+    const pct = Math.max(1, Math.ceil((100 * this.monetary.countAtLeast(moneyKey(spend))) / this.buyers));
+    return pct <= 50 ? pct : 0;
+  }
+
+  /** the engagement score at `now` (the weight of `now` kept for the next call at the same time) */
+  private engagementScore(weighted: number, now: number): number {
+    if (now !== this.weightAt) {
+      this.weightAt = now;
+      this.weightNow = engagementWeight(now);
+    }
+    return scoreOfPoints(weighted / this.weightNow);
+  }
+  private weightAt = NaN;
+  private weightNow = 1;
 
   /** Registers the viewer's current RFM values (replacing what they contributed before) and evaluates them. */
-  assess(viewerId: string, state: ViewerState, now: number): Evaluation {
-    const rfm = rfmValues(state.purchases, now, this.doc.lookbackDays);
-    this.register(viewerId, rfm);
-    return this.evaluate(state, now, rfm);
+  assess(viewerId: string, state: ViewerState, now: number): Assessment {
+    const a = this.begin(state, now);
+    this.registerKey(viewerId, a.orders ? pack(a.lastAt, a.orders, a.spend) : undefined);
+    this.decide(a, state);
+    return a;
   }
 
   /** Tier, lifecycle, scores and reasons of one viewer under the current distribution. */
-  evaluate(state: ViewerState, now: number, rfm = rfmValues(state.purchases, now, this.doc.lookbackDays)): Evaluation {
+  evaluate(state: ViewerState, now: number): Assessment {
+    const a = this.begin(state, now);
+    this.decide(a, state);
+    return a;
+  }
+
+  /** a new assessment with the viewer's RFM values within the lookback */
+  private begin(state: ViewerState, now: number): Assessment {
+    const a = new Assessment(this.doc, state.currency ?? 'CNY', now);
+    const since = now - this.doc.lookbackDays * DAY_MS;
+    let orders = 0;
+    let spend = 0;
+    let lastAt = -Infinity;
+    for (const p of state.purchases) {
+      if (p.amount <= 0 || p.at > now || p.at < since) continue;
+      orders++;
+      spend += p.amount;
+      if (p.at > lastAt) lastAt = p.at;
+    }
+    a.orders = orders;
+    a.spend = spend;
+    a.lastAt = orders ? lastAt : 0;
+    return a;
+  }
+
+  /** decides tier, scores and lifecycle into `a`, and copies the numbers the reasons will name */
+  private decide(a: Assessment, state: ViewerState): void {
     const rules = this.doc;
-    const scores: Scores = { ...this.scoreRfm(rfm, now), engagement: engagementScore(state.engWeighted, now) };
-    const currency = state.currency ?? 'CNY';
-    let tier: Tier;
-    let explain: Explain[];
+    const now = a.now;
+    this.score(a);
+    a.engagement = this.engagementScore(state.engWeighted, now);
     if (rules.mode === 'absolute') {
-      ({ tier, explain } = computeTier(state, now, rules.absolute));
+      absoluteFacts(a.absolute, state.purchases, now, rules.absolute);
+      a.tier = a.absolute.tier;
     } else {
       // the rank by predicted 12-month value, computed only when a rule asks for it
       let top: number | null | undefined;
@@ -203,49 +244,26 @@ export class TierModel {
         }
         return top;
       };
+      const buyer = a.orders > 0;
       const meets = (r: ScoreRule) =>
-        (r.minRecency == null || (scores.recency ?? 0) >= r.minRecency) &&
-        (r.minFrequency == null || (scores.frequency ?? 0) >= r.minFrequency) &&
-        (r.minMonetary == null || (scores.monetary ?? 0) >= r.minMonetary) &&
-        (r.minFrequencyPlusMonetary == null || (scores.frequency ?? 0) + (scores.monetary ?? 0) >= r.minFrequencyPlusMonetary) &&
-        (r.minEngagement == null || scores.engagement >= r.minEngagement) &&
+        (r.minRecency == null || a.recency >= r.minRecency) &&
+        (r.minFrequency == null || a.frequency >= r.minFrequency) &&
+        (r.minMonetary == null || a.monetary >= r.minMonetary) &&
+        (r.minFrequencyPlusMonetary == null || a.frequency + a.monetary >= r.minFrequencyPlusMonetary) &&
+        (r.minEngagement == null || a.engagement >= r.minEngagement) &&
         (r.topPredictedPercent == null || (topPercent() ?? Infinity) <= r.topPredictedPercent) &&
-        (rfm !== null || (r.minRecency == null && r.minFrequency == null && r.minMonetary == null && r.minFrequencyPlusMonetary == null));
-      /** the facts, with the rule of a tier not reached (or reached) named after them */
-      const facts = (needs?: 'high' | 'mid'): Explain => {
-        const n = needs ? { needs: { tier: needs, rule: rules.scores[needs] } } : {};
-        return rfm
-          ? reason('rfm.scores', {
-              recency: scores.recency!, frequency: scores.frequency!, monetary: scores.monetary!, orders: rfm.orders, spend: rfm.spend, currency,
-              lookbackDays: rules.lookbackDays, sinceDays: daysBetween(rfm.lastAt, now), ...n,
-            })
-          : reason('tier.noPurchase', { windowDays: rules.lookbackDays, ...n });
-      };
-      if (meets(rules.scores.high)) {
-        tier = 'high';
-        explain = [facts('high')];
-      } else if (meets(rules.scores.mid)) {
-        tier = 'mid';
-        explain = [facts(), reason('rfm.needs', { tier: 'high', rule: rules.scores.high })];
-      } else {
-        tier = 'potential';
-        explain = [rfm ? facts('mid') : facts()];
-        const engaged = engagementReason(state.engagement);
-        if (engaged) explain.push(engaged);
-      }
+        (buyer || (r.minRecency == null && r.minFrequency == null && r.minMonetary == null && r.minFrequencyPlusMonetary == null));
+      a.tier = meets(rules.scores.high) ? 'high' : meets(rules.scores.mid) ? 'mid' : 'potential';
     }
-    const rank = tier !== 'potential' ? this.spenderRank(rfm) : null;
-    if (rank !== null) explain[0] = { ...explain[0]!, params: { ...explain[0]!.params, rank } } as Explain;
-    if (tier === 'potential' && (state.engagement.watchMs > 0 || scores.engagement > 1)) {
-      explain.push(reason('engagement.score', { score: scores.engagement }));
-    }
-    const life = computeLifecycle(this.value ? { ...state, pAlive: pAliveOf(this.value, state.purchases, now) } : state, now, rules.lifecycle);
-    return {
-      tier, lifecycle: life.lifecycle, explain: [...explain, ...life.explain], scores, rfm,
-      get reasons() {
-        return explainAll(this.explain);
-      },
-    };
+    a.rank = a.tier !== 'potential' && a.orders ? this.spenderRank(a.spend) : 0;
+    const e = state.engagement;
+    a.watchMinutes = Math.floor(e.watchMs / 60_000);
+    a.watched = e.watchMs > 0;
+    a.comments = e.comments;
+    a.likes = e.likes;
+    a.productViews = e.productViews;
+    a.addToCarts = e.addToCarts;
+    lifecycleFacts(a.life, state, now, rules.lifecycle, this.value ? pAliveOf(this.value, state.purchases, now) : undefined);
   }
 }
 
@@ -253,9 +271,9 @@ export class TierModel {
 /** packed keys: monetary key (13 bits) + 2^13 · orders (16 bits, capped) + 2^29 · day number (≤ 2^24) */
 const M_BITS = 2 ** 13;
 const F_BITS = 2 ** 16;
-function pack(v: RfmValues): number {
-  const day = Math.max(0, Math.floor(v.lastAt / DAY_MS));
-  return Math.min(moneyKey(v.spend), M_BITS - 1) + M_BITS * Math.min(v.orders, F_BITS - 1) + M_BITS * F_BITS * day;
+function pack(lastAt: number, orders: number, spend: number): number {
+  const day = Math.max(0, Math.floor(lastAt / DAY_MS));
+  return Math.min(moneyKey(spend), M_BITS - 1) + M_BITS * Math.min(orders, F_BITS - 1) + M_BITS * F_BITS * day;
 }
 function unpack(x: number): { recency: number; frequency: number; monetary: number } {
   const monetary = x % M_BITS;

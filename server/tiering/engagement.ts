@@ -46,7 +46,11 @@ export function engagementNow(weighted: number, now: number): number {
 }
 
 export function engagementScore(weighted: number, now: number): number {
-  const pts = engagementNow(weighted, now);
+  return scoreOfPoints(engagementNow(weighted, now));
+}
+
+/** the 1–5 score of current points */
+export function scoreOfPoints(pts: number): number {
   let s = 1;
   for (const t of ENGAGEMENT_THRESHOLDS) if (pts >= t - 1e-9) s++;
   return s;

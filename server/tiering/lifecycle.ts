@@ -44,64 +44,135 @@ function lifecycleResult(lifecycle: Lifecycle, why: Explain): LifecycleResult {
   };
 }
 
-/** checkouts in a row, newest first, that are abandoned: older than an hour and after the last verified purchase */
-export function abandonedInRow(input: Pick<LifecycleInput, 'purchases' | 'checkouts'>, now: number): number {
+/** the newest verified purchase at or before `now` (−Infinity: none) */
+function lastPurchaseAt(purchases: readonly VerifiedPurchase[], now: number): number {
   let lastBuy = -Infinity;
-  for (const p of input.purchases) if (p.amount > 0 && p.at <= now && p.at > lastBuy) lastBuy = p.at;
-  const newestFirst = [...input.checkouts].sort((a, b) => b - a);
+  for (const p of purchases) if (p.amount > 0 && p.at <= now && p.at > lastBuy) lastBuy = p.at;
+  return lastBuy;
+}
+
+/**
+ * Checkouts in a row, newest first, that are abandoned: older than an hour and after the last
+ * verified purchase. Newest first, the row ends at the first checkout at or before that purchase
+ * (every older one is too) and skips checkouts still in progress, so it is a count: no sort.
+ */
+export function abandonedInRow(input: Pick<LifecycleInput, 'purchases' | 'checkouts'>, now: number): number {
+  return abandonedAfter(input.checkouts, lastPurchaseAt(input.purchases, now), now);
+}
+
+function abandonedAfter(checkouts: readonly number[], lastBuy: number, now: number): number {
   let n = 0;
-  for (const c of newestFirst) {
-    if (c <= lastBuy) break;
-    if (now - c < CHECKOUT_ABANDON_MS) continue; // still in progress: neither abandoned nor a break in the row
-    n++;
-  }
+  for (const c of checkouts) if (c > lastBuy && now - c >= CHECKOUT_ABANDON_MS) n++;
   return n;
 }
 
 /**
  * Expired offers in a row, newest first, with no click and no redemption. Offers that expired at
  * the same moment have no order between them: an engaged one counts as the newer (it breaks the
- * row), so the answer never depends on the order the offers were listed in.
+ * row), so the answer never depends on the order the offers were listed in. Newest first, the row
+ * ends at the newest engaged expired offer: it is the ignored ones that expired after it.
  */
 export function ignoredInRow(offers: LifecycleInput['offers'], now: number): number {
-  const expired = offers.filter((o) => o.expiresAt <= now).sort((a, b) => b.expiresAt - a.expiresAt || Number(b.engaged) - Number(a.engaged));
+  let engagedAt = -Infinity;
+  for (const o of offers) if (o.engaged && o.expiresAt <= now && o.expiresAt > engagedAt) engagedAt = o.expiresAt;
   let n = 0;
-  for (const o of expired) {
-    if (o.engaged) break;
-    n++;
-  }
+  for (const o of offers) if (!o.engaged && o.expiresAt <= now && o.expiresAt > engagedAt) n++;
   return n;
 }
 
-export function computeLifecycle(input: LifecycleInput, now: number, rules: LifecycleRules): LifecycleResult {
-  let lastBuy: number | null = null;
-  for (const p of input.purchases) if (p.amount > 0 && p.at <= now && (lastBuy === null || p.at > lastBuy)) lastBuy = p.at;
-  if (lastBuy !== null && now - lastBuy >= rules.lapsedDays * DAY_MS) {
-    return lifecycleResult('lapsed', reason('lifecycle.lapsed', { days: daysBetween(lastBuy, now), lapsedDays: rules.lapsedDays }));
+/**
+ * A lifecycle and the numbers its reason names, as plain fields: the tier model fills one per
+ * assessment and makes the reason only when someone reads it. −1 (NaN for pAlive): not a cause.
+ */
+export class LifecycleFacts {
+  lifecycle: Lifecycle = 'active';
+  /** lapsed: days since the last order; new: since first seen; active: since last seen */
+  days = 0;
+  lapsedDays = 0;
+  noVisitDays = -1;
+  abandonedCheckouts = -1;
+  ignoredOffers = -1;
+  pAlive = NaN;
+  atRiskPAlive = 0;
+}
+
+/** Decides the lifecycle into `out` (no allocation); `pAlive` as in `input` unless given. */
+export function lifecycleFacts(out: LifecycleFacts, input: LifecycleInput, now: number, rules: LifecycleRules, pAlive = input.pAlive): void {
+  const lastBuy = lastPurchaseAt(input.purchases, now);
+  out.noVisitDays = out.abandonedCheckouts = out.ignoredOffers = -1;
+  out.days = out.lapsedDays = out.atRiskPAlive = 0;
+  out.pAlive = NaN;
+  if (lastBuy !== -Infinity && now - lastBuy >= rules.lapsedDays * DAY_MS) {
+    out.lifecycle = 'lapsed';
+    out.days = daysBetween(lastBuy, now);
+    out.lapsedDays = rules.lapsedDays;
+    return;
   }
-  const risk: { noVisitDays?: number; abandonedCheckouts?: number; ignoredOffers?: number; pAlive?: number; atRiskPAlive?: number } = {};
   let atRisk = false;
   if (now - input.lastSeenAt >= rules.atRiskDays * DAY_MS) {
-    risk.noVisitDays = daysBetween(input.lastSeenAt, now);
+    out.noVisitDays = daysBetween(input.lastSeenAt, now);
     atRisk = true;
   }
-  const abandoned = abandonedInRow(input, now);
+  const abandoned = abandonedAfter(input.checkouts, lastBuy, now);
   if (abandoned >= rules.abandonedCheckouts) {
-    risk.abandonedCheckouts = abandoned;
+    out.abandonedCheckouts = abandoned;
     atRisk = true;
   }
   const ignored = ignoredInRow(input.offers, now);
   if (ignored >= rules.ignoredOffers) {
-    risk.ignoredOffers = ignored;
+    out.ignoredOffers = ignored;
     atRisk = true;
   }
   const below = rules.atRiskPAlive ?? DEFAULT_AT_RISK_P_ALIVE;
-  if (input.pAlive != null && below > 0 && input.pAlive < below) {
-    risk.pAlive = Math.round(input.pAlive * 100) / 100;
-    risk.atRiskPAlive = below;
+  if (pAlive != null && below > 0 && pAlive < below) {
+    out.pAlive = Math.round(pAlive * 100) / 100;
+    out.atRiskPAlive = below;
     atRisk = true;
   }
-  if (atRisk) return lifecycleResult('at_risk', reason('lifecycle.atRisk', risk));
-  if (now - input.firstSeenAt < rules.newDays * DAY_MS) return lifecycleResult('new', reason('lifecycle.new', { days: daysBetween(input.firstSeenAt, now) }));
-  return lifecycleResult('active', reason('lifecycle.active', { days: daysBetween(input.lastSeenAt, now) }));
+  if (atRisk) out.lifecycle = 'at_risk';
+  else if (now - input.firstSeenAt < rules.newDays * DAY_MS) {
+    out.lifecycle = 'new';
+    out.days = daysBetween(input.firstSeenAt, now);
+  } else {
+    out.lifecycle = 'active';
+    out.days = daysBetween(input.lastSeenAt, now);
+  }
+}
+
+/** The reason of a lifecycle decided by `lifecycleFacts`. */
+export function lifecycleReason(f: LifecycleFacts): Explain {
+  switch (f.lifecycle) {
+    case 'lapsed':
+      return reason('lifecycle.lapsed', { days: f.days, lapsedDays: f.lapsedDays });
+    case 'at_risk': {
+      const risk: { noVisitDays?: number; abandonedCheckouts?: number; ignoredOffers?: number; pAlive?: number; atRiskPAlive?: number } = {};
+      if (f.noVisitDays >= 0) risk.noVisitDays = f.noVisitDays;
+      if (f.abandonedCheckouts >= 0) risk.abandonedCheckouts = f.abandonedCheckouts;
+      if (f.ignoredOffers >= 0) risk.ignoredOffers = f.ignoredOffers;
+      if (!Number.isNaN(f.pAlive)) {
+        risk.pAlive = f.pAlive;
+        risk.atRiskPAlive = f.atRiskPAlive;
+      }
+      return reason('lifecycle.atRisk', risk);
+    }
+    case 'new':
+      return reason('lifecycle.new', { days: f.days });
+    default:
+      return reason('lifecycle.active', { days: f.days });
+  }
+}
+
+/** whether two decided lifecycles give the same reason */
+export function sameLifecycle(a: LifecycleFacts, b: LifecycleFacts): boolean {
+  return (
+    a.lifecycle === b.lifecycle && a.days === b.days && a.lapsedDays === b.lapsedDays && a.noVisitDays === b.noVisitDays &&
+    a.abandonedCheckouts === b.abandonedCheckouts && a.ignoredOffers === b.ignoredOffers &&
+    (a.pAlive === b.pAlive || (Number.isNaN(a.pAlive) && Number.isNaN(b.pAlive))) && a.atRiskPAlive === b.atRiskPAlive
+  );
+}
+
+export function computeLifecycle(input: LifecycleInput, now: number, rules: LifecycleRules): LifecycleResult {
+  const f = new LifecycleFacts();
+  lifecycleFacts(f, input, now, rules);
+  return lifecycleResult(f.lifecycle, lifecycleReason(f));
 }

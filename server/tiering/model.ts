@@ -55,19 +55,6 @@ export function emptyEngagement(): Engagement {
   return { watchMs: 0, comments: 0, likes: 0, productViews: 0, addToCarts: 0 };
 }
 
-function windowStats(purchases: VerifiedPurchase[], now: number, days: number) {
-  const since = now - days * DAY_MS;
-  let orders = 0;
-  let spend = 0;
-  for (const p of purchases) {
-    if (p.at >= since && p.at <= now && p.amount > 0) {
-      orders++;
-      spend += p.amount;
-    }
-  }
-  return { orders, spend };
-}
-
 export { formatMoney, plural } from './explain.js';
 
 /** What the viewer did, as a reason's parameters; null when nothing yet. */
@@ -94,29 +81,76 @@ function tierResult(tier: Tier, explain: Explain[]): TierResult {
   };
 }
 
-/** Decides a viewer's tier and says why, with the numbers. */
-export function computeTier(profile: ViewerProfile, now: number, rules: TierRules = DEFAULT_RULES): TierResult {
-  const currency = profile.currency ?? 'CNY';
-  const hi = windowStats(profile.purchases, now, rules.high.windowDays);
-  if (hi.orders >= rules.high.minOrders && hi.spend >= rules.high.minSpend) {
-    return tierResult('high', [
-      reason('tier.high', { orders: hi.orders, spend: hi.spend, currency, windowDays: rules.high.windowDays, minOrders: rules.high.minOrders, minSpend: rules.high.minSpend }),
-    ]);
-  }
-  const mid = windowStats(profile.purchases, now, rules.mid.windowDays);
-  if (mid.orders >= rules.mid.minOrders) {
-    const explain = [reason('tier.mid', { orders: mid.orders, spend: mid.spend, currency, windowDays: rules.mid.windowDays })];
-    if (hi.orders < rules.high.minOrders) {
-      explain.push(reason('tier.toHigh.orders', { more: rules.high.minOrders - hi.orders, windowDays: rules.high.windowDays }));
-    } else {
-      explain.push(reason('tier.toHigh.spend', { spend: rules.high.minSpend - hi.spend, currency, windowDays: rules.high.windowDays }));
+/**
+ * The absolute rules' decision and the numbers its reasons name, as plain fields (no allocation):
+ * orders and net spend within the high and the mid window.
+ */
+export class AbsoluteFacts {
+  tier: Tier = 'potential';
+  hiOrders = 0;
+  hiSpend = 0;
+  midOrders = 0;
+  midSpend = 0;
+}
+
+/** Decides the tier under the absolute rules into `out`. */
+export function absoluteFacts(out: AbsoluteFacts, purchases: readonly VerifiedPurchase[], now: number, rules: TierRules): void {
+  const hiSince = now - rules.high.windowDays * DAY_MS;
+  const midSince = now - rules.mid.windowDays * DAY_MS;
+  let hiOrders = 0;
+  let hiSpend = 0;
+  let midOrders = 0;
+  let midSpend = 0;
+  for (const p of purchases) {
+    if (!(p.amount > 0) || p.at > now) continue;
+    if (p.at >= hiSince) {
+      hiOrders++;
+      hiSpend += p.amount;
     }
-    return tierResult('mid', explain);
+    if (p.at >= midSince) {
+      midOrders++;
+      midSpend += p.amount;
+    }
+  }
+  out.hiOrders = hiOrders;
+  out.hiSpend = hiSpend;
+  out.midOrders = midOrders;
+  out.midSpend = midSpend;
+  out.tier = hiOrders >= rules.high.minOrders && hiSpend >= rules.high.minSpend ? 'high' : midOrders >= rules.mid.minOrders ? 'mid' : 'potential';
+}
+
+/** The reasons of a tier decided by `absoluteFacts`; `engaged`: what the viewer did (named for a potential viewer). */
+export function absoluteExplain(f: AbsoluteFacts, rules: TierRules, currency: string, engaged: Explain | null): Explain[] {
+  if (f.tier === 'high') {
+    return [reason('tier.high', { orders: f.hiOrders, spend: f.hiSpend, currency, windowDays: rules.high.windowDays, minOrders: rules.high.minOrders, minSpend: rules.high.minSpend })];
+  }
+  if (f.tier === 'mid') {
+    const explain = [reason('tier.mid', { orders: f.midOrders, spend: f.midSpend, currency, windowDays: rules.mid.windowDays })];
+    if (f.hiOrders < rules.high.minOrders) {
+      explain.push(reason('tier.toHigh.orders', { more: rules.high.minOrders - f.hiOrders, windowDays: rules.high.windowDays }));
+    } else {
+      explain.push(reason('tier.toHigh.spend', { spend: rules.high.minSpend - f.hiSpend, currency, windowDays: rules.high.windowDays }));
+    }
+    return explain;
   }
   const explain = [reason('tier.noPurchase', { windowDays: rules.mid.windowDays })];
-  const engaged = engagementReason(profile.engagement);
   if (engaged) explain.push(engaged);
-  return tierResult('potential', explain);
+  return explain;
+}
+
+/** whether two decisions give the same reasons (the engagement named beside a potential tier compared by the caller) */
+export function sameAbsolute(a: AbsoluteFacts, b: AbsoluteFacts): boolean {
+  if (a.tier !== b.tier) return false;
+  if (a.tier === 'high') return a.hiOrders === b.hiOrders && a.hiSpend === b.hiSpend;
+  if (a.tier === 'mid') return a.midOrders === b.midOrders && a.midSpend === b.midSpend && a.hiOrders === b.hiOrders && a.hiSpend === b.hiSpend;
+  return true;
+}
+
+/** Decides a viewer's tier and says why, with the numbers. */
+export function computeTier(profile: ViewerProfile, now: number, rules: TierRules = DEFAULT_RULES): TierResult {
+  const f = new AbsoluteFacts();
+  absoluteFacts(f, profile.purchases, now, rules);
+  return tierResult(f.tier, absoluteExplain(f, rules, profile.currency ?? 'CNY', f.tier === 'potential' ? engagementReason(profile.engagement) : null));
 }
 
 /** The time at which the result of `computeTier` may change with no new input (a purchase leaving a window). */

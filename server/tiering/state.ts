@@ -24,8 +24,16 @@ export interface ViewerState {
   currency?: string;
 }
 
+/**
+ * The lists of a state that has none yet: one shared, frozen empty list (most viewers never buy,
+ * check out or get an offer, and an empty array is 32 bytes each). The updates below give a state
+ * its own list on its first entry; anything else that tried to write into a shared one would throw.
+ */
+const NONE: never[] = Object.freeze([]) as unknown as never[];
+
 export function emptyState(at: number): ViewerState {
-  return { purchases: [], engagement: emptyEngagement(), engWeighted: 0, firstSeenAt: at, lastSeenAt: at, checkouts: [], offers: [] };
+  // every field in the literal (currency too), so a state is one object of one shape
+  return { purchases: NONE, engagement: emptyEngagement(), engWeighted: 0, firstSeenAt: at, lastSeenAt: at, checkouts: NONE, offers: NONE, currency: undefined };
 }
 
 export interface Activity {
@@ -62,20 +70,18 @@ export function seen(s: ViewerState, at: number): void {
   if (at < s.firstSeenAt) s.firstSeenAt = at;
 }
 
-function keepNewest(list: number[], at: number) {
+export function addCheckout(s: ViewerState, at: number): void {
+  const list = s.checkouts === NONE ? (s.checkouts = []) : s.checkouts;
   list.push(at);
   list.sort((a, b) => b - a);
   list.length = Math.min(list.length, RECENT_KEPT);
 }
 
-export function addCheckout(s: ViewerState, at: number): void {
-  keepNewest(s.checkouts, at);
-}
-
 /** A verified purchase; a repeated order id changes nothing. `firstSeenAt` moves back to its `at` if earlier. */
 export function addPurchase(s: ViewerState, p: VerifiedPurchase): boolean {
   if (s.purchases.some((q) => q.orderId === p.orderId)) return false;
-  s.purchases.push({ ...p });
+  if (s.purchases === NONE) s.purchases = [];
+  s.purchases.push({ orderId: p.orderId, amount: p.amount, at: p.at });
   if (p.at < s.firstSeenAt) s.firstSeenAt = p.at;
   return true;
 }
@@ -91,6 +97,7 @@ export function refundPurchase(s: ViewerState, orderId: string, gross: number, r
 /** An offer issued to the viewer (kept: the newest few). */
 export function addOffer(s: ViewerState, o: { id: string; expiresAt: number; engaged?: boolean }): void {
   if (s.offers.some((x) => x.id === o.id)) return;
+  if (s.offers === NONE) s.offers = [];
   s.offers.push({ id: o.id, expiresAt: o.expiresAt, engaged: !!o.engaged });
   // newest first; ties by id, so the offers kept do not depend on the order they arrived in
   s.offers.sort((a, b) => b.expiresAt - a.expiresAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
