@@ -7,8 +7,8 @@
  */
 import type { Lifecycle, Tier } from '../realtime/events.js';
 import { explainAll, reason, type Explain } from './explain.js';
-import { AbsoluteFacts, absoluteExplain, sameAbsolute } from './model.js';
-import { LifecycleFacts, lifecycleReason, sameLifecycle } from './lifecycle.js';
+import { absoluteExplain, sameAbsolute, type AbsoluteFacts } from './model.js';
+import { lifecycleReason, sameLifecycle, type LifecycleFacts } from './lifecycle.js';
 import { daysBetween, type RfmValues, type Scores } from './rfm.js';
 import type { TierRulesDoc } from './rules.js';
 
@@ -24,8 +24,10 @@ export interface Evaluation {
   readonly rfm: RfmValues | null;
 }
 
-export class Assessment implements Evaluation {
+/** one object per assessment: the absolute rules' and the lifecycle's facts are its own fields */
+export class Assessment implements Evaluation, AbsoluteFacts, LifecycleFacts {
   tier: Tier = 'potential';
+  lifecycle: Lifecycle = 'active';
   /** RFM scores 1–5 (0: not a buyer, no scores) and the engagement score 1–5 */
   recency = 0;
   frequency = 0;
@@ -37,9 +39,19 @@ export class Assessment implements Evaluation {
   lastAt = 0;
   /** top N% of the channel's spenders, named after the tier (0: not named) */
   rank = 0;
-  /** the absolute rules' windows (mode 'absolute') */
-  readonly absolute = new AbsoluteFacts();
-  readonly life = new LifecycleFacts();
+  /** the absolute rules' windows (mode 'absolute'): orders and net spend in the high and the mid window */
+  hiOrders = 0;
+  hiSpend = 0;
+  midOrders = 0;
+  midSpend = 0;
+  /** the lifecycle's numbers (server/tiering/lifecycle.ts `LifecycleFacts`) */
+  days = 0;
+  lapsedDays = 0;
+  noVisitDays = -1;
+  abandonedCheckouts = -1;
+  ignoredOffers = -1;
+  pAlive = NaN;
+  atRiskPAlive = 0;
   /** what the viewer did, as the reasons name it */
   watchMinutes = 0;
   watched = false;
@@ -55,10 +67,6 @@ export class Assessment implements Evaluation {
     readonly currency: string,
     readonly now: number,
   ) {}
-
-  get lifecycle(): Lifecycle {
-    return this.life.lifecycle;
-  }
 
   get scores(): Scores {
     return (this.scoresMade ??= {
@@ -84,14 +92,14 @@ export class Assessment implements Evaluation {
   /** whether `other` gives the same tier, lifecycle and reasons (compares the numbers: no reasons made) */
   sameAs(other: Assessment): boolean {
     if (this.tier !== other.tier || this.rules !== other.rules || this.currency !== other.currency || this.rank !== other.rank) return false;
-    if (!sameLifecycle(this.life, other.life)) return false;
+    if (!sameLifecycle(this, other)) return false;
     if (this.tier === 'potential') {
       if (this.watchMinutes !== other.watchMinutes || this.comments !== other.comments || this.likes !== other.likes) return false;
       if (this.productViews !== other.productViews || this.addToCarts !== other.addToCarts) return false;
       if ((this.watched || this.engagement > 1) !== (other.watched || other.engagement > 1)) return false;
       if ((this.watched || this.engagement > 1) && this.engagement !== other.engagement) return false;
     }
-    if (this.rules.mode === 'absolute') return sameAbsolute(this.absolute, other.absolute);
+    if (this.rules.mode === 'absolute') return sameAbsolute(this, other);
     if (!this.orders || !other.orders) return !this.orders && !other.orders;
     return (
       this.recency === other.recency && this.frequency === other.frequency && this.monetary === other.monetary &&
@@ -109,7 +117,7 @@ export class Assessment implements Evaluation {
     const tier = this.tier;
     let explain: Explain[];
     if (rules.mode === 'absolute') {
-      explain = absoluteExplain(this.absolute, rules.absolute, this.currency, tier === 'potential' ? this.engagementActivity() : null);
+      explain = absoluteExplain(this, rules.absolute, this.currency, tier === 'potential' ? this.engagementActivity() : null);
     } else {
       /** the facts, with the rule of a tier not reached (or reached) named after them */
       const facts = (needs?: 'high' | 'mid'): Explain => {
@@ -131,7 +139,7 @@ export class Assessment implements Evaluation {
     }
     if (this.rank) explain[0] = { ...explain[0]!, params: { ...explain[0]!.params, rank: this.rank } } as Explain;
     if (tier === 'potential' && (this.watched || this.engagement > 1)) explain.push(reason('engagement.score', { score: this.engagement }));
-    explain.push(lifecycleReason(this.life));
+    explain.push(lifecycleReason(this));
     return explain;
   }
 }

@@ -232,8 +232,7 @@ export class TierModel {
     this.score(a);
     a.engagement = this.engagementScore(state.engWeighted, now);
     if (rules.mode === 'absolute') {
-      absoluteFacts(a.absolute, state.purchases, now, rules.absolute);
-      a.tier = a.absolute.tier;
+      absoluteFacts(a, state.purchases, now, rules.absolute);
     } else {
       // the rank by predicted 12-month value, computed only when a rule asks for it
       let top: number | null | undefined;
@@ -263,7 +262,7 @@ export class TierModel {
     a.likes = e.likes;
     a.productViews = e.productViews;
     a.addToCarts = e.addToCarts;
-    lifecycleFacts(a.life, state, now, rules.lifecycle, this.value ? pAliveOf(this.value, state.purchases, now) : undefined);
+    lifecycleFacts(a, state, now, rules.lifecycle, this.value ? pAliveOf(this.value, state.purchases, now) : undefined);
   }
 }
 
