@@ -282,6 +282,7 @@ export class Engine {
   async close(): Promise<void> {
     this.tiering.stopRefresh();
     await this.commerce.close(); // purchases first: their profiles' writes go through the ingest writer
+    await this.jobs.close(); // the finishes of the jobs those purchases ran
     await this.ingest.writer.close();
     await this.cluster?.stop();
   }

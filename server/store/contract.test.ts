@@ -1370,6 +1370,20 @@ describe.each(harnesses)('store contract: $name', (h) => {
       expect(await claim(T0 + 50 * MINUTE)).toEqual([]);
     });
 
+    it('finishJobs deletes many jobs in one call, each only at its armed time', async () => {
+      const s = await newStream(own);
+      await own.ingest(['f1', 'f2', 'f3'].map((v) => join(s, v)));
+      for (const v of ['f1', 'f2', 'f3']) await own.ingest([armed(track(s, v, [add()], T0 + 1), CART)]);
+      const jobs = await own.claimJobs(T0 + 1 + 10 * MINUTE, 100, 30 * SECOND);
+      const mine = jobs.filter((j) => j.streamId === s.id);
+      expect(mine.map((j) => j.viewerId).sort()).toEqual(['f1', 'f2', 'f3']);
+      // f3's is finished by a stale armed time: it stays
+      await own.finishJobs(mine.map((j) => ({ id: j.id, armedAt: j.viewerId === 'f3' ? j.armedAt - 1 : j.armedAt })));
+      await own.finishJobs([]);
+      const left = (await own.claimJobs(T0 + 1 + 20 * MINUTE, 100, 30 * SECOND)).filter((j) => j.streamId === s.id);
+      expect(left.map((j) => j.viewerId)).toEqual(['f3']);
+    });
+
     it("a purchase closes the cart: the viewer's own client's event, or a verified purchase; no campaign, no job", async () => {
       const s = await newStream(own);
       await own.ingest(['b', 'c', 'd', 'e'].map((v) => join(s, v)));

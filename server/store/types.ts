@@ -588,6 +588,8 @@ export interface Store {
   claimJobs(now: number, limit: number, leaseMs: number): Promise<JobRow[]>;
   /** deletes the job, unless it was re-armed since `armedAt` (a new cart) */
   finishJob(id: string, armedAt: number): Promise<void>;
+  /** `finishJob` for many jobs, in one transaction */
+  finishJobs(jobs: readonly { id: string; armedAt: number }[]): Promise<void>;
   /** releases the job to run again at `runAt`, unless it was re-armed since `armedAt` */
   retryJob(id: string, armedAt: number, runAt: number): Promise<void>;
   /** deletes effect keys recorded before `before`; returns how many */

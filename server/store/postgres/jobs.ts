@@ -52,7 +52,7 @@ export async function recordEffect(c: Sql, key: string, campaignId: string, at: 
   return (r.rowCount ?? 0) === 1;
 }
 
-export function jobOps(db: Db): Pick<Store, 'claimJobs' | 'finishJob' | 'retryJob' | 'pruneJobEffects'> {
+export function jobOps(db: Db): Pick<Store, 'claimJobs' | 'finishJob' | 'finishJobs' | 'retryJob' | 'pruneJobEffects'> {
   return {
     async claimJobs(now, limit, leaseMs) {
       const { rows } = await db.query(
@@ -65,6 +65,13 @@ export function jobOps(db: Db): Pick<Store, 'claimJobs' | 'finishJob' | 'retryJo
     },
     async finishJob(id, armedAt) {
       await db.query('DELETE FROM jobs WHERE id = $1 AND armed_at = $2', [id, armedAt]);
+    },
+    async finishJobs(js) {
+      if (!js.length) return;
+      await db.query(
+        'DELETE FROM jobs j USING unnest($1::text[], $2::bigint[]) AS f(id, armed_at) WHERE j.id = f.id AND j.armed_at = f.armed_at',
+        [js.map((j) => j.id), js.map((j) => j.armedAt)],
+      );
     },
     async retryJob(id, armedAt, runAt) {
       await db.query('UPDATE jobs SET run_at = $3, locked_until = 0 WHERE id = $1 AND armed_at = $2', [id, armedAt, runAt]);

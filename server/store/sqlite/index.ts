@@ -368,6 +368,9 @@ export function createSqliteStore(db: DB): SqliteStore {
     hostHistory: (streamId, maxItems) => history.load(streamId, maxItems),
     claimJobs: db.transaction((now: number, limit: number, leaseMs: number) => jobs.claim(now, limit, leaseMs)),
     finishJob: (id, armedAt) => jobs.finish(id, armedAt),
+    finishJobs: db.transaction((js: readonly { id: string; armedAt: number }[]) => {
+      for (const j of js) jobs.finish(j.id, j.armedAt);
+    }),
     retryJob: (id, armedAt, runAt) => jobs.retry(id, armedAt, runAt),
     pruneJobEffects: (before) => jobs.prune(before),
     campaignFunnel: (streamId, campaign) => campaigns.funnel(streamId, campaign),
