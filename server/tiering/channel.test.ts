@@ -7,7 +7,7 @@ import { computeLifecycle, abandonedInRow, ignoredInRow } from './lifecycle.js';
 import { engagementScore, engagementWeight, engagementPoints } from './engagement.js';
 import { addActivity, addCheckout, addOffer, addPurchase, emptyState, noActivity, offerEngaged, refundPurchase, seen, type ViewerState } from './state.js';
 import { runs } from '../../test/helpers/property.js';
-import { referenceEvaluate } from './evaluate.reference.js';
+import { referenceEvaluate } from '../../test/helpers/tier-reference.js';
 import { sameExplain } from './explain.js';
 
 

@@ -1,19 +1,19 @@
 /**
  * The tier model's evaluation as it was written before it decided in plain numbers and made its
  * reasons lazily (server/tiering/assessment.ts): the straightforward version, kept only as the
- * oracle of the property test in channel.test.ts that the new one gives exactly the same results.
+ * oracle of the property test in server/tiering/channel.test.ts that the new one gives exactly the same results.
  */
-import type { Tier } from '../realtime/events.js';
-import { engagementReason, type TierRules, type VerifiedPurchase, type ViewerProfile } from './model.js';
-import { reason, type Explain } from './explain.js';
-import { pAliveOf, predictViewer, topPercentOf } from '../predict/channel-model.js';
-import { moneyKey } from './histogram.js';
-import { daysBetween, rfmValues, type RfmValues, type Scores } from './rfm.js';
-import { engagementScore } from './engagement.js';
-import { CHECKOUT_ABANDON_MS, type LifecycleInput } from './lifecycle.js';
-import { DEFAULT_AT_RISK_P_ALIVE, type LifecycleRules, type ScoreRule } from './rules.js';
-import type { TierModel } from './channel.js';
-import type { ViewerState } from './state.js';
+import type { Tier } from '../../server/realtime/events.js';
+import { engagementReason, type TierRules, type VerifiedPurchase, type ViewerProfile } from '../../server/tiering/model.js';
+import { reason, type Explain } from '../../server/tiering/explain.js';
+import { pAliveOf, predictViewer, topPercentOf } from '../../server/predict/channel-model.js';
+import { moneyKey } from '../../server/tiering/histogram.js';
+import { daysBetween, rfmValues, type RfmValues, type Scores } from '../../server/tiering/rfm.js';
+import { engagementScore } from '../../server/tiering/engagement.js';
+import { CHECKOUT_ABANDON_MS, type LifecycleInput } from '../../server/tiering/lifecycle.js';
+import { DEFAULT_AT_RISK_P_ALIVE, type LifecycleRules, type ScoreRule } from '../../server/tiering/rules.js';
+import type { TierModel } from '../../server/tiering/channel.js';
+import type { ViewerState } from '../../server/tiering/state.js';
 
 const DAY_MS = 86_400_000;
 
