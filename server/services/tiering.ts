@@ -12,7 +12,7 @@ import type { Lifecycle, Tier } from '../realtime/events.js';
 import { emptyEngagement, DEFAULT_RULES, type TierRules } from '../tiering/model.js';
 import { Assessment, TierModel } from '../tiering/channel.js';
 import { rulesDoc, type TierRulesDoc } from '../tiering/rules.js';
-import { rfmValues } from '../tiering/rfm.js';
+import { Distributions } from './distributions.js';
 import { RECENT_KEPT } from '../tiering/state.js';
 import { viewerKey, type Clock, type Hooks } from './hooks.js';
 import type { LiveStreams } from './live.js';
@@ -25,16 +25,8 @@ export type { Profile } from './profile.js';
 const MAX_CACHED_PROFILES = 100_000;
 /** viewers re-tiered per slice when rules change (between slices the event loop serves others) */
 const RULES_SLICE = 500;
-const DAY_MS = 86_400_000;
 
-/** how often the engine's timer refreshes a channel's buyer distribution */
-export const DISTRIBUTION_REFRESH_MS = 60_000;
-/**
- * A loaded channel's distribution is re-read from the store when the UTC day changed since it was
- * last read (recency is counted in days) or when it is this old (purchases leave the lookback
- * window continuously, so orders and spend of buyers who stopped coming drift within a day too).
- */
-export const DISTRIBUTION_MAX_AGE_MS = 60 * 60_000;
+export { DISTRIBUTION_MAX_AGE_MS, DISTRIBUTION_REFRESH_MS } from './distributions.js';
 
 export interface TieringDeps {
   store: Store;
@@ -57,18 +49,21 @@ export class Tiering {
   private readonly queued = new Map<string, { job: ReasonsWrite; done: Promise<unknown> }>();
   /** each viewer's latest tier write until it committed */
   private readonly inCommit = new Map<string, Promise<unknown>>();
-  /** when each loaded channel's distribution was last read from the store (the clock's time of the read) */
-  private readonly distributionAt = new Map<string, number>();
-  /** the channel refreshed last: the next refresh starts after it (round-robin over the loaded channels) */
-  private refreshCursor: string | null = null;
-  /** the distribution refresh in flight, and the viewers erased while its query ran (not to be registered again) */
-  private refreshRun: { channel: string; forgotten: Set<string> } | null = null;
-  private refreshTimer: ReturnType<typeof setInterval> | null = null;
+  /** the background refresh of the loaded channels' buyer distributions (services/distributions.ts) */
+  private readonly distributions: Distributions;
 
   /** each channel's predictive model, if any (services/models.ts `peek`): buyers unlikely to be active are at_risk */
   valueModel: ((channel: string) => ChannelModel | null) | null = null;
 
-  constructor(private readonly deps: TieringDeps) {}
+  constructor(private readonly deps: TieringDeps) {
+    this.distributions = new Distributions({
+      store: deps.store,
+      clock: deps.clock,
+      models: this.models,
+      isCached: (channel, viewerId) => this.profiles.has(viewerKey(channel, viewerId)),
+      cachedIn: (channel) => [...this.profiles.values()].filter((p) => p.channel === channel),
+    });
+  }
 
   /**
    * The channel's predictive model changed (a new fit): its connected viewers are re-tiered now
@@ -170,100 +165,22 @@ export class Tiering {
     // profiles already cached count with their own (newer) values
     for (const p of this.profiles.values()) if (p.channel === channel) m.assess(p.viewerId, p, now);
     this.models.set(channel, m);
-    this.distributionAt.set(channel, now);
+    this.distributions.read(channel, now);
     return m;
   }
 
-  /**
-   * Background refresh of the loaded channels' distributions. A buyer's entry is otherwise only
-   * updated when that viewer is re-tiered, so a buyer who stopped coming keeps counting with
-   * purchases that have since left the lookback window. The registered values are aggregates that
-   * cannot be re-windowed, so a refresh re-reads the channel's buyers from the store (one grouped
-   * query) and replaces the distribution with that result.
-   *
-   * Work per call: at most `channels` channels, each one `store.buyers` query plus O(its buyers +
-   * cached profiles); a channel is due only when the UTC day changed since its last read or the
-   * read is DISTRIBUTION_MAX_AGE_MS old, and the due ones are taken round-robin. Returns the
-   * channels refreshed. A call while another refresh runs does nothing.
-   */
-  async refreshDistributions(channels = 1): Promise<string[]> {
-    if (this.refreshRun) return [];
-    const due = this.dueChannels(this.deps.clock(), channels);
-    for (const channel of due) await this.refreshChannel(channel);
-    return due;
-  }
-
-  private dueChannels(now: number, max: number): string[] {
-    const ids = [...this.models.keys()];
-    if (ids.length === 0 || max <= 0) return [];
-    // after the cursor (a cursor no longer loaded gives -1 + 1: from the start)
-    const start = this.refreshCursor === null ? 0 : ids.indexOf(this.refreshCursor) + 1;
-    const out: string[] = [];
-    for (let i = 0; i < ids.length && out.length < max; i++) {
-      const channel = ids[(start + i) % ids.length]!;
-      const at = this.distributionAt.get(channel) ?? -Infinity;
-      if (Math.floor(at / DAY_MS) !== Math.floor(now / DAY_MS) || now - at >= DISTRIBUTION_MAX_AGE_MS) out.push(channel);
-    }
-    if (out.length) this.refreshCursor = out[out.length - 1]!;
-    return out;
-  }
-
-  private async refreshChannel(channel: string): Promise<void> {
-    const m = this.models.get(channel);
-    if (!m) return;
-    const run = { channel, forgotten: new Set<string>() };
-    this.refreshRun = run;
-    try {
-      const now = this.deps.clock();
-      const lookbackDays = m.rules.lookbackDays;
-      const rows = await this.deps.store.buyers(channel, now - lookbackDays * DAY_MS, now);
-      // rebuilt (or its window changed) while the query ran: that rebuild read the store itself
-      if (this.models.get(channel) !== m || m.rules.lookbackDays !== lookbackDays) return;
-      const inResult = new Set<string>();
-      for (const b of rows) {
-        inResult.add(b.viewerId);
-        // cached profiles count with their own values (below); erased viewers stay out
-        if (run.forgotten.has(b.viewerId) || this.profiles.has(viewerKey(channel, b.viewerId))) continue;
-        m.register(b.viewerId, { orders: b.orders, spend: b.spend, lastAt: b.lastAt });
-      }
-      // no longer a buyer in the window (and not cached): out of the distribution
-      for (const id of m.viewerIds()) {
-        if (!inResult.has(id) && !this.profiles.has(viewerKey(channel, id))) m.forget(id);
-      }
-      // cached profiles keep their own live values (newer than the store's for viewers whose writes
-      // are still queued), re-windowed to now as a fresh build of the model would register them
-      for (const p of this.profiles.values()) {
-        if (p.channel === channel) m.register(p.viewerId, rfmValues(p.purchases, now, lookbackDays));
-      }
-      this.distributionAt.set(channel, now);
-    } finally {
-      if (this.refreshRun === run) this.refreshRun = null;
-    }
+  /** Refreshes up to `channels` due channels' distributions from the store (services/distributions.ts); returns them. */
+  refreshDistributions(channels = 1): Promise<string[]> {
+    return this.distributions.refresh(channels);
   }
 
   /** Starts the background refresh of the distributions (unref'd: it never keeps the process up); errors go to `onError`. */
-  startRefresh(onError: (err: unknown) => void, everyMs = DISTRIBUTION_REFRESH_MS): void {
-    if (this.refreshTimer) return;
-    const report = (err: unknown) => {
-      try {
-        onError(err);
-      } catch {
-        // a failing logger must not become an unhandled rejection of the timer
-      }
-    };
-    this.refreshTimer = setInterval(() => {
-      try {
-        this.refreshDistributions().catch(report);
-      } catch (err) {
-        report(err);
-      }
-    }, everyMs);
-    this.refreshTimer.unref();
+  startRefresh(onError: (err: unknown) => void, everyMs?: number): void {
+    this.distributions.start(onError, everyMs, () => this.refreshDistributions());
   }
 
   stopRefresh(): void {
-    if (this.refreshTimer) clearInterval(this.refreshTimer);
-    this.refreshTimer = null;
+    this.distributions.stop();
   }
 
   /**
@@ -452,7 +369,7 @@ export class Tiering {
   /** The viewer leaves the channel's distribution and the cache (erasure). */
   async forget(channel: string, viewerId: string) {
     const m = await this.model(channel);
-    if (this.refreshRun?.channel === channel) this.refreshRun.forgotten.add(viewerId);
+    this.distributions.forgotten(channel, viewerId);
     m.forget(viewerId);
     this.drop(channel, viewerId);
   }
