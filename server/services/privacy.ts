@@ -10,6 +10,7 @@ import type { LiveStreams } from './live.js';
 import type { Tiering } from './tiering.js';
 import type { Ingest } from './ingest.js';
 import { explainAll } from '../tiering/explain.js';
+import { engagementOf } from '../tiering/state.js';
 
 export interface PrivacyDeps {
   store: Store;
@@ -54,7 +55,7 @@ export class Privacy {
       /** the verified purchases (net of refunds) and currency the predicted value is made from */
       purchases: p.purchases.map(({ amount, at }) => ({ amount, at })),
       currency: p.currency,
-      stats: { ...p.engagement, purchases, spend, firstSeenAt: p.firstSeenAt, lastSeenAt: p.lastSeenAt, lastPurchaseAt },
+      stats: { ...engagementOf(p), purchases, spend, firstSeenAt: p.firstSeenAt, lastSeenAt: p.lastSeenAt, lastPurchaseAt },
     };
   }
 

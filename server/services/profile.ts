@@ -38,7 +38,11 @@ export class CachedProfile implements Profile {
   channel!: string;
   viewerId!: string;
   purchases!: ViewerState['purchases'];
-  engagement!: ViewerState['engagement'];
+  watchMs!: number;
+  comments!: number;
+  likes!: number;
+  productViews!: number;
+  addToCarts!: number;
   engWeighted!: number;
   firstSeenAt!: number;
   lastSeenAt!: number;

@@ -13,7 +13,7 @@ import { emptyEngagement, DEFAULT_RULES, type TierRules } from '../tiering/model
 import { Assessment, TierModel } from '../tiering/channel.js';
 import { rulesDoc, type TierRulesDoc } from '../tiering/rules.js';
 import { Distributions } from './distributions.js';
-import { RECENT_KEPT } from '../tiering/state.js';
+import { engagementOf, RECENT_KEPT } from '../tiering/state.js';
 import { viewerKey, type Clock, type Hooks } from './hooks.js';
 import type { LiveStreams } from './live.js';
 import { lifecycleChanged, tierChanged, type WebhookEvent } from '../webhooks/events.js';
@@ -110,9 +110,7 @@ export class Tiering {
       channel,
       viewerId,
       purchases: purchases.map(({ orderId, amount, at }) => ({ orderId, amount, at })),
-      engagement: row
-        ? { watchMs: row.watchMs, comments: row.comments, likes: row.likes, productViews: row.productViews, addToCarts: row.addToCarts }
-        : emptyEngagement(),
+      ...(row ? engagementOf(row) : emptyEngagement()),
       engWeighted: row?.engWeighted ?? 0,
       firstSeenAt: row?.firstSeenAt ?? now,
       lastSeenAt: row?.lastSeenAt ?? now,

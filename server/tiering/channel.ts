@@ -255,13 +255,12 @@ export class TierModel {
       a.tier = meets(rules.scores.high) ? 'high' : meets(rules.scores.mid) ? 'mid' : 'potential';
     }
     a.rank = a.tier !== 'potential' && a.orders ? this.spenderRank(a.spend) : 0;
-    const e = state.engagement;
-    a.watchMinutes = Math.floor(e.watchMs / 60_000);
-    a.watched = e.watchMs > 0;
-    a.comments = e.comments;
-    a.likes = e.likes;
-    a.productViews = e.productViews;
-    a.addToCarts = e.addToCarts;
+    a.watchMinutes = Math.floor(state.watchMs / 60_000);
+    a.watched = state.watchMs > 0;
+    a.comments = state.comments;
+    a.likes = state.likes;
+    a.productViews = state.productViews;
+    a.addToCarts = state.addToCarts;
     lifecycleFacts(a, state, now, rules.lifecycle, this.value ? pAliveOf(this.value, state.purchases, now) : undefined);
   }
 }

@@ -143,7 +143,7 @@ describe('every reason the tier model gives has words in both languages', () => 
           const seen = Math.min(v.firstAgo, v.seenAgo);
           const s: ViewerState = {
             purchases: v.purchases.map((p, k) => ({ orderId: `o${k}`, amount: p.amount, at: NOW - p.ago * DAY })),
-            engagement: { ...emptyEngagement(), watchMs: v.watchMin * 60_000, comments: v.comments },
+            ...emptyEngagement(), watchMs: v.watchMin * 60_000, comments: v.comments,
             engWeighted: v.comments,
             firstSeenAt: NOW - v.firstAgo * DAY,
             lastSeenAt: NOW - seen * DAY,

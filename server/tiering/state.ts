@@ -4,17 +4,16 @@
  * by total refunded) and commutative, so replaying the same inputs in any order, with duplicates
  * removed by their ids upstream, gives the same state.
  */
-import { emptyEngagement, type Engagement, type VerifiedPurchase } from './model.js';
+import type { Engagement, VerifiedPurchase } from './model.js';
 import { engagementPoints, engagementWeight } from './engagement.js';
 
 /** how many recent checkouts and offers a profile keeps (enough for the lifecycle rules) */
 export const RECENT_KEPT = 5;
 
-export interface ViewerState {
+/** A viewer's state; its lifetime counters in this channel (`Engagement`) are its own fields (one object fewer a viewer). */
+export interface ViewerState extends Engagement {
   /** verified purchases, `amount` net of refunds */
   purchases: VerifiedPurchase[];
-  /** lifetime counters in this channel */
-  engagement: Engagement;
   /** Σ points · weight(at): see engagement.ts */
   engWeighted: number;
   firstSeenAt: number;
@@ -33,7 +32,15 @@ const NONE: never[] = Object.freeze([]) as unknown as never[];
 
 export function emptyState(at: number): ViewerState {
   // every field in the literal (currency too), so a state is one object of one shape
-  return { purchases: NONE, engagement: emptyEngagement(), engWeighted: 0, firstSeenAt: at, lastSeenAt: at, checkouts: NONE, offers: NONE, currency: undefined };
+  return {
+    purchases: NONE, watchMs: 0, comments: 0, likes: 0, productViews: 0, addToCarts: 0, engWeighted: 0,
+    firstSeenAt: at, lastSeenAt: at, checkouts: NONE, offers: NONE, currency: undefined,
+  };
+}
+
+/** the state's lifetime counters as an Engagement of their own */
+export function engagementOf(s: Engagement): Engagement {
+  return { watchMs: s.watchMs, comments: s.comments, likes: s.likes, productViews: s.productViews, addToCarts: s.addToCarts };
 }
 
 export interface Activity {
@@ -55,12 +62,11 @@ export function activityWeight(a: Activity, at: number): number {
 
 /** A visit or a batch of activity, on the server's clock. */
 export function addActivity(s: ViewerState, a: Activity, at: number): void {
-  const e = s.engagement;
-  e.watchMs += a.watchMs;
-  e.comments += a.comments;
-  e.likes += a.likes;
-  e.productViews += a.productViews;
-  e.addToCarts += a.addToCarts;
+  s.watchMs += a.watchMs;
+  s.comments += a.comments;
+  s.likes += a.likes;
+  s.productViews += a.productViews;
+  s.addToCarts += a.addToCarts;
   s.engWeighted += activityWeight(a, at);
   seen(s, at);
 }

@@ -2,6 +2,7 @@
  * The tier model's evaluation as it was written before it decided in plain numbers and made its
  * reasons lazily (server/tiering/assessment.ts): the straightforward version, kept only as the
  * oracle of the property test in server/tiering/channel.test.ts that the new one gives exactly the same results.
+ * (It reads the state's counters, now the state's own fields, through `engagementOf`.)
  */
 import type { Tier } from '../../server/realtime/events.js';
 import { engagementReason, type TierRules, type VerifiedPurchase, type ViewerProfile } from '../../server/tiering/model.js';
@@ -13,7 +14,7 @@ import { engagementScore } from '../../server/tiering/engagement.js';
 import { CHECKOUT_ABANDON_MS, type LifecycleInput } from '../../server/tiering/lifecycle.js';
 import { DEFAULT_AT_RISK_P_ALIVE, type LifecycleRules, type ScoreRule } from '../../server/tiering/rules.js';
 import type { TierModel } from '../../server/tiering/channel.js';
-import type { ViewerState } from '../../server/tiering/state.js';
+import { engagementOf, type ViewerState } from '../../server/tiering/state.js';
 
 const DAY_MS = 86_400_000;
 
@@ -127,7 +128,7 @@ export function referenceEvaluate(model: TierModel, state: ViewerState, now: num
   let tier: Tier;
   let explain: Explain[];
   if (rules.mode === 'absolute') {
-    ({ tier, explain } = computeTier(state, now, rules.absolute));
+    ({ tier, explain } = computeTier({ ...state, engagement: engagementOf(state) }, now, rules.absolute));
   } else {
     // the rank by predicted 12-month value, computed only when a rule asks for it
     let top: number | null | undefined;
@@ -165,13 +166,13 @@ export function referenceEvaluate(model: TierModel, state: ViewerState, now: num
     } else {
       tier = 'potential';
       explain = [rfm ? facts('mid') : facts()];
-      const engaged = engagementReason(state.engagement);
+      const engaged = engagementReason(engagementOf(state));
       if (engaged) explain.push(engaged);
     }
   }
   const rank = tier !== 'potential' ? spenderRank(model, rfm) : null;
   if (rank !== null) explain[0] = { ...explain[0]!, params: { ...explain[0]!.params, rank } } as Explain;
-  if (tier === 'potential' && (state.engagement.watchMs > 0 || scores.engagement > 1)) {
+  if (tier === 'potential' && (state.watchMs > 0 || scores.engagement > 1)) {
     explain.push(reason('engagement.score', { score: scores.engagement }));
   }
   const life = computeLifecycle(model.valueModel ? { ...state, pAlive: pAliveOf(model.valueModel, state.purchases, now) } : state, now, rules.lifecycle);
