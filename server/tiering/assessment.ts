@@ -8,7 +8,7 @@
 import type { Lifecycle, Tier } from '../realtime/events.js';
 import { explainAll, reason, type Explain } from './explain.js';
 import { absoluteExplain, sameAbsolute, type AbsoluteFacts } from './model.js';
-import { lifecycleReason, sameLifecycle, type LifecycleFacts } from './lifecycle.js';
+import { LifecycleFacts, lifecycleReason, sameLifecycle } from './lifecycle.js';
 import { daysBetween, type RfmValues, type Scores } from './rfm.js';
 import type { TierRulesDoc } from './rules.js';
 
@@ -24,10 +24,12 @@ export interface Evaluation {
   readonly rfm: RfmValues | null;
 }
 
-/** one object per assessment: the absolute rules' and the lifecycle's facts are its own fields */
-export class Assessment implements Evaluation, AbsoluteFacts, LifecycleFacts {
+/**
+ * One object per assessment: it is the lifecycle's facts (it extends LifecycleFacts: lifecycle,
+ * days, the causes of at_risk) and holds the absolute rules' facts as its own fields.
+ */
+export class Assessment extends LifecycleFacts implements Evaluation, AbsoluteFacts {
   tier: Tier = 'potential';
-  lifecycle: Lifecycle = 'active';
   /** RFM scores 1–5 (0: not a buyer, no scores) and the engagement score 1–5 */
   recency = 0;
   frequency = 0;
@@ -44,14 +46,6 @@ export class Assessment implements Evaluation, AbsoluteFacts, LifecycleFacts {
   hiSpend = 0;
   midOrders = 0;
   midSpend = 0;
-  /** the lifecycle's numbers (server/tiering/lifecycle.ts `LifecycleFacts`) */
-  days = 0;
-  lapsedDays = 0;
-  noVisitDays = -1;
-  abandonedCheckouts = -1;
-  ignoredOffers = -1;
-  pAlive = NaN;
-  atRiskPAlive = 0;
   /** what the viewer did, as the reasons name it */
   watchMinutes = 0;
   watched = false;
@@ -66,7 +60,9 @@ export class Assessment implements Evaluation, AbsoluteFacts, LifecycleFacts {
     readonly rules: TierRulesDoc,
     readonly currency: string,
     readonly now: number,
-  ) {}
+  ) {
+    super();
+  }
 
   get scores(): Scores {
     return (this.scoresMade ??= {
